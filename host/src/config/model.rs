@@ -1,0 +1,218 @@
+//! # Configuration model
+//!
+//! The typed settings, deserialized from the merged YAML tree. Field docs name the
+//! YAML key; `config/defaults.yaml` is the commented reference with all defaults.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The complete server configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Config {
+    /// `Port`: TCP port the server listens on (default 8080).
+    pub port: u16,
+    /// `ListenAddress`: IP address to bind (default `0.0.0.0`).
+    #[serde(deserialize_with = "ip_addr")]
+    pub listen_address: IpAddr,
+    /// `ShutdownTimeout`: how long a graceful shutdown waits (default 30s).
+    #[serde(with = "duration")]
+    pub shutdown_timeout: Duration,
+    /// `Log`: logging settings.
+    pub log: LogConfig,
+    /// `Database`: storage backend settings.
+    pub database: DatabaseConfig,
+    /// `Eventstore`: event store limits and timings.
+    pub eventstore: EventstoreConfig,
+}
+
+/// `Log`: logging settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct LogConfig {
+    /// `Level`: a tracing `EnvFilter` directive (default `info`).
+    pub level: String,
+    /// `Format`: `text` or `json` (default `text`).
+    pub format: LogFormat,
+}
+
+/// `Log.Format`: the log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// `text`: human-readable lines.
+    Text,
+    /// `json`: one JSON object per line.
+    Json,
+}
+
+/// `Database`: storage backend settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `Backend`: `sqlite` or `postgres` (default `sqlite`).
+    pub backend: Backend,
+    /// `Sqlite`: settings used when the backend is SQLite.
+    pub sqlite: SqliteConfig,
+    /// `Postgres`: settings used when the backend is PostgreSQL.
+    pub postgres: PostgresConfig,
+}
+
+/// `Database.Backend`: which storage backend to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// `sqlite`: embedded, single node.
+    Sqlite,
+    /// `postgres`: PostgreSQL, one or more nodes.
+    Postgres,
+}
+
+/// `Database.Sqlite`: SQLite backend settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SqliteConfig {
+    /// `Dir`: data directory holding `rampart.db`, the lock file and a generated
+    /// masterkey (default `./data`).
+    pub dir: PathBuf,
+    /// `Synchronous`: `PRAGMA synchronous`, `full` or `normal` (default `full`).
+    pub synchronous: SqliteSynchronous,
+    /// `BusyTimeout`: how long to wait for a lock (default 5s).
+    #[serde(with = "duration")]
+    pub busy_timeout: Duration,
+    /// `MaxReaders`: number of read-only connections (default 8).
+    pub max_readers: u32,
+    /// `GroupCommitMax`: max pushes committed in one SQLite transaction (default 256).
+    pub group_commit_max: usize,
+}
+
+/// `Database.Sqlite.Synchronous`: the SQLite `synchronous` pragma.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    /// `full`: durable on power loss.
+    Full,
+    /// `normal`: faster; the last transactions may be lost on power loss.
+    Normal,
+}
+
+/// `Database.Postgres`: PostgreSQL backend settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// `Host`: server host (default `localhost`).
+    pub host: String,
+    /// `Port`: server port (default 5432).
+    pub port: u16,
+    /// `Database`: database name (default `rampart`).
+    pub database: String,
+    /// `User`: login user (default `rampart`).
+    pub user: String,
+    /// `Password`: login password (default empty).
+    pub password: String,
+    /// `SSLMode`: TLS mode (default `prefer`).
+    #[serde(rename = "SSLMode")]
+    pub ssl_mode: PgSslMode,
+    /// `MaxOpenConns`: maximum pooled connections (default 32).
+    pub max_open_conns: u32,
+    /// `MinIdleConns`: idle connections kept open (default 2).
+    pub min_idle_conns: u32,
+    /// `ConnectTimeout`: how long to wait when connecting (default 5s).
+    #[serde(with = "duration")]
+    pub connect_timeout: Duration,
+    /// `ApplicationName`: `application_name` reported to the server (default `rampart`).
+    pub application_name: String,
+    /// `CreateDatabase`: create the database if missing, connecting to the
+    /// `postgres` maintenance database with the same credentials (default true).
+    pub create_database: bool,
+}
+
+impl PostgresConfig {
+    /// `user@host:port/database`, without the password, for messages.
+    pub fn display_target(&self) -> String {
+        format!(
+            "{}@{}:{}/{}",
+            self.user, self.host, self.port, self.database
+        )
+    }
+}
+
+/// `Database.Postgres.SSLMode`: the libpq `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PgSslMode {
+    /// `disable`: never use TLS.
+    Disable,
+    /// `prefer`: use TLS if the server supports it.
+    Prefer,
+    /// `require`: require TLS, without verifying the certificate.
+    Require,
+    /// `verify-ca`: require TLS and a certificate signed by a trusted CA.
+    VerifyCa,
+    /// `verify-full`: like `verify-ca`, and the host name must match.
+    VerifyFull,
+}
+
+/// `Eventstore`: event store limits and timings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct EventstoreConfig {
+    /// `MaxPayloadBytes`: largest accepted event payload (default 1048576).
+    pub max_payload_bytes: usize,
+    /// `MaxEventsPerPush`: largest number of events in one push (default 1000).
+    pub max_events_per_push: usize,
+    /// `FollowPollInterval`: how often followers (spoolers) look for events when
+    /// no notification came (default 250ms).
+    #[serde(with = "duration")]
+    pub follow_poll_interval: Duration,
+    /// `NotifyInterval`: PostgreSQL only, how long pushes are coalesced into one
+    /// cross-node NOTIFY (default 5ms).
+    #[serde(with = "duration")]
+    pub notify_interval: Duration,
+}
+
+/// Deserializes an IP address, saying what is expected on error.
+fn ip_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
+    let text = String::deserialize(d)?;
+    text.trim().parse().map_err(|_| {
+        serde::de::Error::custom(format_args!(
+            "invalid IP address \"{text}\", expected an IPv4 or IPv6 address such as \
+             \"0.0.0.0\", \"::\" or \"127.0.0.1\""
+        ))
+    })
+}
+
+/// Serde helper: durations written as humantime strings (`5s`, `100ms`, `1m`).
+mod duration {
+    use std::fmt;
+    use std::time::Duration;
+
+    use serde::de::{self, Deserializer, Visitor};
+
+    const EXPECTED: &str = "a duration such as \"5s\", \"100ms\" or \"1m\"";
+
+    struct DurationVisitor;
+
+    impl Visitor<'_> for DurationVisitor {
+        type Value = Duration;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(EXPECTED)
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Duration, E> {
+            humantime::parse_duration(value.trim()).map_err(|err| {
+                E::custom(format_args!(
+                    "invalid duration \"{value}\" ({err}), expected {EXPECTED}"
+                ))
+            })
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        d.deserialize_str(DurationVisitor)
+    }
+}

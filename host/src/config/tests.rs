@@ -1,0 +1,320 @@
+//! # Configuration tests
+//!
+//! Given/when/then tests of layering and of the error messages.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::*;
+
+/// Writes `yaml` to a temporary file; keep the returned guard alive.
+fn file(yaml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("rampart.yaml");
+    std::fs::write(&path, yaml).expect("write config file");
+    (dir, path)
+}
+
+/// `(name, value)` pairs as owned strings.
+fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+    vars.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Loads `yaml` as the only file, with `vars`, expecting an error message.
+fn load_err(yaml: &str, vars: &[(&str, &str)]) -> (String, PathBuf) {
+    let (_dir, path) = file(yaml);
+    let err = Config::load(std::slice::from_ref(&path), env(vars)).expect_err("load must fail");
+    (err.to_string(), path)
+}
+
+#[test]
+fn defaults_load() {
+    // given: nothing but the embedded defaults
+    // when
+    let config = Config::load(&[], env(&[])).expect("defaults load");
+    // then
+    assert_eq!(config, Config::defaults());
+    assert_eq!(config.port, 8080);
+    assert_eq!(config.listen_address.to_string(), "0.0.0.0");
+    assert_eq!(config.shutdown_timeout, Duration::from_secs(30));
+    assert_eq!(config.log.level, "info");
+    assert_eq!(config.log.format, LogFormat::Text);
+    assert_eq!(config.database.backend, Backend::Sqlite);
+    assert_eq!(config.database.sqlite.dir, PathBuf::from("./data"));
+    assert_eq!(config.database.sqlite.synchronous, SqliteSynchronous::Full);
+    assert_eq!(config.database.sqlite.busy_timeout, Duration::from_secs(5));
+    assert_eq!(config.database.sqlite.max_readers, 8);
+    assert_eq!(config.database.sqlite.group_commit_max, 256);
+    let pg = &config.database.postgres;
+    assert_eq!(pg.display_target(), "rampart@localhost:5432/rampart");
+    assert_eq!(pg.password, "");
+    assert_eq!(pg.ssl_mode, PgSslMode::Prefer);
+    assert_eq!((pg.max_open_conns, pg.min_idle_conns), (32, 2));
+    assert_eq!(pg.connect_timeout, Duration::from_secs(5));
+    assert_eq!(pg.application_name, "rampart");
+    assert!(pg.create_database);
+    assert_eq!(config.eventstore.max_payload_bytes, 1_048_576);
+    assert_eq!(config.eventstore.max_events_per_push, 1000);
+    assert_eq!(
+        config.eventstore.follow_poll_interval,
+        Duration::from_millis(250)
+    );
+    assert_eq!(config.eventstore.notify_interval, Duration::from_millis(5));
+}
+
+#[test]
+fn file_overrides_one_key_and_keeps_the_rest() {
+    // given
+    let (_dir, path) =
+        file("Database:\n  Postgres:\n    SSLMode: verify-full\n    Password: 12345\n");
+    // when
+    let config = Config::load(&[path], env(&[])).expect("load");
+    // then
+    let mut expected = Config::defaults();
+    expected.database.postgres.ssl_mode = PgSslMode::VerifyFull;
+    expected.database.postgres.password = "12345".to_owned();
+    assert_eq!(config, expected);
+}
+
+#[test]
+fn later_files_override_earlier_ones() {
+    // given
+    let (_d1, first) = file("Port: 1000\nLog:\n  Level: debug\n");
+    let (_d2, second) = file("Port: 2000\n");
+    // when
+    let config = Config::load(&[first, second], env(&[])).expect("load");
+    // then
+    assert_eq!(config.port, 2000);
+    assert_eq!(config.log.level, "debug");
+}
+
+#[test]
+fn env_overrides_file() {
+    // given
+    let (_dir, path) = file("Port: 1000\nShutdownTimeout: 1m\n");
+    // when
+    let vars = env(&[("RAMPART_PORT", "9000"), ("RAMPART_LOG_FORMAT", "json")]);
+    let config = Config::load(&[path], vars).expect("load");
+    // then
+    assert_eq!(config.port, 9000);
+    assert_eq!(config.log.format, LogFormat::Json);
+    assert_eq!(config.shutdown_timeout, Duration::from_secs(60));
+}
+
+#[test]
+fn nested_env_vars_reach_postgres_settings() {
+    // given
+    let vars = env(&[
+        ("RAMPART_DATABASE_BACKEND", "postgres"),
+        ("RAMPART_DATABASE_POSTGRES_HOST", "db"),
+        ("RAMPART_DATABASE_POSTGRES_MAXOPENCONNS", "64"),
+        ("RAMPART_DATABASE_POSTGRES_PASSWORD", "0123"),
+        ("RAMPART_DATABASE_POSTGRES_CREATEDATABASE", "false"),
+        ("RAMPART_EVENTSTORE_NOTIFYINTERVAL", "100ms"),
+        ("PATH", "/usr/bin"),
+    ]);
+    // when
+    let config = Config::load(&[], vars).expect("load");
+    // then
+    let pg = &config.database.postgres;
+    assert_eq!(config.database.backend, Backend::Postgres);
+    assert_eq!(pg.display_target(), "rampart@db:5432/rampart");
+    assert_eq!(pg.max_open_conns, 64);
+    assert_eq!(pg.password, "0123");
+    assert!(!pg.create_database);
+    assert_eq!(
+        config.eventstore.notify_interval,
+        Duration::from_millis(100)
+    );
+}
+
+#[test]
+fn unknown_file_key_names_path_file_and_suggestion() {
+    // given / when
+    let (msg, path) = load_err("Database:\n  Postgres:\n    Hots: db\n", &[]);
+    // then
+    assert_eq!(
+        msg,
+        format!(
+            "unknown configuration key `Database.Postgres.Hots` in config file `{}`; did you mean `Host`?",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn unknown_file_key_without_close_match_has_no_suggestion() {
+    // given / when
+    let (msg, path) = load_err("Frobnicate: 1\n", &[]);
+    // then
+    assert_eq!(
+        msg,
+        format!(
+            "unknown configuration key `Frobnicate` in config file `{}`",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn unknown_env_var_is_named() {
+    // given
+    let vars = env(&[("RAMPART_DATABASE_POSTGRES_HOTS", "db")]);
+    // when
+    let err = Config::load(&[], vars).expect_err("must fail");
+    // then
+    assert_eq!(
+        err.to_string(),
+        "unknown environment variable `RAMPART_DATABASE_POSTGRES_HOTS`: it names no \
+         configuration key; did you mean `RAMPART_DATABASE_POSTGRES_HOST`?"
+    );
+}
+
+#[test]
+fn env_var_naming_a_section_is_unknown() {
+    // given
+    let vars = env(&[("RAMPART_DATABASE", "x")]);
+    // when
+    let err = Config::load(&[], vars).expect_err("must fail");
+    // then
+    assert!(matches!(err, ConfigError::UnknownEnv { ref name, .. } if name == "RAMPART_DATABASE"));
+}
+
+#[test]
+fn reserved_env_vars_are_ignored() {
+    // given
+    let vars = env(&[
+        ("RAMPART_MASTERKEY", "k"),
+        ("RAMPART_MASTERKEY_FILE", "/k"),
+        ("RAMPART_CONFIG", "/c.yaml"),
+        ("RAMPART_TEST_POSTGRES_URL", "postgres://x"),
+    ]);
+    // when
+    let config = Config::load(&[], vars).expect("load");
+    // then
+    assert_eq!(config, Config::defaults());
+}
+
+#[test]
+fn wrong_type_from_file_names_key_file_and_expected() {
+    // given / when
+    let (msg, path) = load_err("Port: eighty\n", &[]);
+    // then
+    assert_eq!(
+        msg,
+        format!(
+            "invalid value for configuration key `Port` (set by config file `{}`): \
+             invalid type: string \"eighty\", expected u16",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn wrong_type_from_env_names_the_env_var() {
+    // given / when
+    let (msg, _path) = load_err("Port: 1000\n", &[("RAMPART_PORT", "abc")]);
+    // then
+    assert_eq!(
+        msg,
+        "invalid value for configuration key `Port` (set by environment variable \
+         `RAMPART_PORT`): invalid type: string \"abc\", expected u16"
+    );
+}
+
+#[test]
+fn bad_duration_is_reported() {
+    // given / when
+    let (msg, path) = load_err("Database:\n  Sqlite:\n    BusyTimeout: 5 parsecs\n", &[]);
+    // then
+    let prefix = format!(
+        "invalid value for configuration key `Database.Sqlite.BusyTimeout` (set by config \
+         file `{}`): invalid duration \"5 parsecs\" (unknown time unit \"parsecs\"",
+        path.display()
+    );
+    assert!(msg.starts_with(&prefix), "{msg}");
+    assert!(
+        msg.ends_with("expected a duration such as \"5s\", \"100ms\" or \"1m\""),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unknown_enum_value_lists_allowed_values() {
+    // given / when
+    let (msg, _path) = load_err("", &[("RAMPART_DATABASE_POSTGRES_SSLMODE", "always")]);
+    // then
+    assert_eq!(
+        msg,
+        "invalid value for configuration key `Database.Postgres.SSLMode` (set by environment \
+         variable `RAMPART_DATABASE_POSTGRES_SSLMODE`): unknown variant `always`, expected one \
+         of `disable`, `prefer`, `require`, `verify-ca`, `verify-full`"
+    );
+}
+
+#[test]
+fn scalar_over_mapping_and_mapping_over_scalar_are_errors() {
+    // given / when
+    let (scalar, path) = load_err("Database: postgres\n", &[]);
+    let (mapping, path2) = load_err("Port:\n  Number: 1\n", &[]);
+    // then
+    assert_eq!(
+        scalar,
+        format!(
+            "invalid configuration key `Database` in config file `{}`: expected a mapping \
+             of keys, not a single value",
+            path.display()
+        )
+    );
+    assert_eq!(
+        mapping,
+        format!(
+            "invalid configuration key `Port` in config file `{}`: expected a single value, \
+             not a mapping",
+            path2.display()
+        )
+    );
+}
+
+#[test]
+fn invalid_yaml_names_file_and_line() {
+    // given / when
+    let (msg, path) = load_err("Port: 1\nLog:\n  Level: [debug\n", &[]);
+    // then
+    assert_eq!(
+        msg,
+        format!(
+            "invalid YAML in config file `{}`: did not find expected ',' or ']' at line 4 \
+             column 1, while parsing a flow sequence at line 3 column 10",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn unreadable_file_is_named() {
+    // given
+    let path = PathBuf::from("/nonexistent/rampart.yaml");
+    // when
+    let err = Config::load(std::slice::from_ref(&path), env(&[])).expect_err("must fail");
+    // then
+    assert!(
+        err.to_string()
+            .starts_with("cannot read config file `/nonexistent/rampart.yaml`: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn empty_or_comment_only_files_change_nothing() {
+    // given
+    let (_d1, empty) = file("");
+    let (_d2, comments) = file("# nothing here\n# Port: 1\n");
+    let (_d3, empty_section) = file("Log:\n");
+    // when
+    let config = Config::load(&[empty, comments, empty_section], env(&[])).expect("load");
+    // then
+    assert_eq!(config, Config::defaults());
+}
