@@ -1,0 +1,107 @@
+//! Reading the global order as it grows, never skipping an event.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::event::{Event, Position};
+use super::query::EventQuery;
+use super::{EventStore, StoreError};
+
+/// How long a follower waits before asking again when a notification said
+/// events exist that are not settled yet (a push still committing).
+const UNSETTLED_RETRY: Duration = Duration::from_millis(2);
+/// How many quick retries one unsettled notification gets before the follower
+/// falls back to its poll interval (the events may not match its filter).
+const UNSETTLED_RETRIES: u32 = 25;
+
+/// Follows the events matching a filter in global order, a batch at a time,
+/// from a cursor: the reading half of every spooler.
+///
+/// Reads only the settled prefix ([`EventQuery::settled_only`]), so an event
+/// that commits late with an earlier position is never skipped. Wakes on the
+/// store's notifications and, as a safety net, every `poll_interval`.
+pub struct Follower {
+    store: Arc<dyn EventStore>,
+    filter: EventQuery,
+    cursor: Position,
+    batch: u32,
+    poll_interval: Duration,
+    notifications: watch::Receiver<Position>,
+}
+
+impl Follower {
+    /// A follower of `filter` (its position, limit and order are replaced)
+    /// starting after `cursor`.
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        filter: EventQuery,
+        cursor: Position,
+        batch: u32,
+        poll_interval: Duration,
+    ) -> Self {
+        let notifications = store.notifications();
+        Self {
+            store,
+            filter,
+            cursor,
+            batch: batch.max(1),
+            poll_interval,
+            notifications,
+        }
+    }
+
+    /// Position of the last event returned (the cursor to persist).
+    pub fn cursor(&self) -> Position {
+        self.cursor
+    }
+
+    /// Returns the next batch of settled events after the cursor, or an empty
+    /// batch if none arrived within one poll interval.
+    ///
+    /// # Errors
+    /// The store's error; the cursor does not move, so calling again retries.
+    pub async fn next_batch(&mut self) -> Result<Vec<Event>, StoreError> {
+        let mut quick_retries = 0;
+        let deadline = tokio::time::Instant::now() + self.poll_interval;
+        loop {
+            let hint = *self.notifications.borrow_and_update();
+            let events = self.read().await?;
+            if let Some(last) = events.last() {
+                self.cursor = last.position;
+                return Ok(events);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(Vec::new());
+            }
+            if hint > self.cursor && quick_retries < UNSETTLED_RETRIES {
+                quick_retries += 1;
+                tokio::time::sleep(UNSETTLED_RETRY.min(deadline - now)).await;
+                continue;
+            }
+            tokio::select! {
+                changed = self.notifications.changed() => {
+                    if changed.is_err() {
+                        // The store closed; wait out the interval like a poll.
+                        tokio::time::sleep_until(deadline).await;
+                    }
+                }
+                () = tokio::time::sleep_until(deadline) => {}
+            }
+        }
+    }
+
+    async fn read(&self) -> Result<Vec<Event>, StoreError> {
+        let mut q = self
+            .filter
+            .clone()
+            .after(self.cursor)
+            .limit(self.batch)
+            .settled();
+        q.before = None;
+        q.order = super::Order::Ascending;
+        self.store.query(&q).await
+    }
+}

@@ -1,0 +1,81 @@
+//! # Eventstore
+//!
+//! The single source of record: every change to an IAM resource is an
+//! [`Event`] appended here, and every read model is derived from these events.
+//!
+//! One contract ([`EventStore`]), two backends: [`sqlite::SqliteStore`] (the
+//! embedded default, one node) and [`postgres::PostgresStore`] (production and
+//! scale-out). Both pass the same conformance suite (`tests/all/eventstore`).
+//!
+//! - [`EventStore::push`] appends the events of one or more aggregates in one
+//!   transaction, checks each aggregate's expected sequence (optimistic
+//!   concurrency) and claims/releases unique values in that same transaction.
+//! - [`EventStore::query`] filters and pages through events.
+//! - [`Follower`] reads events in global order without ever skipping one that
+//!   commits late (see `docs/eventstore.md`), woken by [`EventStore::notifications`].
+
+mod error;
+mod event;
+mod follow;
+mod limits;
+mod notify;
+pub mod postgres;
+mod push;
+mod query;
+mod sql;
+pub mod sqlite;
+
+pub use error::StoreError;
+pub use event::{AggregateRef, Event, NewEvent, Position};
+pub use follow::Follower;
+pub use limits::Limits;
+pub use notify::Notifier;
+pub use push::{AggregatePush, ExpectedSequence, Push, UniqueOp};
+pub use query::{EventQuery, Order};
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+/// The eventstore contract both backends implement.
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends the push's events in one transaction and returns them as stored
+    /// (with sequence, position and creation time), in push order.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when an aggregate's expected sequence is stale,
+    /// [`StoreError::UniqueTaken`] when a claimed unique value is taken,
+    /// [`StoreError::InvalidPush`] / [`StoreError::PayloadTooLarge`] for input
+    /// over the configured [`Limits`]; nothing is stored in any of these cases.
+    async fn push(&self, push: Push) -> Result<Vec<Event>, StoreError>;
+
+    /// Returns the events matching `query`, in the query's order.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Database`] when the store
+    /// cannot be read.
+    async fn query(&self, query: &EventQuery) -> Result<Vec<Event>, StoreError>;
+
+    /// The sequence of the aggregate's latest event, 0 when it has none.
+    ///
+    /// # Errors
+    /// As [`EventStore::query`].
+    async fn latest_sequence(&self, aggregate: &AggregateRef) -> Result<u64, StoreError>;
+
+    /// A receiver that changes whenever events were pushed (on this node, or on
+    /// another node of the same PostgreSQL). The value is the newest position
+    /// known to exist; followers must still query the store.
+    fn notifications(&self) -> watch::Receiver<Position>;
+
+    /// Checks that the store answers (for `/debug/ready`).
+    ///
+    /// # Errors
+    /// The store's error when it does not answer.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The backend's name, `sqlite` or `postgres`, for logs and metrics.
+    fn backend(&self) -> &'static str;
+
+    /// Waits for in-flight pushes, then closes every connection.
+    async fn close(&self);
+}

@@ -1,0 +1,167 @@
+//! # PostgreSQL eventstore (production and scale-out)
+//!
+//! Many nodes push concurrently into one database. Each push is one call of
+//! the `rampart_push` function (one round trip, one transaction; see
+//! `migrations/postgres/`). Positions are `(transaction id, index)`, and
+//! followers read only below the oldest still-open transaction, so an event
+//! that commits late can never land behind a follower's cursor, without a
+//! global lock on writers (`docs/eventstore.md`). Nodes learn of each other's
+//! pushes through a coalesced `NOTIFY` ([`notify`]).
+
+mod connect;
+mod notify;
+mod push;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::{Postgres, QueryBuilder, Row};
+use tokio::sync::watch;
+
+use super::sql::{Dialect, select_events};
+use super::{
+    AggregateRef, Event, EventQuery, EventStore, Limits, Notifier, Position, Push, StoreError,
+};
+use crate::config::{EventstoreConfig, PostgresConfig};
+
+pub use connect::connect_pool;
+
+/// The schema migrations for PostgreSQL, embedded from `migrations/postgres/`.
+pub fn migrator() -> sqlx::migrate::Migrator {
+    let mut m = sqlx::migrate!("../migrations/postgres");
+    // A node of an older version keeps running after a newer one migrated.
+    m.set_ignore_missing(true);
+    m
+}
+
+/// The PostgreSQL eventstore.
+pub struct PostgresStore {
+    pool: PgPool,
+    limits: Limits,
+    notifier: Arc<Notifier>,
+    broadcaster: notify::Broadcaster,
+}
+
+impl PostgresStore {
+    /// Connects (creating the database when `CreateDatabase` allows) and
+    /// starts the cross-node notification tasks. Does not migrate: see
+    /// [`PostgresStore::migrate`].
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] naming the server when it cannot be reached.
+    pub async fn connect(cfg: &PostgresConfig, es: &EventstoreConfig) -> Result<Self, StoreError> {
+        let pool = connect_pool(cfg).await?;
+        Ok(Self::with_pool(pool, es))
+    }
+
+    /// Wraps an existing pool (tests and benchmarks use their own databases).
+    pub fn with_pool(pool: PgPool, es: &EventstoreConfig) -> Self {
+        let notifier = Arc::new(Notifier::new(Position::ZERO));
+        let broadcaster =
+            notify::Broadcaster::start(pool.clone(), notifier.clone(), es.notify_interval);
+        Self {
+            pool,
+            limits: Limits {
+                max_payload_bytes: es.max_payload_bytes,
+                max_events_per_push: es.max_events_per_push,
+            },
+            notifier,
+            broadcaster,
+        }
+    }
+
+    /// Applies pending migrations; safe while older nodes serve (migrations
+    /// are additive and serialized by the migrator's advisory lock).
+    ///
+    /// # Errors
+    /// [`StoreError::Migration`].
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The connection pool (for the setup command and tests).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl EventStore for PostgresStore {
+    async fn push(&self, push: Push) -> Result<Vec<Event>, StoreError> {
+        let payloads = self.limits.check(&push)?;
+        let events = push::push(&self.pool, &push, &payloads).await?;
+        if let Some(last) = events.last() {
+            self.notifier.pushed(last.position);
+            self.broadcaster.pushed();
+        }
+        Ok(events)
+    }
+
+    async fn query(&self, query: &EventQuery) -> Result<Vec<Event>, StoreError> {
+        let mut qb = select_events::<Postgres>(query);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn latest_sequence(&self, a: &AggregateRef) -> Result<u64, StoreError> {
+        let seq: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(sequence), 0)::bigint FROM events \
+             WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3",
+        )
+        .bind(&a.instance_id)
+        .bind(&a.aggregate_type)
+        .bind(&a.aggregate_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(seq as u64)
+    }
+
+    fn notifications(&self) -> watch::Receiver<Position> {
+        self.notifier.subscribe()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn close(&self) {
+        self.broadcaster.stop().await;
+        self.pool.close().await;
+    }
+}
+
+impl Dialect for Postgres {
+    const SETTLED: Option<&'static str> =
+        Some("tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
+
+    fn bind_time(qb: &mut QueryBuilder<'_, Self>, time: DateTime<Utc>) {
+        qb.push_bind(time);
+    }
+}
+
+fn decode(row: &PgRow) -> Result<Event, StoreError> {
+    let sequence: i64 = row.try_get("sequence")?;
+    let revision: i16 = row.try_get("revision")?;
+    Ok(Event {
+        position: Position::new(row.try_get("tx_id")?, row.try_get("tx_index")?),
+        aggregate: AggregateRef {
+            instance_id: row.try_get("instance_id")?,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+        },
+        sequence: sequence as u64,
+        event_type: row.try_get("event_type")?,
+        revision: revision as u16,
+        payload: row.try_get("payload")?,
+        creator: row.try_get("creator")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

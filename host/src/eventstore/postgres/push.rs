@@ -1,0 +1,224 @@
+//! One push = one call of `rampart_push` (see `migrations/postgres/`).
+
+use sqlx::Row;
+use sqlx::postgres::{PgDatabaseError, PgPool};
+
+use crate::eventstore::{Event, ExpectedSequence, Position, Push, StoreError, UniqueOp};
+
+/// Retries of a push whose aggregates all expect [`ExpectedSequence::Any`]
+/// when a concurrent push took the same sequence number.
+const ANY_RETRIES: usize = 8;
+
+const CALL: &str = "SELECT r_tx_id, r_tx_index, r_sequence, r_created_at FROM rampart_push(\
+     $1, $2, $3, $4, $5, $6, $7, $8::text[]::jsonb[], $9, $10, $11, $12, $13)";
+
+/// Appends `push` (payloads already serialized) and returns the stored events.
+pub(super) async fn push(
+    pool: &PgPool,
+    push: &Push,
+    payloads: &[String],
+) -> Result<Vec<Event>, StoreError> {
+    let args = Args::new(push, payloads);
+    let any_only = push
+        .aggregates
+        .iter()
+        .all(|a| a.expected == ExpectedSequence::Any);
+    let mut attempt = 0;
+    loop {
+        match call(pool, &args).await {
+            Ok(rows) => return Ok(events(push, rows)),
+            Err(e) => match map_error(e, push) {
+                StoreError::Conflict { .. } if any_only && attempt < ANY_RETRIES => attempt += 1,
+                other => return Err(other),
+            },
+        }
+    }
+}
+
+/// The push flattened into the function's parallel arrays.
+struct Args {
+    agg_instance: Vec<String>,
+    agg_type: Vec<String>,
+    agg_id: Vec<String>,
+    agg_expected: Vec<i64>,
+    ev_agg: Vec<i32>,
+    ev_type: Vec<String>,
+    ev_revision: Vec<i16>,
+    ev_payload: Vec<String>,
+    ev_creator: Vec<String>,
+    uc_op: Vec<i16>,
+    uc_instance: Vec<String>,
+    uc_type: Vec<String>,
+    uc_value: Vec<String>,
+}
+
+impl Args {
+    fn new(push: &Push, payloads: &[String]) -> Self {
+        let mut a = Args {
+            agg_instance: Vec::new(),
+            agg_type: Vec::new(),
+            agg_id: Vec::new(),
+            agg_expected: Vec::new(),
+            ev_agg: Vec::new(),
+            ev_type: Vec::new(),
+            ev_revision: Vec::new(),
+            ev_payload: payloads.to_vec(),
+            ev_creator: Vec::new(),
+            uc_op: Vec::new(),
+            uc_instance: Vec::new(),
+            uc_type: Vec::new(),
+            uc_value: Vec::new(),
+        };
+        for p in &push.aggregates {
+            a.agg_instance.push(p.aggregate.instance_id.clone());
+            a.agg_type.push(p.aggregate.aggregate_type.clone());
+            a.agg_id.push(p.aggregate.aggregate_id.clone());
+            a.agg_expected.push(match p.expected {
+                ExpectedSequence::Any => -1,
+                ExpectedSequence::Exact(n) => n as i64,
+            });
+        }
+        for (agg, e) in push.events() {
+            a.ev_agg.push(agg as i32 + 1);
+            a.ev_type.push(e.event_type.clone());
+            a.ev_revision.push(e.revision as i16);
+            a.ev_creator.push(e.creator.clone());
+        }
+        for op in &push.unique {
+            let (code, instance, kind, value) = match op {
+                UniqueOp::Claim {
+                    instance_id,
+                    kind,
+                    value,
+                    ..
+                } => (1, instance_id, kind.as_str(), value.as_str()),
+                UniqueOp::Release {
+                    instance_id,
+                    kind,
+                    value,
+                } => (2, instance_id, kind.as_str(), value.as_str()),
+                UniqueOp::ReleaseInstance { instance_id } => (3, instance_id, "", ""),
+            };
+            a.uc_op.push(code);
+            a.uc_instance.push(instance.clone());
+            a.uc_type.push(kind.to_owned());
+            a.uc_value.push(value.to_owned());
+        }
+        a
+    }
+}
+
+async fn call(pool: &PgPool, a: &Args) -> Result<Vec<sqlx::postgres::PgRow>, sqlx::Error> {
+    sqlx::query(CALL)
+        .bind(&a.agg_instance)
+        .bind(&a.agg_type)
+        .bind(&a.agg_id)
+        .bind(&a.agg_expected)
+        .bind(&a.ev_agg)
+        .bind(&a.ev_type)
+        .bind(&a.ev_revision)
+        .bind(&a.ev_payload)
+        .bind(&a.ev_creator)
+        .bind(&a.uc_op)
+        .bind(&a.uc_instance)
+        .bind(&a.uc_type)
+        .bind(&a.uc_value)
+        .fetch_all(pool)
+        .await
+}
+
+/// Joins the returned positions and sequences with the pushed events.
+fn events(push: &Push, rows: Vec<sqlx::postgres::PgRow>) -> Vec<Event> {
+    let mut stored: Vec<(i64, i32, i64, chrono::DateTime<chrono::Utc>)> = rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.try_get(0).ok()?,
+                r.try_get(1).ok()?,
+                r.try_get(2).ok()?,
+                r.try_get(3).ok()?,
+            ))
+        })
+        .collect();
+    stored.sort_by_key(|s| s.1);
+    push.events()
+        .zip(stored)
+        .map(|((agg, e), (tx, index, sequence, created_at))| Event {
+            position: Position::new(tx, index),
+            aggregate: push.aggregates[agg].aggregate.clone(),
+            sequence: sequence as u64,
+            event_type: e.event_type.clone(),
+            revision: e.revision,
+            payload: e.payload.clone(),
+            creator: e.creator.clone(),
+            created_at,
+        })
+        .collect()
+}
+
+/// Turns the function's raised errors and key violations into typed errors.
+fn map_error(e: sqlx::Error, push: &Push) -> StoreError {
+    let sqlx::Error::Database(db) = &e else {
+        return e.into();
+    };
+    let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() else {
+        return e.into();
+    };
+    let detail = pg.detail().unwrap_or_default();
+    match pg.code() {
+        "RP001" => {
+            let (index, actual) = detail.split_once(':').unwrap_or(("1", "unknown"));
+            let index = index.parse::<usize>().unwrap_or(1).saturating_sub(1);
+            conflict(push, index, actual.to_owned())
+        }
+        "RP002" => {
+            let index = detail.parse::<usize>().unwrap_or(1).saturating_sub(1);
+            match push.unique.get(index) {
+                Some(UniqueOp::Claim {
+                    kind,
+                    value,
+                    message,
+                    ..
+                }) => StoreError::UniqueTaken {
+                    kind: kind.clone(),
+                    value: value.clone(),
+                    message: message.clone(),
+                },
+                _ => e.into(),
+            }
+        }
+        "23505" if pg.constraint() == Some("events_aggregate_sequence") => {
+            // A concurrent push took the next sequence first; the detail names
+            // the aggregate's key.
+            let index = push
+                .aggregates
+                .iter()
+                .position(|a| {
+                    let r = &a.aggregate;
+                    detail.contains(&format!(
+                        "({}, {}, {},",
+                        r.instance_id, r.aggregate_type, r.aggregate_id
+                    ))
+                })
+                .unwrap_or(0);
+            conflict(
+                push,
+                index,
+                "a newer sequence (a concurrent push won)".into(),
+            )
+        }
+        _ => e.into(),
+    }
+}
+
+fn conflict(push: &Push, index: usize, actual: String) -> StoreError {
+    let a = &push.aggregates[index.min(push.aggregates.len().saturating_sub(1))];
+    StoreError::Conflict {
+        aggregate: a.aggregate.clone(),
+        expected: match a.expected {
+            ExpectedSequence::Exact(n) => n,
+            ExpectedSequence::Any => 0,
+        },
+        actual,
+    }
+}

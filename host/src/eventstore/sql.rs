@@ -1,0 +1,77 @@
+//! The SQL both backends share: the event query, built once over the dialect
+//! differences (placeholders, time encoding, the settled-prefix condition).
+
+use chrono::{DateTime, Utc};
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
+use super::query::{EventQuery, Order};
+
+/// Columns of `events` in the order the backends decode them.
+pub(super) const EVENT_COLUMNS: &str = "tx_id, tx_index, instance_id, aggregate_type, aggregate_id, \
+     sequence, event_type, revision, payload, creator, created_at";
+
+/// What differs between the backends' event queries.
+pub(super) trait Dialect: Database {
+    /// The condition that keeps a read inside the settled prefix of the global
+    /// order, or `None` when every committed event is settled (one writer).
+    const SETTLED: Option<&'static str>;
+
+    /// Binds a timestamp the way the backend stores `created_at`.
+    fn bind_time(qb: &mut QueryBuilder<'_, Self>, time: DateTime<Utc>);
+}
+
+/// Builds `SELECT … FROM events WHERE … ORDER BY … LIMIT …` for `q`.
+pub(super) fn select_events<'a, DB>(q: &EventQuery) -> QueryBuilder<'a, DB>
+where
+    DB: Dialect,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+    i32: Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE TRUE"));
+    any_of(&mut qb, "instance_id", &q.instance_ids);
+    any_of(&mut qb, "aggregate_type", &q.aggregate_types);
+    any_of(&mut qb, "aggregate_id", &q.aggregate_ids);
+    any_of(&mut qb, "event_type", &q.event_types);
+    any_of(&mut qb, "creator", &q.creators);
+    for (bound, op) in [(q.after, ">"), (q.before, "<")] {
+        if let Some(p) = bound {
+            qb.push(format!(" AND (tx_id, tx_index) {op} ("));
+            qb.push_bind(p.tx).push(", ").push_bind(p.index).push(")");
+        }
+    }
+    for (bound, op) in [(q.created_from, ">="), (q.created_until, "<")] {
+        if let Some(t) = bound {
+            qb.push(format!(" AND created_at {op} "));
+            DB::bind_time(&mut qb, t);
+        }
+    }
+    if let (true, Some(settled)) = (q.settled_only, DB::SETTLED) {
+        qb.push(" AND ").push(settled);
+    }
+    qb.push(match q.order {
+        Order::Ascending => " ORDER BY tx_id, tx_index",
+        Order::Descending => " ORDER BY tx_id DESC, tx_index DESC",
+    });
+    if let Some(limit) = q.limit {
+        qb.push(" LIMIT ").push_bind(i64::from(limit));
+    }
+    qb
+}
+
+/// Adds ` AND column IN (…)` when `values` is not empty.
+fn any_of<'a, DB>(qb: &mut QueryBuilder<'a, DB>, column: &str, values: &[String])
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+{
+    if values.is_empty() {
+        return;
+    }
+    qb.push(format!(" AND {column} IN ("));
+    let mut list = qb.separated(", ");
+    for v in values {
+        list.push_bind(v.clone());
+    }
+    list.push_unseparated(")");
+}

@@ -1,0 +1,168 @@
+//! # SQLite eventstore (the embedded default)
+//!
+//! One process owns the data directory (an OS file lock, so a second
+//! `rampart start` on the same directory fails with a clear error). All pushes
+//! go through one writer task that commits them in groups ([`writer`]), so the
+//! file sees one write transaction at a time: commit order is position order
+//! and every committed event is settled. Reads use a separate pool of
+//! connections (WAL mode lets them run beside the writer).
+
+mod lock;
+mod read;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection, QueryBuilder, Sqlite};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::sql::Dialect;
+use super::{
+    AggregateRef, Event, EventQuery, EventStore, Limits, Notifier, Position, Push, StoreError,
+};
+use crate::config::{SqliteConfig, SqliteSynchronous as SyncSetting};
+
+/// The schema migrations for SQLite, embedded from `migrations/sqlite/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "rampart.db";
+
+/// The embedded eventstore.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    limits: Limits,
+    notifier: Arc<Notifier>,
+    writer: Mutex<Option<mpsc::Sender<writer::Request>>>,
+    writer_task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    _lock: lock::DirLock,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `cfg.dir`, takes the directory's
+    /// lock and applies pending migrations.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when another process owns the directory,
+    /// [`StoreError::Migration`] / [`StoreError::Database`] otherwise.
+    pub async fn open(cfg: &SqliteConfig, limits: Limits) -> Result<Self, StoreError> {
+        let lock = lock::DirLock::acquire(&cfg.dir)?;
+        let options = connect_options(&cfg.dir.join(DB_FILE), cfg);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(cfg.max_readers.max(1))
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        let conn = options.connect().await?;
+        let next_tx = read::max_tx(&pool).await? + 1;
+        let notifier = Arc::new(Notifier::new(Position::ZERO));
+        let (tx, rx) = mpsc::channel(cfg.group_commit_max.max(1) * 4);
+        let task = tokio::spawn(writer::run(
+            conn,
+            rx,
+            next_tx,
+            cfg.group_commit_max.max(1),
+            notifier.clone(),
+        ));
+        Ok(Self {
+            pool,
+            limits,
+            notifier,
+            writer: Mutex::new(Some(tx)),
+            writer_task: tokio::sync::Mutex::new(Some(task)),
+            _lock: lock,
+        })
+    }
+
+    /// Path of the database file a store in `dir` uses.
+    pub fn db_path(dir: &Path) -> PathBuf {
+        dir.join(DB_FILE)
+    }
+
+    fn sender(&self) -> Result<mpsc::Sender<writer::Request>, StoreError> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| StoreError::Unavailable("the event store is closed".into()))
+    }
+}
+
+fn connect_options(path: &Path, cfg: &SqliteConfig) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(match cfg.synchronous {
+            SyncSetting::Full => SqliteSynchronous::Full,
+            SyncSetting::Normal => SqliteSynchronous::Normal,
+        })
+        .busy_timeout(cfg.busy_timeout)
+        .pragma("cache_size", "-32768")
+        .pragma("temp_store", "memory")
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn push(&self, push: Push) -> Result<Vec<Event>, StoreError> {
+        let payloads = self.limits.check(&push)?;
+        let (reply, answer) = oneshot::channel();
+        self.sender()?
+            .send(writer::Request {
+                push,
+                payloads,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::Unavailable("the event store is closed".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the event store writer stopped".into()))?
+    }
+
+    async fn query(&self, query: &EventQuery) -> Result<Vec<Event>, StoreError> {
+        read::query(&self.pool, query).await
+    }
+
+    async fn latest_sequence(&self, aggregate: &AggregateRef) -> Result<u64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read::latest_sequence(&mut conn, aggregate).await
+    }
+
+    fn notifications(&self) -> watch::Receiver<Position> {
+        self.notifier.subscribe()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn close(&self) {
+        drop(self.writer.lock().unwrap_or_else(|p| p.into_inner()).take());
+        if let Some(task) = self.writer_task.lock().await.take() {
+            let _ = task.await;
+        }
+        self.pool.close().await;
+    }
+}
+
+impl Dialect for Sqlite {
+    const SETTLED: Option<&'static str> = None;
+
+    fn bind_time(qb: &mut QueryBuilder<'_, Self>, time: DateTime<Utc>) {
+        qb.push_bind(time.timestamp_micros());
+    }
+}

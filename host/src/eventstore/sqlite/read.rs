@@ -1,0 +1,63 @@
+//! Reading events back from SQLite.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+
+use crate::eventstore::sql::select_events;
+use crate::eventstore::{AggregateRef, Event, EventQuery, Position, StoreError};
+
+/// Runs `q` on the reader pool.
+pub(super) async fn query(pool: &SqlitePool, q: &EventQuery) -> Result<Vec<Event>, StoreError> {
+    let mut qb = select_events::<sqlx::Sqlite>(q);
+    let rows = qb.build().fetch_all(pool).await?;
+    rows.iter().map(decode).collect()
+}
+
+/// The aggregate's latest sequence (0 when it has no events).
+pub(super) async fn latest_sequence(
+    conn: &mut SqliteConnection,
+    a: &AggregateRef,
+) -> Result<u64, StoreError> {
+    let seq: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(sequence), 0) FROM events \
+         WHERE instance_id = ? AND aggregate_type = ? AND aggregate_id = ?",
+    )
+    .bind(&a.instance_id)
+    .bind(&a.aggregate_type)
+    .bind(&a.aggregate_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(seq as u64)
+}
+
+/// The highest push number in the store (0 when empty).
+pub(super) async fn max_tx(pool: &SqlitePool) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(tx_id), 0) FROM events")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+fn decode(row: &SqliteRow) -> Result<Event, StoreError> {
+    let payload: String = row.try_get("payload")?;
+    let micros: i64 = row.try_get("created_at")?;
+    let revision: i64 = row.try_get("revision")?;
+    let sequence: i64 = row.try_get("sequence")?;
+    Ok(Event {
+        position: Position::new(row.try_get("tx_id")?, row.try_get("tx_index")?),
+        aggregate: AggregateRef {
+            instance_id: row.try_get("instance_id")?,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+        },
+        sequence: sequence as u64,
+        event_type: row.try_get("event_type")?,
+        revision: revision as u16,
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?,
+        creator: row.try_get("creator")?,
+        created_at: DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default(),
+    })
+}
