@@ -1,0 +1,2 @@
+//! Eventstore benchmark (written next).
+fn main() {}

@@ -1,0 +1,180 @@
+//! # Node lifecycle
+//!
+//! `rampart setup` and `rampart start` as library functions: open the store
+//! the configuration selects, migrate, check the masterkey, serve until told
+//! to stop, then shut down in order (stop accepting, finish in-flight
+//! requests, close the store).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::{Backend, Config};
+use crate::eventstore::postgres::PostgresStore;
+use crate::eventstore::sqlite::SqliteStore;
+use crate::eventstore::{EventStore, Limits, StoreError};
+use crate::masterkey::{KeyInputs, KeySource, MasterKey, MasterKeyError};
+use crate::server::{self, AppState};
+
+/// Why the node could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The eventstore could not be opened, migrated or closed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No usable masterkey.
+    #[error(transparent)]
+    MasterKey(#[from] MasterKeyError),
+    /// The HTTP port could not be bound.
+    #[error("cannot listen on {addr}: {error} (change Port / RAMPART_PORT or ListenAddress)")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The HTTP server failed.
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Opens the store `cfg` selects and applies pending migrations.
+///
+/// # Errors
+/// [`AppError::Store`].
+pub async fn open_store(cfg: &Config) -> Result<Arc<dyn EventStore>, AppError> {
+    let es = &cfg.eventstore;
+    Ok(match cfg.database.backend {
+        Backend::Sqlite => {
+            let limits = Limits {
+                max_payload_bytes: es.max_payload_bytes,
+                max_events_per_push: es.max_events_per_push,
+            };
+            Arc::new(SqliteStore::open(&cfg.database.sqlite, limits).await?)
+        }
+        Backend::Postgres => {
+            let store = PostgresStore::connect(&cfg.database.postgres, es).await?;
+            store.migrate().await?;
+            Arc::new(store)
+        }
+    })
+}
+
+/// `rampart setup`: applies the migrations and exits. Idempotent, and safe
+/// while older nodes serve (migrations are additive).
+///
+/// # Errors
+/// [`AppError::Store`].
+pub async fn setup(cfg: &Config) -> Result<(), AppError> {
+    let store = open_store(cfg).await?;
+    store.close().await;
+    tracing::info!(backend = ?cfg.database.backend, "migrations applied");
+    Ok(())
+}
+
+/// `rampart start`: migrates, serves until `shutdown` resolves, then stops
+/// gracefully. Prints `rampart listening on http://ADDR` on stdout once the
+/// port is bound (with `Port: 0`, the port the OS chose).
+///
+/// # Errors
+/// Any [`AppError`]; a failure before serving leaves nothing running.
+pub async fn start(
+    cfg: Config,
+    keys: KeyInputs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    let started = Instant::now();
+    crate::telemetry::metrics();
+    let generate_in = matches!(cfg.database.backend, Backend::Sqlite)
+        .then_some(cfg.database.sqlite.dir.as_path());
+    let (key, source) = MasterKey::resolve(&keys, generate_in)?;
+    if let KeySource::Generated(path) = &source {
+        tracing::warn!(
+            path = %path.display(),
+            "no masterkey given: generated one for this data directory; back it up, \
+             secrets at rest cannot be read without it"
+        );
+    }
+    let addr = SocketAddr::new(cfg.listen_address, cfg.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|error| AppError::Bind { addr, error })?;
+    let store = open_store(&cfg).await?;
+    let state = AppState::new(store.clone());
+    let served = serve_until(listener, state.clone(), shutdown, cfg.shutdown_timeout);
+    let checked = async {
+        key.verify_against(&store).await?;
+        state.mark_started();
+        tracing::info!(
+            backend = store.backend(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "ready"
+        );
+        Ok::<_, AppError>(())
+    };
+    let outcome = match tokio::try_join!(checked, served) {
+        Ok(((), ())) => Ok(()),
+        Err(e) => Err(e),
+    };
+    store.close().await;
+    tracing::info!("stopped");
+    outcome
+}
+
+/// Serves until `shutdown`, then drains in-flight requests for at most
+/// `grace`.
+async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: std::time::Duration,
+) -> Result<(), AppError> {
+    let local = listener.local_addr().map_err(AppError::Serve)?;
+    println!("rampart listening on http://{local}");
+    tracing::info!(%local, "listening (HTTP/1.1 and h2c)");
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new connections, finishing in-flight requests");
+        let _ = stopping_tx.send(());
+    };
+    let serving = server::serve(listener, server::router(state), signal);
+    tokio::pin!(serving);
+    tokio::select! {
+        result = &mut serving => return result.map_err(AppError::Serve),
+        _ = stopping_rx => {}
+    }
+    match tokio::time::timeout(grace, serving).await {
+        Ok(result) => result.map_err(AppError::Serve),
+        Err(_) => {
+            tracing::warn!(
+                ?grace,
+                "in-flight requests did not finish within ShutdownTimeout; closing them"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

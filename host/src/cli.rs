@@ -1,0 +1,109 @@
+//! # The `rampart` command
+//!
+//! `rampart start` runs a node, `rampart setup` only migrates. Global options
+//! pick configuration files and the masterkey.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app;
+use crate::config::Config;
+use crate::masterkey::KeyInputs;
+
+/// Rampart: identity and access management, with business logic in WebAssembly.
+///
+/// With no configuration, `rampart start` runs on an embedded SQLite store in
+/// ./data and serves on port 8080. Configuration is layered: the built-in
+/// defaults (config/defaults.yaml), then each --config file in order, then
+/// environment variables RAMPART_<PATH> (e.g. RAMPART_PORT=9000,
+/// RAMPART_DATABASE_BACKEND=postgres, RAMPART_DATABASE_POSTGRES_HOST=db).
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, about, long_about)]
+pub struct Cli {
+    /// A YAML configuration file overriding the defaults; repeat to layer several (later wins).
+    #[arg(long = "config", global = true, value_name = "FILE")]
+    pub config: Vec<PathBuf>,
+
+    /// The 32-byte masterkey that encrypts secrets at rest.
+    #[arg(
+        long,
+        global = true,
+        value_name = "KEY",
+        conflicts_with = "masterkey_file"
+    )]
+    pub masterkey: Option<String>,
+
+    /// A file holding the 32-byte masterkey (trailing newline ignored).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "RAMPART_MASTERKEY_FILE"
+    )]
+    pub masterkey_file: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the store if needed, then serve until SIGINT/SIGTERM.
+    ///
+    /// The masterkey comes from --masterkey, --masterkey-file or RAMPART_MASTERKEY.
+    /// On the embedded SQLite default with none given, one is generated into the
+    /// data directory on first start. PostgreSQL deployments must give one.
+    Start,
+    /// Apply the store's migrations and exit.
+    ///
+    /// Idempotent, and safe to run while nodes of an older version serve
+    /// (migrations only add). `rampart start` runs it too.
+    Setup,
+}
+
+impl Cli {
+    /// Runs the parsed command; returns the process's exit code.
+    pub fn run(self) -> ExitCode {
+        let config = match Config::load(&self.config, std::env::vars()) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("rampart: invalid configuration: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        crate::telemetry::init_logging(&config.log);
+        let keys = KeyInputs {
+            flag: self.masterkey,
+            file: self.masterkey_file,
+            env: std::env::var("RAMPART_MASTERKEY").ok(),
+        };
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("rampart: cannot start the async runtime: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let outcome = runtime.block_on(async {
+            match self.command {
+                Command::Start => app::start(config, keys, app::shutdown_signal()).await,
+                Command::Setup => app::setup(&config).await,
+            }
+        });
+        match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "rampart stopped with an error");
+                eprintln!("rampart: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! `/debug/healthz`, `/debug/ready`, `/debug/metrics`: what load balancers,
+//! orchestrators and Prometheus ask a node.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::AppState;
+
+/// How long `/debug/ready` waits for the store before calling it unreachable.
+const STORE_PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+}
+
+/// Alive: the process serves HTTP.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready: start-up finished and the store answers.
+async fn ready(State(state): State<AppState>) -> Response {
+    if !state.started.load(Ordering::Acquire) {
+        return not_ready("starting: migrations or start-up checks are still running".into());
+    }
+    match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => {
+            Json(json!({ "status": "ready", "store": state.store.backend() })).into_response()
+        }
+        Ok(Err(e)) => not_ready(format!("the event store does not answer: {e}")),
+        Err(_) => not_ready(format!(
+            "the event store did not answer within {STORE_PING_TIMEOUT:?}"
+        )),
+    }
+}
+
+fn not_ready(reason: String) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "not ready", "reason": reason })),
+    )
+        .into_response()
+}
+
+/// Prometheus text exposition of the process's metrics.
+async fn metrics() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::telemetry::metrics().render(),
+    )
+        .into_response()
+}

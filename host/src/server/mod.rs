@@ -1,0 +1,67 @@
+//! # HTTP server
+//!
+//! One port for HTTP/1.1 and HTTP/2 (h2c with prior knowledge): the debug
+//! endpoints today, the JSON/gRPC APIs and login pages as they arrive.
+//! Routers are plain functions so tests can drive them without a socket.
+
+mod debug;
+mod metered;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+
+use crate::eventstore::EventStore;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The eventstore.
+    pub store: Arc<dyn EventStore>,
+    /// Whether start-up finished (migrations applied, masterkey checked).
+    pub started: Arc<AtomicBool>,
+}
+
+impl AppState {
+    /// State for `store`, not yet started.
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self {
+            store,
+            started: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Marks start-up as finished.
+    pub fn mark_started(&self) {
+        self.started.store(true, Ordering::Release);
+    }
+}
+
+/// The node's HTTP routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .nest("/debug", debug::router())
+        .layer(axum::middleware::from_fn(metered::record))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops
+/// accepting and lets in-flight requests finish.
+///
+/// # Errors
+/// I/O errors of the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
