@@ -1,0 +1,222 @@
+//! The `rampart` command's promises: first run without flags, clear errors for
+//! bad configuration, a locked data directory, a missing or wrong masterkey,
+//! an unreachable database; `setup` is idempotent.
+
+use std::time::Duration;
+
+use crate::support::{TestDb, TestServer, rampart_command};
+
+/// Runs `rampart ARGS` to completion; returns (exit code, stderr).
+async fn run(dir: &std::path::Path, env: &[(String, String)], args: &[&str]) -> (i32, String) {
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        rampart_command(dir)
+            .args(args)
+            .envs(env.iter().cloned())
+            .output(),
+    )
+    .await
+    .expect("rampart did not exit")
+    .expect("run rampart");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn help_explains_the_commands_and_the_configuration_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rampart_command(dir.path())
+        .arg("--help")
+        .output()
+        .await
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for needle in [
+        "start",
+        "setup",
+        "--config",
+        "--masterkey",
+        "RAMPART_PORT=9000",
+    ] {
+        assert!(help.contains(needle), "help lacks {needle}:\n{help}");
+    }
+}
+
+#[tokio::test]
+async fn first_start_without_flags_creates_data_and_a_private_masterkey() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), &[], &[]).await.unwrap();
+    let data = dir.path().join("data");
+    assert!(data.join("rampart.db").exists());
+    let key = std::fs::read_to_string(data.join("masterkey")).unwrap();
+    assert_eq!(key.len(), 32);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(data.join("masterkey"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let (_, log) = server.terminate().await.unwrap();
+    assert!(
+        log.contains("generated one for this data directory"),
+        "{log}"
+    );
+
+    // The second start reuses the key and the store.
+    let again = TestServer::start(dir.path(), &[], &[]).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(data.join("masterkey")).unwrap(),
+        key
+    );
+    again.terminate().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_start_on_the_same_data_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = TestServer::start(dir.path(), &[], &[]).await.unwrap();
+    let (code, err) = run(dir.path(), &env(&[("RAMPART_PORT", "0")]), &["start"]).await;
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("is in use by another rampart process"),
+        "{err}"
+    );
+    // The first one still serves.
+    first.wait_ready(Duration::from_secs(5)).await.unwrap();
+    first.terminate().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_different_masterkey_than_the_store_was_set_up_with_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_a = env(&[("RAMPART_MASTERKEY", &"a".repeat(32))]);
+    TestServer::start(dir.path(), &key_a, &[])
+        .await
+        .unwrap()
+        .terminate()
+        .await
+        .unwrap();
+    let (code, err) = run(
+        dir.path(),
+        &env(&[
+            ("RAMPART_PORT", "0"),
+            ("RAMPART_MASTERKEY", &"b".repeat(32)),
+        ]),
+        &["start"],
+    )
+    .await;
+    assert_ne!(code, 0);
+    assert!(err.contains("masterkey does not match"), "{err}");
+}
+
+#[tokio::test]
+async fn a_masterkey_of_the_wrong_length_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = run(dir.path(), &[], &["start", "--masterkey", "too-short"]).await;
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--masterkey is 9 bytes long; it must be exactly 32 bytes"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn bad_configuration_names_the_key_the_source_and_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(&file, "Database:\n  Postgres:\n    Hots: db\n").unwrap();
+    let (code, err) = run(
+        dir.path(),
+        &[],
+        &["--config", file.to_str().unwrap(), "start"],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("Database.Postgres.Hots"), "{err}");
+    assert!(err.contains("bad.yaml"), "{err}");
+
+    let (code, err) = run(dir.path(), &env(&[("RAMPART_PORT", "eighty")]), &["start"]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("RAMPART_PORT"), "{err}");
+    assert!(err.contains("Port"), "{err}");
+}
+
+#[tokio::test]
+async fn the_port_follows_rampart_port() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(
+        dir.path(),
+        &env(&[("RAMPART_PORT", &port.to_string())]),
+        &[],
+    )
+    .await;
+    // TestServer sets RAMPART_PORT=0 first; the explicit value overrides it.
+    let server = server.unwrap();
+    assert_eq!(server.url, format!("http://127.0.0.1:{port}"));
+    server.terminate().await.unwrap();
+}
+
+#[tokio::test]
+async fn postgres_without_a_masterkey_says_how_to_give_one() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = db.env();
+    e.push(("RAMPART_PORT".into(), "0".into()));
+    let (code, err) = run(dir.path(), &e, &["start"]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("--masterkey-file"), "{err}");
+    assert!(err.contains("RAMPART_MASTERKEY"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = env(&[
+        ("RAMPART_DATABASE_BACKEND", "postgres"),
+        ("RAMPART_DATABASE_POSTGRES_HOST", "127.0.0.1"),
+        ("RAMPART_DATABASE_POSTGRES_PORT", "1"),
+        ("RAMPART_DATABASE_POSTGRES_CONNECTTIMEOUT", "2s"),
+        ("RAMPART_MASTERKEY", &"k".repeat(32)),
+    ]);
+    let (code, err) = run(dir.path(), &e, &["setup"]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot connect to PostgreSQL at"), "{err}");
+    assert!(err.contains("127.0.0.1:1"), "{err}");
+}
+
+#[tokio::test]
+async fn setup_is_idempotent_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let (code, err) = run(dir.path(), &[], &["setup"]).await;
+        assert_eq!(code, 0, "{err}");
+    }
+    let db = TestDb::create().await;
+    for _ in 0..2 {
+        let (code, err) = run(dir.path(), &db.env(), &["setup"]).await;
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut conn = db.connect().await;
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(applied >= 1);
+}

@@ -1,0 +1,102 @@
+//! The real `rampart` binary, started as a child process.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A `rampart` command with a clean environment: no inherited `RAMPART_*`
+/// variables, logs at `info`.
+pub fn rampart_command(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("RAMPART_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.current_dir(dir).kill_on_drop(true).stdin(Stdio::null());
+    cmd
+}
+
+/// A running server on a port the OS chose.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    child: Child,
+    stderr: tokio::task::JoinHandle<String>,
+}
+
+impl TestServer {
+    /// Starts `rampart start` in `dir` with `env` and `args`, and waits until
+    /// `/debug/ready` answers 200.
+    pub async fn start(
+        dir: &Path,
+        env: &[(String, String)],
+        args: &[&str],
+    ) -> anyhow::Result<Self> {
+        let mut cmd = rampart_command(dir);
+        cmd.args(args)
+            .arg("start")
+            .env("RAMPART_PORT", "0")
+            .env("RAMPART_LISTENADDRESS", "127.0.0.1")
+            .envs(env.iter().cloned())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn()?;
+        let mut stderr_pipe = child.stderr.take().expect("stderr");
+        let stderr = tokio::spawn(async move {
+            let mut s = String::new();
+            let _ = stderr_pipe.read_to_string(&mut s).await;
+            s
+        });
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let url = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(url) = line.strip_prefix("rampart listening on ") {
+                    return Ok(url.to_owned());
+                }
+            }
+            anyhow::bail!("the server exited before listening")
+        })
+        .await;
+        let url = match url {
+            Ok(Ok(url)) => url,
+            other => {
+                let _ = child.start_kill();
+                let log = stderr.await.unwrap_or_default();
+                anyhow::bail!("server did not start: {other:?}\n{log}");
+            }
+        };
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let server = Self { url, child, stderr };
+        server.wait_ready(Duration::from_secs(30)).await?;
+        Ok(server)
+    }
+
+    /// Polls `/debug/ready` until it answers 200.
+    pub async fn wait_ready(&self, limit: Duration) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + limit;
+        loop {
+            let answer = client.get(format!("{}/debug/ready", self.url)).send().await;
+            if answer.is_ok_and(|r| r.status() == 200) {
+                return Ok(());
+            }
+            anyhow::ensure!(Instant::now() < deadline, "not ready within {limit:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit status and everything logged.
+    pub async fn terminate(mut self) -> anyhow::Result<(std::process::ExitStatus, String)> {
+        let pid = self.child.id().expect("running") as i32;
+        std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()?;
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await??;
+        Ok((status, self.stderr.await?))
+    }
+}
