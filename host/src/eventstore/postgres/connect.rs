@@ -50,6 +50,7 @@ async fn open(cfg: &PostgresConfig, options: PgConnectOptions) -> Result<PgPool,
         .max_connections(cfg.max_open_conns.max(1))
         .min_connections(cfg.min_idle_conns.min(cfg.max_open_conns))
         .acquire_timeout(cfg.connect_timeout)
+        .test_before_acquire(false)
         .connect_with(options)
         .await
 }

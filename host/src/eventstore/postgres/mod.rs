@@ -107,16 +107,7 @@ impl EventStore for PostgresStore {
     }
 
     async fn latest_sequence(&self, a: &AggregateRef) -> Result<u64, StoreError> {
-        let seq: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(sequence), 0)::bigint FROM events \
-             WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3",
-        )
-        .bind(&a.instance_id)
-        .bind(&a.aggregate_type)
-        .bind(&a.aggregate_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(seq as u64)
+        latest_sequence(&self.pool, a).await
     }
 
     fn notifications(&self) -> watch::Receiver<Position> {
@@ -145,6 +136,20 @@ impl Dialect for Postgres {
     fn bind_time(qb: &mut QueryBuilder<'_, Self>, time: DateTime<Utc>) {
         qb.push_bind(time);
     }
+}
+
+/// The aggregate's latest sequence (0 when it has no events).
+async fn latest_sequence(pool: &PgPool, a: &AggregateRef) -> Result<u64, StoreError> {
+    let seq: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(sequence), 0)::bigint FROM events \
+         WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3",
+    )
+    .bind(&a.instance_id)
+    .bind(&a.aggregate_type)
+    .bind(&a.aggregate_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(seq as u64)
 }
 
 fn decode(row: &PgRow) -> Result<Event, StoreError> {

@@ -1,4 +1,11 @@
-//! One push = one call of `rampart_push` (see `migrations/postgres/`).
+//! One push = one statement, one round trip, one transaction.
+//!
+//! The common push (one aggregate, no unique values) is a single
+//! `INSERT … SELECT` that checks the expected sequence in the same statement;
+//! everything else calls the `rampart_push` function (see
+//! `migrations/postgres/`), which can abort on a taken unique value. Both
+//! read the aggregates' sequences before their first write, so within an
+//! aggregate position order is sequence order (`docs/eventstore.md`).
 
 use sqlx::Row;
 use sqlx::postgres::{PgDatabaseError, PgPool};
@@ -11,6 +18,19 @@ const ANY_RETRIES: usize = 8;
 
 const CALL: &str = "SELECT r_tx_id, r_tx_index, r_sequence, r_created_at FROM rampart_push(\
      $1, $2, $3, $4, $5, $6, $7, $8::text[]::jsonb[], $9, $10, $11, $12, $13)";
+
+/// The single-aggregate push: inserts nothing (zero rows) when the expected
+/// sequence ($4, -1 for any) does not match.
+const SINGLE: &str = "WITH cur AS (\
+       SELECT COALESCE(MAX(sequence), 0) AS s FROM events \
+        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3) \
+     INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, tx_index, \
+                         event_type, revision, payload, creator, created_at) \
+     SELECT $1, $2, $3, cur.s + x.n, pg_current_xact_id()::text::bigint, (x.n - 1)::int, \
+            x.t, x.r, x.p::jsonb, x.c, now() \
+       FROM cur, unnest($5::text[], $6::smallint[], $7::text[], $8::text[]) WITH ORDINALITY AS x(t, r, p, c, n) \
+      WHERE $4 < 0 OR cur.s = $4 \
+     RETURNING tx_id, tx_index, sequence, created_at";
 
 /// Appends `push` (payloads already serialized) and returns the stored events.
 pub(super) async fn push(
@@ -25,7 +45,8 @@ pub(super) async fn push(
         .all(|a| a.expected == ExpectedSequence::Any);
     let mut attempt = 0;
     loop {
-        match call(pool, &args).await {
+        match call(pool, push, &args).await {
+            Ok(rows) if rows.is_empty() => return Err(stale(pool, push).await),
             Ok(rows) => return Ok(events(push, rows)),
             Err(e) => match map_error(e, push) {
                 StoreError::Conflict { .. } if any_only && attempt < ANY_RETRIES => attempt += 1,
@@ -108,7 +129,24 @@ impl Args {
     }
 }
 
-async fn call(pool: &PgPool, a: &Args) -> Result<Vec<sqlx::postgres::PgRow>, sqlx::Error> {
+async fn call(
+    pool: &PgPool,
+    push: &Push,
+    a: &Args,
+) -> Result<Vec<sqlx::postgres::PgRow>, sqlx::Error> {
+    if push.aggregates.len() == 1 && push.unique.is_empty() {
+        return sqlx::query(SINGLE)
+            .bind(&a.agg_instance[0])
+            .bind(&a.agg_type[0])
+            .bind(&a.agg_id[0])
+            .bind(a.agg_expected[0])
+            .bind(&a.ev_type)
+            .bind(&a.ev_revision)
+            .bind(&a.ev_payload)
+            .bind(&a.ev_creator)
+            .fetch_all(pool)
+            .await;
+    }
     sqlx::query(CALL)
         .bind(&a.agg_instance)
         .bind(&a.agg_type)
@@ -209,6 +247,17 @@ fn map_error(e: sqlx::Error, push: &Push) -> StoreError {
         }
         _ => e.into(),
     }
+}
+
+/// The conflict of a single-aggregate push that inserted nothing, with the
+/// sequence actually found.
+async fn stale(pool: &PgPool, push: &Push) -> StoreError {
+    let actual = super::latest_sequence(pool, &push.aggregates[0].aggregate).await;
+    conflict(
+        push,
+        0,
+        actual.map_or_else(|_| "unknown".into(), |s| s.to_string()),
+    )
 }
 
 fn conflict(push: &Push, index: usize, actual: String) -> StoreError {

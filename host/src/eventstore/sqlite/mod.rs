@@ -41,7 +41,8 @@ pub struct SqliteStore {
     notifier: Arc<Notifier>,
     writer: Mutex<Option<mpsc::Sender<writer::Request>>>,
     writer_task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
-    _lock: lock::DirLock,
+    /// Released by [`EventStore::close`], so another process may open the directory.
+    lock: Mutex<Option<lock::DirLock>>,
 }
 
 impl SqliteStore {
@@ -77,7 +78,7 @@ impl SqliteStore {
             notifier,
             writer: Mutex::new(Some(tx)),
             writer_task: tokio::sync::Mutex::new(Some(task)),
-            _lock: lock,
+            lock: Mutex::new(Some(lock)),
         })
     }
 
@@ -156,6 +157,7 @@ impl EventStore for SqliteStore {
             let _ = task.await;
         }
         self.pool.close().await;
+        drop(self.lock.lock().unwrap_or_else(|p| p.into_inner()).take());
     }
 }
 

@@ -4,9 +4,15 @@
 //! `Database.Sqlite.GroupCommitMax`) into one transaction, so many pushes
 //! share one fsync. Each push is checked before it writes anything, and a
 //! push whose unique claim fails is rolled back to its savepoint, so one
-//! push's rejection never affects the others in its group. Any unexpected
+//! push's rejection never affects the others in its group. The events of the
+//! whole group are inserted together after the checks, in few statements. Any unexpected
 //! database error fails the whole group, which then is not acknowledged.
+//!
+//! Being the only writer, the task also remembers the latest sequence of the
+//! aggregates it wrote ([`Sequences`]), so a push to a recently written
+//! aggregate needs no read before its insert.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -15,7 +21,42 @@ use sqlx::{Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use super::read::latest_sequence;
-use crate::eventstore::{Event, ExpectedSequence, Notifier, Position, Push, StoreError, UniqueOp};
+use crate::eventstore::{
+    AggregateRef, Event, ExpectedSequence, Notifier, Position, Push, StoreError, UniqueOp,
+};
+
+/// Most aggregates whose sequence the writer remembers before it starts over.
+const REMEMBERED_AGGREGATES: usize = 100_000;
+
+/// Latest sequences of aggregates written by this writer. Exact because no
+/// one else writes the file; forgotten whenever a group rolls back.
+#[derive(Default)]
+struct Sequences(HashMap<AggregateRef, u64>);
+
+impl Sequences {
+    async fn current(
+        &self,
+        conn: &mut SqliteConnection,
+        a: &AggregateRef,
+    ) -> Result<u64, StoreError> {
+        match self.0.get(a) {
+            Some(seq) => Ok(*seq),
+            None => latest_sequence(conn, a).await,
+        }
+    }
+
+    fn wrote(&mut self, a: &AggregateRef, seq: u64) {
+        self.0.insert(a.clone(), seq);
+    }
+
+    /// Starts over when too many are remembered; only between groups, since
+    /// within a group the memory holds sequences not yet inserted.
+    fn forget_if_full(&mut self) {
+        if self.0.len() >= REMEMBERED_AGGREGATES {
+            self.0.clear();
+        }
+    }
+}
 
 /// A push waiting for the writer.
 pub(super) struct Request {
@@ -48,8 +89,9 @@ pub(super) async fn run(
     notifier: Arc<Notifier>,
 ) {
     let mut group = Vec::with_capacity(group_max);
+    let mut sequences = Sequences::default();
     while queue.recv_many(&mut group, group_max).await > 0 {
-        let results = commit_group(&mut conn, &group, &mut next_tx).await;
+        let results = commit_group(&mut conn, &group, &mut next_tx, &mut sequences).await;
         let mut newest = None;
         for (req, result) in group.drain(..).zip(results) {
             if let Ok(events) = &result {
@@ -68,21 +110,31 @@ async fn commit_group(
     conn: &mut SqliteConnection,
     group: &[Request],
     next_tx: &mut i64,
+    sequences: &mut Sequences,
 ) -> Vec<Result<Vec<Event>, StoreError>> {
     let first_tx = *next_tx;
+    sequences.forget_if_full();
     let outcome: Result<Vec<_>, StoreError> = async {
         conn.execute("BEGIN IMMEDIATE").await?;
         let mut results = Vec::with_capacity(group.len());
+        let mut rows = Vec::new();
         for req in group {
-            match apply(conn, req, *next_tx).await {
+            match apply(conn, req, *next_tx, sequences).await {
                 Ok(events) => {
                     *next_tx += 1;
+                    rows.extend(
+                        events
+                            .iter()
+                            .zip(&req.payloads)
+                            .map(|(e, p)| (e.clone(), p.as_str())),
+                    );
                     results.push(Ok(events));
                 }
                 Err(Rejected::Push(e)) => results.push(Err(e)),
                 Err(Rejected::Group(e)) => return Err(e),
             }
         }
+        insert_events(conn, &rows).await?;
         conn.execute("COMMIT").await?;
         Ok(results)
     }
@@ -92,6 +144,7 @@ async fn commit_group(
         Err(e) => {
             let _ = conn.execute("ROLLBACK").await;
             *next_tx = first_tx;
+            *sequences = Sequences::default();
             let message = e.to_string();
             tracing::error!(error = %message, pushes = group.len(), "sqlite group commit failed");
             group
@@ -106,16 +159,19 @@ async fn commit_group(
     }
 }
 
-/// Checks and writes one push inside the group's transaction.
+/// Checks one push and applies its unique-value operations; returns its
+/// events, to be inserted with the rest of the group.
 async fn apply(
     conn: &mut SqliteConnection,
     req: &Request,
     tx: i64,
+    sequences: &mut Sequences,
 ) -> Result<Vec<Event>, Rejected> {
     let push = &req.push;
     let mut base = Vec::with_capacity(push.aggregates.len());
     for a in &push.aggregates {
-        let current = latest_sequence(conn, &a.aggregate)
+        let current = sequences
+            .current(conn, &a.aggregate)
             .await
             .map_err(Rejected::Group)?;
         if let ExpectedSequence::Exact(expected) = a.expected
@@ -138,42 +194,58 @@ async fn apply(
         }
         conn.execute("RELEASE push").await?;
     }
-    let created_at = Utc::now();
-    let micros = created_at.timestamp_micros();
+    // Stored with microsecond precision; return exactly what a read returns.
+    let now = Utc::now();
+    let created_at = chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     let mut events = Vec::with_capacity(req.payloads.len());
-    for (index, ((agg, e), payload)) in push.events().zip(&req.payloads).enumerate() {
+    for (index, (agg, e)) in push.events().enumerate() {
         base[agg] += 1;
-        let a = &push.aggregates[agg].aggregate;
-        let position = Position::new(tx, index as i32);
-        sqlx::query(
-            "INSERT INTO events (tx_id, tx_index, instance_id, aggregate_type, aggregate_id, sequence, \
-             event_type, revision, payload, creator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(position.tx)
-        .bind(position.index)
-        .bind(&a.instance_id)
-        .bind(&a.aggregate_type)
-        .bind(&a.aggregate_id)
-        .bind(base[agg] as i64)
-        .bind(&e.event_type)
-        .bind(i64::from(e.revision))
-        .bind(payload)
-        .bind(&e.creator)
-        .bind(micros)
-        .execute(&mut *conn)
-        .await?;
         events.push(Event {
-            position,
-            aggregate: a.clone(),
+            position: Position::new(tx, index as i32),
+            aggregate: push.aggregates[agg].aggregate.clone(),
             sequence: base[agg],
             event_type: e.event_type.clone(),
             revision: e.revision,
             payload: e.payload.clone(),
             creator: e.creator.clone(),
-            created_at: chrono::DateTime::from_timestamp_micros(micros).unwrap_or(created_at),
+            created_at,
         });
     }
+    for (a, seq) in push.aggregates.iter().zip(base) {
+        sequences.wrote(&a.aggregate, seq);
+    }
     Ok(events)
+}
+
+/// Rows per multi-row `INSERT` (11 parameters each, well under SQLite's limit).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Inserts the group's events with as few statements as possible.
+async fn insert_events(
+    conn: &mut SqliteConnection,
+    rows: &[(Event, &str)],
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO events (tx_id, tx_index, instance_id, aggregate_type, aggregate_id, sequence, \
+             event_type, revision, payload, creator, created_at) ",
+        );
+        qb.push_values(chunk, |mut row, (e, payload)| {
+            row.push_bind(e.position.tx)
+                .push_bind(e.position.index)
+                .push_bind(e.aggregate.instance_id.clone())
+                .push_bind(e.aggregate.aggregate_type.clone())
+                .push_bind(e.aggregate.aggregate_id.clone())
+                .push_bind(e.sequence as i64)
+                .push_bind(e.event_type.clone())
+                .push_bind(i64::from(e.revision))
+                .push_bind(payload.to_string())
+                .push_bind(e.creator.clone())
+                .push_bind(e.created_at.timestamp_micros());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Applies the unique-value operations in order; a taken claim rejects the push.
