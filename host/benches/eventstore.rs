@@ -76,8 +76,8 @@ async fn run(plan: Plan) {
     );
     println!();
     println!(
-        "{:<9} {:<34} {:>7} {:>12} {}",
-        "backend", "scenario", "writers", "rate/s", "notes"
+        "{:<9} {:<34} {:>7} {:>12} notes",
+        "backend", "scenario", "writers", "rate/s"
     );
 
     // --- PostgreSQL ---
