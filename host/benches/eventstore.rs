@@ -4,14 +4,16 @@
 //! PostgreSQL on 127.0.0.1:5432 (`RAMPART_TEST_PG_*` as in the tests):
 //!
 //! - push throughput, one event per push, with 1, 8 and 32 writers on
-//!   distinct aggregates, and with 8 writers contending on one aggregate
-//!   (conflicts counted, each retried after reloading the sequence);
+//!   distinct aggregates (each push a new aggregate, or each writer appending
+//!   to its own), and with 8 writers contending on one aggregate (conflicts
+//!   counted, each retried after reloading the sequence);
 //! - on PostgreSQL, the raw single-row `INSERT` rate at the same concurrency,
 //!   measured in the same run, as the ceiling the push rate is a ratio of;
 //! - query-by-aggregate latency p50/p99 on a store of 1M events;
 //! - `rampart start` to `/debug/ready` on SQLite with 10k and with 1M events.
 //!
 //! `-- --quick` shortens every phase (smoke run; figures are not comparable).
+//! Naming sections runs only those: `-- push-postgres push-sqlite query startup`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -35,6 +37,8 @@ use pg::TestDb as BenchDb;
 
 /// Knobs of one run.
 struct Plan {
+    /// Sections named on the command line; all when empty.
+    only: Vec<String>,
     phase: Duration,
     warmup: Duration,
     big: u64,
@@ -42,10 +46,21 @@ struct Plan {
     starts: usize,
 }
 
+impl Plan {
+    fn runs(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let plan = if quick {
         Plan {
+            only,
             phase: Duration::from_secs(1),
             warmup: Duration::from_millis(200),
             big: 100_000,
@@ -54,6 +69,7 @@ fn main() {
         }
     } else {
         Plan {
+            only,
             phase: Duration::from_secs(5),
             warmup: Duration::from_secs(1),
             big: 1_000_000,
@@ -74,26 +90,78 @@ async fn run(plan: Plan) {
         plan.phase.as_secs_f64(),
         plan.big
     );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut targets = Vec::new();
+    if plan.runs("push-postgres") {
+        let ratio = push_postgres(&plan).await;
+        targets.push((
+            "PG push (appending), 32 writers >= 0.6 x raw INSERT ceiling",
+            ratio >= 0.6,
+            format!("{ratio:.2}"),
+        ));
+    }
+    if plan.runs("push-sqlite") {
+        let rate = push_sqlite(&plan, dir.path()).await;
+        targets.push((
+            "SQLite push, 8 writers >= 10k events/s",
+            rate >= 10_000.0,
+            format!("{rate:.0}"),
+        ));
+    }
+    if plan.runs("query") || plan.runs("startup") {
+        let (pg, sqlite) = query_by_aggregate(&plan, dir.path()).await;
+        let two_ms = Duration::from_millis(2);
+        targets.push((
+            "query by aggregate p99 <= 2 ms (postgres)",
+            pg <= two_ms,
+            format!("{pg:.3?}"),
+        ));
+        targets.push((
+            "query by aggregate p99 <= 2 ms (sqlite)",
+            sqlite <= two_ms,
+            format!("{sqlite:.3?}"),
+        ));
+    }
+    if plan.runs("startup") {
+        let (small, big) = startup(&plan, dir.path()).await;
+        let slowest = small.max(big);
+        let growth = format!(
+            "{slowest:.1?}; big store vs 10k events: {:.2}x",
+            big.as_secs_f64() / small.as_secs_f64().max(1e-9)
+        );
+        targets.push((
+            "start -> ready <= 500 ms (sqlite, both sizes)",
+            slowest <= Duration::from_millis(500),
+            growth,
+        ));
+    }
+    println!();
+    println!("targets:");
+    for (what, ok, value) in targets {
+        println!("  [{}] {what}: {value}", if ok { "met" } else { "MISSED" });
+    }
+}
+
+/// PostgreSQL push rates beside the raw INSERT ceiling; returns the 32-writer ratio.
+async fn push_postgres(plan: &Plan) -> f64 {
     println!();
     println!(
-        "{:<9} {:<34} {:>7} {:>12} notes",
+        "{:<9} {:<36} {:>7} {:>12} notes",
         "backend", "scenario", "writers", "rate/s"
     );
-
-    // --- PostgreSQL ---
     let db = BenchDb::create().await;
-    let mut es = Config::defaults().eventstore;
-    es.max_events_per_push = 1000;
     let mut cfg = db.config();
     cfg.max_open_conns = 40;
-    let pg: Arc<dyn EventStore> = {
-        let s = PostgresStore::connect(&cfg, &es).await.expect("connect");
+    let store: Arc<dyn EventStore> = {
+        let s = PostgresStore::connect(&cfg, &Config::defaults().eventstore)
+            .await
+            .expect("connect");
         s.migrate().await.expect("migrate");
         Arc::new(s)
     };
-    let mut pg_ratio_32 = 0.0;
+    let mut ratio_32 = 0.0;
     for writers in [1, 8, 32] {
-        let ceiling = raw_insert_rate(&cfg, writers, &plan).await;
+        let ceiling = raw_insert_rate(&cfg, writers, plan).await;
         row(
             "postgres",
             "raw single-row INSERT (ceiling)",
@@ -101,247 +169,256 @@ async fn run(plan: Plan) {
             ceiling,
             "tx/s".into(),
         );
-        let push = push_rate(&pg, writers, false, &plan).await;
-        let ratio = push.rate / ceiling;
-        if writers == 32 {
-            pg_ratio_32 = ratio;
+        for (target, label) in [
+            (Target::New, "push, a new aggregate each"),
+            (Target::Own, "push, appending to own aggregate"),
+        ] {
+            let push = push_rate(&store, writers, target, plan).await;
+            let ratio = push.rate / ceiling;
+            if writers == 32 && target == Target::Own {
+                ratio_32 = ratio;
+            }
+            row(
+                "postgres",
+                label,
+                writers,
+                push.rate,
+                format!("{ratio:.2} x ceiling"),
+            );
         }
-        row(
-            "postgres",
-            "push, distinct aggregates",
-            writers,
-            push.rate,
-            format!("{ratio:.2} x ceiling"),
-        );
     }
-    let contended = push_rate(&pg, 8, true, &plan).await;
+    let contended = push_rate(&store, 8, Target::Hot, plan).await;
+    let notes = format!("{} conflicts retried", contended.failed);
     row(
         "postgres",
         "push, one contended aggregate",
         8,
         contended.rate,
-        format!("{} conflicts retried", contended.conflicts),
+        notes,
     );
-    pg.close().await;
+    store.close().await;
+    ratio_32
+}
 
-    // --- SQLite ---
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sqlite_cfg = SqliteConfig {
-        dir: dir.path().join("push"),
-        ..Config::defaults().database.sqlite
-    };
-    let sqlite: Arc<dyn EventStore> = Arc::new(
-        SqliteStore::open(&sqlite_cfg, Limits::default())
-            .await
-            .expect("open"),
-    );
-    let mut sqlite_8 = 0.0;
+/// SQLite push rates; returns the 8-writer rate.
+async fn push_sqlite(plan: &Plan, dir: &Path) -> f64 {
+    let store: Arc<dyn EventStore> = Arc::new(open_sqlite(&dir.join("push")).await);
+    let mut rate_8 = 0.0;
     for writers in [1, 8, 32] {
-        let push = push_rate(&sqlite, writers, false, &plan).await;
+        let push = push_rate(&store, writers, Target::Own, plan).await;
         if writers == 8 {
-            sqlite_8 = push.rate;
+            rate_8 = push.rate;
         }
         row(
             "sqlite",
-            "push, distinct aggregates",
+            "push, appending to own aggregate",
             writers,
             push.rate,
             "events/s, synchronous=full".into(),
         );
     }
-    let contended = push_rate(&sqlite, 8, true, &plan).await;
+    let contended = push_rate(&store, 8, Target::Hot, plan).await;
+    let notes = format!("{} conflicts retried", contended.failed);
     row(
         "sqlite",
         "push, one contended aggregate",
         8,
         contended.rate,
-        format!("{} conflicts retried", contended.conflicts),
+        notes,
     );
-    sqlite.close().await;
+    store.close().await;
+    rate_8
+}
 
-    // --- query by aggregate on a big store ---
+/// Query-by-aggregate latency on a big store of each backend; returns the p99s.
+async fn query_by_aggregate(plan: &Plan, dir: &Path) -> (Duration, Duration) {
     println!();
     println!(
-        "{:<9} {:<34} {:>10} {:>10}",
+        "{:<9} {:<36} {:>10} {:>10}",
         "backend", "query by aggregate", "p50", "p99"
     );
-    let pg_big = BenchDb::create().await;
-    let pg_store = {
-        let s = PostgresStore::connect(&pg_big.config(), &es)
-            .await
-            .expect("connect");
-        s.migrate().await.expect("migrate");
-        fill_postgres(&pg_big, plan.big).await;
-        Arc::new(s) as Arc<dyn EventStore>
-    };
-    let (p50, p99) = query_latency(&pg_store, plan.big, plan.samples).await;
-    println!(
-        "{:<9} {:<34} {:>10.3?} {:>10.3?}",
-        "postgres",
-        format!("{} events, 10 per aggregate", plan.big),
-        p50,
-        p99
-    );
-    let pg_p99 = p99;
-    pg_store.close().await;
+    let label = format!("{} events, 10 per aggregate", plan.big);
 
-    let big_dir = dir.path().join("big");
-    fill_sqlite(&big_dir, plan.big).await;
-    let small_dir = dir.path().join("small");
-    fill_sqlite(&small_dir, 10_000).await;
-    let sqlite_store: Arc<dyn EventStore> = Arc::new(
-        SqliteStore::open(
-            &SqliteConfig {
-                dir: big_dir.clone(),
-                ..Config::defaults().database.sqlite
-            },
-            Limits::default(),
-        )
+    let db = BenchDb::create().await;
+    let pg = PostgresStore::connect(&db.config(), &Config::defaults().eventstore)
         .await
-        .expect("open"),
-    );
-    let (p50, p99) = query_latency(&sqlite_store, plan.big, plan.samples).await;
+        .expect("connect");
+    pg.migrate().await.expect("migrate");
+    fill_postgres(&db, plan.big).await;
+    let pg: Arc<dyn EventStore> = Arc::new(pg);
+    let (p50, pg_p99) = query_latency(&pg, plan.big, plan.samples).await;
     println!(
-        "{:<9} {:<34} {:>10.3?} {:>10.3?}",
-        "sqlite",
-        format!("{} events, 10 per aggregate", plan.big),
-        p50,
-        p99
+        "{:<9} {:<36} {:>10.3?} {:>10.3?}",
+        "postgres", label, p50, pg_p99
     );
-    let sqlite_p99 = p99;
-    sqlite_store.close().await;
+    pg.close().await;
 
-    // --- start-up time ---
+    fill_sqlite(&dir.join("big"), plan.big).await;
+    let sqlite: Arc<dyn EventStore> = Arc::new(open_sqlite(&dir.join("big")).await);
+    let (p50, sqlite_p99) = query_latency(&sqlite, plan.big, plan.samples).await;
+    println!(
+        "{:<9} {:<36} {:>10.3?} {:>10.3?}",
+        "sqlite", label, p50, sqlite_p99
+    );
+    sqlite.close().await;
+    (pg_p99, sqlite_p99)
+}
+
+/// Start-up time of the real binary on 10k events and on the big store
+/// (filled by [`query_by_aggregate`]); returns both medians.
+async fn startup(plan: &Plan, dir: &Path) -> (Duration, Duration) {
     println!();
     println!(
-        "{:<9} {:<34} {:>10} {:>10}",
+        "{:<9} {:<36} {:>10} {:>10}",
         "backend", "rampart start -> /debug/ready", "median", "max"
     );
-    let mut start_medians = Vec::new();
+    fill_sqlite(&dir.join("small"), 10_000).await;
+    let mut medians = Vec::new();
     for (label, data) in [
-        ("10k events", &small_dir),
-        (format!("{} events", plan.big).leak() as &str, &big_dir),
+        ("10k events".to_owned(), "small"),
+        (format!("{} events", plan.big), "big"),
     ] {
-        let (median, max) = startup_time(data, plan.starts).await;
+        let (median, max) = startup_time(&dir.join(data), plan.starts).await;
         println!(
-            "{:<9} {:<34} {:>10.1?} {:>10.1?}",
+            "{:<9} {:<36} {:>10.1?} {:>10.1?}",
             "sqlite", label, median, max
         );
-        start_medians.push(median);
+        medians.push(median);
     }
-
-    println!();
-    println!("targets:");
-    check(
-        "PG push, 32 writers >= 0.6 x raw INSERT ceiling",
-        pg_ratio_32 >= 0.6,
-        format!("{pg_ratio_32:.2}"),
-    );
-    check(
-        "SQLite push, 8 writers >= 10k events/s",
-        sqlite_8 >= 10_000.0,
-        format!("{sqlite_8:.0}"),
-    );
-    check(
-        "query by aggregate p99 <= 2 ms (postgres)",
-        pg_p99 <= Duration::from_millis(2),
-        format!("{pg_p99:.3?}"),
-    );
-    check(
-        "query by aggregate p99 <= 2 ms (sqlite)",
-        sqlite_p99 <= Duration::from_millis(2),
-        format!("{sqlite_p99:.3?}"),
-    );
-    let slowest = start_medians.iter().max().copied().unwrap_or_default();
-    check(
-        "start -> ready <= 500 ms (sqlite, both sizes)",
-        slowest <= Duration::from_millis(500),
-        format!("{slowest:.1?}"),
-    );
-    let growth = start_medians[1].as_secs_f64() / start_medians[0].as_secs_f64().max(1e-9);
-    println!("  start-up time 1M vs 10k: {growth:.2}x");
+    (medians[0], medians[1])
 }
 
 fn row(backend: &str, scenario: &str, writers: usize, rate: f64, notes: String) {
-    println!("{backend:<9} {scenario:<34} {writers:>7} {rate:>12.0} {notes}");
+    println!("{backend:<9} {scenario:<36} {writers:>7} {rate:>12.0} {notes}");
 }
 
-fn check(what: &str, ok: bool, value: String) {
-    println!("  [{}] {what}: {value}", if ok { "met" } else { "MISSED" });
+async fn open_sqlite(dir: &Path) -> SqliteStore {
+    let cfg = SqliteConfig {
+        dir: dir.to_owned(),
+        ..Config::defaults().database.sqlite
+    };
+    SqliteStore::open(&cfg, Limits::default())
+        .await
+        .expect("open sqlite")
 }
 
+/// What one measured phase counted.
 struct Rate {
+    /// Successful operations per second.
     rate: f64,
-    conflicts: u64,
+    /// Failed (retried) operations during the phase.
+    failed: u64,
 }
 
-/// Pushes one event per push from `writers` tasks for one phase.
+/// Shared by the tasks of one phase: whether to go on, whether to count.
+#[derive(Clone, Default)]
+struct Phase {
+    counting: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    done: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
+}
+
+impl Phase {
+    fn running(&self) -> bool {
+        !self.stop.load(Ordering::Relaxed)
+    }
+
+    fn record(&self, ok: bool) {
+        if self.counting.load(Ordering::Relaxed) {
+            let counter = if ok { &self.done } else { &self.failed };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs `task` on `tasks` tokio tasks through the warm-up and one measured phase.
+async fn measure<F, Fut>(tasks: usize, plan: &Plan, task: F) -> Rate
+where
+    F: Fn(usize, Phase) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let phase = Phase::default();
+    let handles: Vec<_> = (0..tasks)
+        .map(|i| tokio::spawn(task(i, phase.clone())))
+        .collect();
+    tokio::time::sleep(plan.warmup).await;
+    phase.counting.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(plan.phase).await;
+    phase.counting.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    phase.stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        h.await.expect("benchmark task");
+    }
+    Rate {
+        rate: phase.done.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64(),
+        failed: phase.failed.load(Ordering::Relaxed),
+    }
+}
+
+/// Which aggregates the writers push to.
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    /// Every push creates a new aggregate (sequence 0 expected), as creations do.
+    New,
+    /// Each writer appends to its own aggregate.
+    Own,
+    /// All writers append to one aggregate; conflicts are reloaded and retried.
+    Hot,
+}
+
+/// One event per push from `writers` tasks.
 async fn push_rate(
     store: &Arc<dyn EventStore>,
     writers: usize,
-    contended: bool,
+    target: Target,
     plan: &Plan,
 ) -> Rate {
     let run = rand::random::<u32>();
-    let counting = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let (events, conflicts) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    let tasks: Vec<_> = (0..writers)
-        .map(|w| {
-            let (store, counting, stop) = (store.clone(), counting.clone(), stop.clone());
-            let (events, conflicts) = (events.clone(), conflicts.clone());
-            tokio::spawn(async move {
-                let id = if contended {
-                    format!("hot-{run}")
-                } else {
-                    format!("w{w}-{run}")
+    measure(writers, plan, |w, phase| {
+        let store = store.clone();
+        async move {
+            let aggregate = |i: u64| {
+                let id = match target {
+                    Target::New => format!("n{w}-{run}-{i}"),
+                    Target::Own => format!("w{w}-{run}"),
+                    Target::Hot => format!("hot-{run}"),
                 };
-                let a = AggregateRef::new("bench", "user", id);
-                let mut seq = store.latest_sequence(&a).await.expect("seq");
-                let mut i = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let e = NewEvent::new(
-                        "user.human.added",
-                        json!({ "username": "u", "n": i }),
-                        "bench",
-                    );
-                    match store
-                        .push(Push::new(a.clone(), ExpectedSequence::Exact(seq), vec![e]))
-                        .await
-                    {
-                        Ok(stored) => {
-                            seq = stored[0].sequence;
-                            if counting.load(Ordering::Relaxed) {
-                                events.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                        Err(StoreError::Conflict { .. }) => {
-                            if counting.load(Ordering::Relaxed) {
-                                conflicts.fetch_add(1, Ordering::Relaxed);
-                            }
-                            seq = store.latest_sequence(&a).await.expect("seq");
-                        }
-                        Err(e) => panic!("push failed: {e}"),
-                    }
-                    i += 1;
+                AggregateRef::new("bench", "user", id)
+            };
+            let mut seq = store.latest_sequence(&aggregate(0)).await.expect("seq");
+            let mut i = 0u64;
+            while phase.running() {
+                let a = aggregate(i);
+                if target == Target::New {
+                    seq = 0;
                 }
-            })
-        })
-        .collect();
-    tokio::time::sleep(plan.warmup).await;
-    counting.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(plan.phase).await;
-    counting.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.expect("writer");
-    }
-    Rate {
-        rate: events.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64(),
-        conflicts: conflicts.load(Ordering::Relaxed),
-    }
+                let e = NewEvent::new(
+                    "user.human.added",
+                    json!({ "username": "u", "n": i }),
+                    "bench",
+                );
+                match store
+                    .push(Push::new(a.clone(), ExpectedSequence::Exact(seq), vec![e]))
+                    .await
+                {
+                    Ok(stored) => {
+                        seq = stored[0].sequence;
+                        phase.record(true);
+                    }
+                    Err(StoreError::Conflict { .. }) => {
+                        phase.record(false);
+                        seq = store.latest_sequence(&a).await.expect("seq");
+                    }
+                    Err(e) => panic!("push failed: {e}"),
+                }
+                i += 1;
+            }
+        }
+    })
+    .await
 }
 
 /// Single-row autocommit INSERTs through the same driver and pool settings.
@@ -354,39 +431,22 @@ async fn raw_insert_rate(cfg: &PostgresConfig, writers: usize, plan: &Plan) -> f
     )
     .await
     .expect("create bench_raw");
-    let counting = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
-    let tasks: Vec<_> = (0..writers)
-        .map(|_| {
-            let (pool, counting, stop, done) =
-                (pool.clone(), counting.clone(), stop.clone(), done.clone());
-            tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1::text::jsonb)")
-                        .bind(r#"{"username":"u","n":1}"#)
-                        .execute(&pool)
-                        .await
-                        .expect("insert");
-                    if counting.load(Ordering::Relaxed) {
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(plan.warmup).await;
-    counting.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(plan.phase).await;
-    counting.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.expect("inserter");
-    }
+    let rate = measure(writers, plan, |_, phase| {
+        let pool = pool.clone();
+        async move {
+            while phase.running() {
+                sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1::text::jsonb)")
+                    .bind(r#"{"username":"u","n":1}"#)
+                    .execute(&pool)
+                    .await
+                    .expect("insert");
+                phase.record(true);
+            }
+        }
+    })
+    .await;
     pool.close().await;
-    done.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64()
+    rate.rate
 }
 
 /// Reads one random aggregate's history at a time; returns (p50, p99).

@@ -46,8 +46,10 @@ DECLARE
     s BIGINT;
 BEGIN
     FOR i IN 1 .. coalesce(array_length(agg_id, 1), 0) LOOP
-        SELECT max(e.sequence) INTO s FROM events e
-         WHERE e.instance_id = agg_instance[i] AND e.aggregate_type = agg_type[i] AND e.aggregate_id = agg_id[i];
+        -- ORDER BY … LIMIT 1, not max(): always one backward index probe.
+        SELECT e.sequence INTO s FROM events e
+         WHERE e.instance_id = agg_instance[i] AND e.aggregate_type = agg_type[i] AND e.aggregate_id = agg_id[i]
+         ORDER BY e.sequence DESC LIMIT 1;
         s := coalesce(s, 0);
         IF agg_expected[i] >= 0 AND s <> agg_expected[i] THEN
             RAISE EXCEPTION USING ERRCODE = 'RP001', MESSAGE = 'rampart: sequence conflict', DETAIL = i || ':' || s;

@@ -92,7 +92,7 @@ impl PostgresStore {
 impl EventStore for PostgresStore {
     async fn push(&self, push: Push) -> Result<Vec<Event>, StoreError> {
         let payloads = self.limits.check(&push)?;
-        let events = push::push(&self.pool, &push, &payloads).await?;
+        let events = push::push(&self.pool, push, payloads).await?;
         if let Some(last) = events.last() {
             self.notifier.pushed(last.position);
             self.broadcaster.pushed();
@@ -141,8 +141,9 @@ impl Dialect for Postgres {
 /// The aggregate's latest sequence (0 when it has no events).
 async fn latest_sequence(pool: &PgPool, a: &AggregateRef) -> Result<u64, StoreError> {
     let seq: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(sequence), 0)::bigint FROM events \
-         WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3",
+        "SELECT COALESCE((SELECT sequence FROM events \
+         WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
+         ORDER BY sequence DESC LIMIT 1), 0)::bigint",
     )
     .bind(&a.instance_id)
     .bind(&a.aggregate_type)

@@ -1,14 +1,15 @@
 //! One push = one statement, one round trip, one transaction.
 //!
-//! The common push (one aggregate, no unique values) is a single
-//! `INSERT … SELECT` that checks the expected sequence in the same statement;
+//! The common pushes (one aggregate, no unique values; one event or several)
+//! are a single `INSERT … SELECT` that checks the expected sequence in the
+//! same statement;
 //! everything else calls the `rampart_push` function (see
 //! `migrations/postgres/`), which can abort on a taken unique value. Both
 //! read the aggregates' sequences before their first write, so within an
 //! aggregate position order is sequence order (`docs/eventstore.md`).
 
 use sqlx::Row;
-use sqlx::postgres::{PgDatabaseError, PgPool};
+use sqlx::postgres::{PgDatabaseError, PgPool, PgRow};
 
 use crate::eventstore::{Event, ExpectedSequence, Position, Push, StoreError, UniqueOp};
 
@@ -16,14 +17,15 @@ use crate::eventstore::{Event, ExpectedSequence, Position, Push, StoreError, Uni
 /// when a concurrent push took the same sequence number.
 const ANY_RETRIES: usize = 8;
 
+/// The general push: any number of aggregates and unique-value operations.
 const CALL: &str = "SELECT r_tx_id, r_tx_index, r_sequence, r_created_at FROM rampart_push(\
      $1, $2, $3, $4, $5, $6, $7, $8::text[]::jsonb[], $9, $10, $11, $12, $13)";
 
-/// The single-aggregate push: inserts nothing (zero rows) when the expected
-/// sequence ($4, -1 for any) does not match.
-const SINGLE: &str = "WITH cur AS (\
-       SELECT COALESCE(MAX(sequence), 0) AS s FROM events \
-        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3) \
+/// One aggregate, several events: inserts nothing (zero rows) when the
+/// expected sequence ($4, -1 for any) does not match.
+const ONE_AGGREGATE: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALESCE((\
+       SELECT sequence FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
+        ORDER BY sequence DESC LIMIT 1), 0) END AS s) \
      INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, tx_index, \
                          event_type, revision, payload, creator, created_at) \
      SELECT $1, $2, $3, cur.s + x.n, pg_current_xact_id()::text::bigint, (x.n - 1)::int, \
@@ -32,49 +34,63 @@ const SINGLE: &str = "WITH cur AS (\
       WHERE $4 < 0 OR cur.s = $4 \
      RETURNING tx_id, tx_index, sequence, created_at";
 
+/// One aggregate, one event (the most common push), with scalar parameters.
+const ONE_EVENT: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALESCE((\
+       SELECT sequence FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
+        ORDER BY sequence DESC LIMIT 1), 0) END AS s) \
+     INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, tx_index, \
+                         event_type, revision, payload, creator, created_at) \
+     SELECT $1, $2, $3, cur.s + 1, pg_current_xact_id()::text::bigint, 0, $5, $6, $7::jsonb, $8, now() \
+       FROM cur WHERE $4 < 0 OR cur.s = $4 \
+     RETURNING tx_id, tx_index, sequence, created_at";
+
 /// Appends `push` (payloads already serialized) and returns the stored events.
 pub(super) async fn push(
     pool: &PgPool,
-    push: &Push,
-    payloads: &[String],
+    push: Push,
+    payloads: Vec<String>,
 ) -> Result<Vec<Event>, StoreError> {
-    let args = Args::new(push, payloads);
     let any_only = push
         .aggregates
         .iter()
         .all(|a| a.expected == ExpectedSequence::Any);
-    let mut attempt = 0;
-    loop {
-        match call(pool, push, &args).await {
-            Ok(rows) if rows.is_empty() => return Err(stale(pool, push).await),
-            Ok(rows) => return Ok(events(push, rows)),
-            Err(e) => match map_error(e, push) {
-                StoreError::Conflict { .. } if any_only && attempt < ANY_RETRIES => attempt += 1,
-                other => return Err(other),
-            },
+    let rows = {
+        let mut attempt = 0;
+        loop {
+            match call(pool, &push, &payloads).await {
+                Ok(rows) if rows.is_empty() => return Err(stale(pool, &push).await),
+                Ok(rows) => break rows,
+                Err(e) => match map_error(e, &push) {
+                    StoreError::Conflict { .. } if any_only && attempt < ANY_RETRIES => {
+                        attempt += 1
+                    }
+                    other => return Err(other),
+                },
+            }
         }
-    }
+    };
+    events(push, &rows)
 }
 
-/// The push flattened into the function's parallel arrays.
-struct Args {
-    agg_instance: Vec<String>,
-    agg_type: Vec<String>,
-    agg_id: Vec<String>,
+/// The push flattened into `rampart_push`'s parallel arrays.
+struct Args<'a> {
+    agg_instance: Vec<&'a str>,
+    agg_type: Vec<&'a str>,
+    agg_id: Vec<&'a str>,
     agg_expected: Vec<i64>,
     ev_agg: Vec<i32>,
-    ev_type: Vec<String>,
+    ev_type: Vec<&'a str>,
     ev_revision: Vec<i16>,
-    ev_payload: Vec<String>,
-    ev_creator: Vec<String>,
+    ev_payload: &'a [String],
+    ev_creator: Vec<&'a str>,
     uc_op: Vec<i16>,
-    uc_instance: Vec<String>,
-    uc_type: Vec<String>,
-    uc_value: Vec<String>,
+    uc_instance: Vec<&'a str>,
+    uc_type: Vec<&'a str>,
+    uc_value: Vec<&'a str>,
 }
 
-impl Args {
-    fn new(push: &Push, payloads: &[String]) -> Self {
+impl<'a> Args<'a> {
+    fn new(push: &'a Push, payloads: &'a [String]) -> Self {
         let mut a = Args {
             agg_instance: Vec::new(),
             agg_type: Vec::new(),
@@ -83,7 +99,7 @@ impl Args {
             ev_agg: Vec::new(),
             ev_type: Vec::new(),
             ev_revision: Vec::new(),
-            ev_payload: payloads.to_vec(),
+            ev_payload: payloads,
             ev_creator: Vec::new(),
             uc_op: Vec::new(),
             uc_instance: Vec::new(),
@@ -91,19 +107,16 @@ impl Args {
             uc_value: Vec::new(),
         };
         for p in &push.aggregates {
-            a.agg_instance.push(p.aggregate.instance_id.clone());
-            a.agg_type.push(p.aggregate.aggregate_type.clone());
-            a.agg_id.push(p.aggregate.aggregate_id.clone());
-            a.agg_expected.push(match p.expected {
-                ExpectedSequence::Any => -1,
-                ExpectedSequence::Exact(n) => n as i64,
-            });
+            a.agg_instance.push(&p.aggregate.instance_id);
+            a.agg_type.push(&p.aggregate.aggregate_type);
+            a.agg_id.push(&p.aggregate.aggregate_id);
+            a.agg_expected.push(expected_param(p.expected));
         }
         for (agg, e) in push.events() {
             a.ev_agg.push(agg as i32 + 1);
-            a.ev_type.push(e.event_type.clone());
+            a.ev_type.push(&e.event_type);
             a.ev_revision.push(e.revision as i16);
-            a.ev_creator.push(e.creator.clone());
+            a.ev_creator.push(&e.creator);
         }
         for op in &push.unique {
             let (code, instance, kind, value) = match op {
@@ -121,32 +134,66 @@ impl Args {
                 UniqueOp::ReleaseInstance { instance_id } => (3, instance_id, "", ""),
             };
             a.uc_op.push(code);
-            a.uc_instance.push(instance.clone());
-            a.uc_type.push(kind.to_owned());
-            a.uc_value.push(value.to_owned());
+            a.uc_instance.push(instance);
+            a.uc_type.push(kind);
+            a.uc_value.push(value);
         }
         a
     }
 }
 
-async fn call(
-    pool: &PgPool,
-    push: &Push,
-    a: &Args,
-) -> Result<Vec<sqlx::postgres::PgRow>, sqlx::Error> {
-    if push.aggregates.len() == 1 && push.unique.is_empty() {
-        return sqlx::query(SINGLE)
-            .bind(&a.agg_instance[0])
-            .bind(&a.agg_type[0])
-            .bind(&a.agg_id[0])
-            .bind(a.agg_expected[0])
-            .bind(&a.ev_type)
-            .bind(&a.ev_revision)
-            .bind(&a.ev_payload)
-            .bind(&a.ev_creator)
+// The latest sequence is read with `ORDER BY sequence DESC LIMIT 1`, not
+// `MAX(sequence)`: with stale statistics PostgreSQL plans MAX as a scan over
+// all of the aggregate's events, which grows with the aggregate. A push that
+// expects a new aggregate (sequence 0) skips the read: if the aggregate
+// exists, its sequence 1 does too and the primary key reports the conflict.
+
+/// Runs the cheapest statement that can express the push.
+async fn call(pool: &PgPool, push: &Push, payloads: &[String]) -> Result<Vec<PgRow>, sqlx::Error> {
+    let ([only], []) = (push.aggregates.as_slice(), push.unique.as_slice()) else {
+        return call_function(pool, &Args::new(push, payloads)).await;
+    };
+    let r = &only.aggregate;
+    let expected = expected_param(only.expected);
+    if let [e] = only.events.as_slice() {
+        return sqlx::query(ONE_EVENT)
+            .bind(&r.instance_id)
+            .bind(&r.aggregate_type)
+            .bind(&r.aggregate_id)
+            .bind(expected)
+            .bind(&e.event_type)
+            .bind(e.revision as i16)
+            .bind(&payloads[0])
+            .bind(&e.creator)
             .fetch_all(pool)
             .await;
     }
+    let types: Vec<&str> = only.events.iter().map(|e| e.event_type.as_str()).collect();
+    let revisions: Vec<i16> = only.events.iter().map(|e| e.revision as i16).collect();
+    let creators: Vec<&str> = only.events.iter().map(|e| e.creator.as_str()).collect();
+    sqlx::query(ONE_AGGREGATE)
+        .bind(&r.instance_id)
+        .bind(&r.aggregate_type)
+        .bind(&r.aggregate_id)
+        .bind(expected)
+        .bind(&types)
+        .bind(&revisions)
+        .bind(payloads)
+        .bind(&creators)
+        .fetch_all(pool)
+        .await
+}
+
+/// The expected sequence as the statements take it: -1 for any.
+fn expected_param(expected: ExpectedSequence) -> i64 {
+    match expected {
+        ExpectedSequence::Any => -1,
+        ExpectedSequence::Exact(n) => n as i64,
+    }
+}
+
+/// Calls `rampart_push` for pushes of several aggregates or unique values.
+async fn call_function(pool: &PgPool, a: &Args<'_>) -> Result<Vec<PgRow>, sqlx::Error> {
     sqlx::query(CALL)
         .bind(&a.agg_instance)
         .bind(&a.agg_type)
@@ -155,7 +202,7 @@ async fn call(
         .bind(&a.ev_agg)
         .bind(&a.ev_type)
         .bind(&a.ev_revision)
-        .bind(&a.ev_payload)
+        .bind(a.ev_payload)
         .bind(&a.ev_creator)
         .bind(&a.uc_op)
         .bind(&a.uc_instance)
@@ -166,32 +213,38 @@ async fn call(
 }
 
 /// Joins the returned positions and sequences with the pushed events.
-fn events(push: &Push, rows: Vec<sqlx::postgres::PgRow>) -> Vec<Event> {
-    let mut stored: Vec<(i64, i32, i64, chrono::DateTime<chrono::Utc>)> = rows
+fn events(push: Push, rows: &[PgRow]) -> Result<Vec<Event>, StoreError> {
+    let mut stored = rows
         .iter()
-        .filter_map(|r| {
-            Some((
-                r.try_get(0).ok()?,
-                r.try_get(1).ok()?,
-                r.try_get(2).ok()?,
-                r.try_get(3).ok()?,
+        .map(|r| {
+            Ok((
+                r.try_get::<i64, _>(0)?,
+                r.try_get::<i32, _>(1)?,
+                r.try_get::<i64, _>(2)?,
+                r.try_get(3)?,
             ))
         })
-        .collect();
+        .collect::<Result<Vec<(i64, i32, i64, chrono::DateTime<chrono::Utc>)>, sqlx::Error>>()?;
     stored.sort_by_key(|s| s.1);
-    push.events()
+    let pushed = push.aggregates.into_iter().flat_map(|a| {
+        let aggregate = a.aggregate;
+        a.events.into_iter().map(move |e| (aggregate.clone(), e))
+    });
+    Ok(pushed
         .zip(stored)
-        .map(|((agg, e), (tx, index, sequence, created_at))| Event {
-            position: Position::new(tx, index),
-            aggregate: push.aggregates[agg].aggregate.clone(),
-            sequence: sequence as u64,
-            event_type: e.event_type.clone(),
-            revision: e.revision,
-            payload: e.payload.clone(),
-            creator: e.creator.clone(),
-            created_at,
-        })
-        .collect()
+        .map(
+            |((aggregate, e), (tx, index, sequence, created_at))| Event {
+                position: Position::new(tx, index),
+                aggregate,
+                sequence: sequence as u64,
+                event_type: e.event_type,
+                revision: e.revision,
+                payload: e.payload,
+                creator: e.creator,
+                created_at,
+            },
+        )
+        .collect())
 }
 
 /// Turns the function's raised errors and key violations into typed errors.

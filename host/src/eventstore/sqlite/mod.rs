@@ -7,6 +7,7 @@
 //! and every committed event is settled. Reads use a separate pool of
 //! connections (WAL mode lets them run beside the writer).
 
+mod checkpoint;
 mod lock;
 mod read;
 mod writer;
@@ -37,6 +38,7 @@ pub const DB_FILE: &str = "rampart.db";
 /// The embedded eventstore.
 pub struct SqliteStore {
     pool: SqlitePool,
+    checkpointer: tokio::task::JoinHandle<()>,
     limits: Limits,
     notifier: Arc<Notifier>,
     writer: Mutex<Option<mpsc::Sender<writer::Request>>>,
@@ -61,7 +63,13 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        let conn = options.connect().await?;
+        // The writer never checkpoints inline (a checkpoint fsyncs the database
+        // file inside some unlucky push's commit); the checkpointer does.
+        let conn = options
+            .clone()
+            .pragma("wal_autocheckpoint", "0")
+            .connect()
+            .await?;
         let next_tx = read::max_tx(&pool).await? + 1;
         let notifier = Arc::new(Notifier::new(Position::ZERO));
         let (tx, rx) = mpsc::channel(cfg.group_commit_max.max(1) * 4);
@@ -72,7 +80,9 @@ impl SqliteStore {
             cfg.group_commit_max.max(1),
             notifier.clone(),
         ));
+        let checkpointer = tokio::spawn(checkpoint::run(pool.clone()));
         Ok(Self {
+            checkpointer,
             pool,
             limits,
             notifier,
@@ -156,6 +166,8 @@ impl EventStore for SqliteStore {
         if let Some(task) = self.writer_task.lock().await.take() {
             let _ = task.await;
         }
+        self.checkpointer.abort();
+        checkpoint::truncate(&self.pool).await;
         self.pool.close().await;
         drop(self.lock.lock().unwrap_or_else(|p| p.into_inner()).take());
     }

@@ -20,8 +20,9 @@ pub(super) async fn latest_sequence(
     a: &AggregateRef,
 ) -> Result<u64, StoreError> {
     let seq: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(sequence), 0) FROM events \
-         WHERE instance_id = ? AND aggregate_type = ? AND aggregate_id = ?",
+        "SELECT COALESCE((SELECT sequence FROM events \
+         WHERE instance_id = ? AND aggregate_type = ? AND aggregate_id = ? \
+         ORDER BY sequence DESC LIMIT 1), 0)",
     )
     .bind(&a.instance_id)
     .bind(&a.aggregate_type)
