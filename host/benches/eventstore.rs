@@ -12,7 +12,9 @@
 //! - query-by-aggregate latency p50/p99 on a store of 1M events;
 //! - `rampart start` to `/debug/ready` on SQLite with 10k and with 1M events.
 //!
-//! `-- --quick` shortens every phase (smoke run; figures are not comparable).
+//! Each figure is the median of several rounds (2 s each), the PostgreSQL
+//! ceiling and pushes alternating, because these machines are shared and
+//! noisy. `-- --quick` shortens every phase (smoke run; figures are not comparable).
 //! Naming sections runs only those: `-- push-postgres push-sqlite query startup`.
 
 use std::path::Path;
@@ -40,6 +42,8 @@ struct Plan {
     /// Sections named on the command line; all when empty.
     only: Vec<String>,
     phase: Duration,
+    /// Repetitions of each measurement; medians are reported.
+    rounds: usize,
     warmup: Duration,
     big: u64,
     samples: usize,
@@ -62,6 +66,7 @@ fn main() {
         Plan {
             only,
             phase: Duration::from_secs(1),
+            rounds: 1,
             warmup: Duration::from_millis(200),
             big: 100_000,
             samples: 500,
@@ -70,10 +75,11 @@ fn main() {
     } else {
         Plan {
             only,
-            phase: Duration::from_secs(5),
-            warmup: Duration::from_secs(1),
+            phase: Duration::from_secs(2),
+            rounds: 5,
+            warmup: Duration::from_millis(500),
             big: 1_000_000,
-            samples: 5_000,
+            samples: 2_000,
             starts: 5,
         }
     };
@@ -86,8 +92,9 @@ fn main() {
 
 async fn run(plan: Plan) {
     println!(
-        "eventstore benchmark ({} s per phase, {} events for the query store)",
+        "eventstore benchmark ({} s per phase, {} rounds, {} events for the query store)",
         plan.phase.as_secs_f64(),
+        plan.rounds,
         plan.big
     );
     let dir = tempfile::tempdir().expect("tempdir");
@@ -161,30 +168,33 @@ async fn push_postgres(plan: &Plan) -> f64 {
     };
     let mut ratio_32 = 0.0;
     for writers in [1, 8, 32] {
-        let ceiling = raw_insert_rate(&cfg, writers, plan).await;
+        // Rounds alternate ceiling and pushes, so both see the same noise of
+        // this shared machine; medians are reported.
+        let (mut ceilings, mut new, mut own) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..plan.rounds {
+            let ceiling = raw_insert_rate(&cfg, writers, plan).await;
+            ceilings.push(ceiling);
+            new.push(push_rate(&store, writers, Target::New, plan).await.rate / ceiling);
+            own.push(push_rate(&store, writers, Target::Own, plan).await.rate / ceiling);
+        }
+        let ceiling = median(&mut ceilings);
         row(
             "postgres",
             "raw single-row INSERT (ceiling)",
             writers,
             ceiling,
-            "tx/s".into(),
+            "tx/s, median".into(),
         );
-        for (target, label) in [
-            (Target::New, "push, a new aggregate each"),
-            (Target::Own, "push, appending to own aggregate"),
+        for (label, ratios) in [
+            ("push, a new aggregate each", &mut new),
+            ("push, appending to own aggregate", &mut own),
         ] {
-            let push = push_rate(&store, writers, target, plan).await;
-            let ratio = push.rate / ceiling;
-            if writers == 32 && target == Target::Own {
-                ratio_32 = ratio;
-            }
-            row(
-                "postgres",
-                label,
-                writers,
-                push.rate,
-                format!("{ratio:.2} x ceiling"),
-            );
+            let ratio = median(ratios);
+            let notes = format!("{ratio:.2} x ceiling (median of {} rounds)", plan.rounds);
+            row("postgres", label, writers, ratio * ceiling, notes);
+        }
+        if writers == 32 {
+            ratio_32 = median(&mut own);
         }
     }
     let contended = push_rate(&store, 8, Target::Hot, plan).await;
@@ -205,16 +215,24 @@ async fn push_sqlite(plan: &Plan, dir: &Path) -> f64 {
     let store: Arc<dyn EventStore> = Arc::new(open_sqlite(&dir.join("push")).await);
     let mut rate_8 = 0.0;
     for writers in [1, 8, 32] {
-        let push = push_rate(&store, writers, Target::Own, plan).await;
-        if writers == 8 {
-            rate_8 = push.rate;
+        let mut rates = Vec::new();
+        for _ in 0..plan.rounds {
+            rates.push(push_rate(&store, writers, Target::Own, plan).await.rate);
         }
+        let rate = median(&mut rates);
+        if writers == 8 {
+            rate_8 = rate;
+        }
+        let notes = format!(
+            "events/s, synchronous=full, median of {} rounds",
+            plan.rounds
+        );
         row(
             "sqlite",
             "push, appending to own aggregate",
             writers,
-            push.rate,
-            "events/s, synchronous=full".into(),
+            rate,
+            notes,
         );
     }
     let contended = push_rate(&store, 8, Target::Hot, plan).await;
@@ -246,7 +264,7 @@ async fn query_by_aggregate(plan: &Plan, dir: &Path) -> (Duration, Duration) {
     pg.migrate().await.expect("migrate");
     fill_postgres(&db, plan.big).await;
     let pg: Arc<dyn EventStore> = Arc::new(pg);
-    let (p50, pg_p99) = query_latency(&pg, plan.big, plan.samples).await;
+    let (p50, pg_p99) = query_latency(&pg, plan.big, plan).await;
     println!(
         "{:<9} {:<36} {:>10.3?} {:>10.3?}",
         "postgres", label, p50, pg_p99
@@ -255,7 +273,7 @@ async fn query_by_aggregate(plan: &Plan, dir: &Path) -> (Duration, Duration) {
 
     fill_sqlite(&dir.join("big"), plan.big).await;
     let sqlite: Arc<dyn EventStore> = Arc::new(open_sqlite(&dir.join("big")).await);
-    let (p50, sqlite_p99) = query_latency(&sqlite, plan.big, plan.samples).await;
+    let (p50, sqlite_p99) = query_latency(&sqlite, plan.big, plan).await;
     println!(
         "{:<9} {:<36} {:>10.3?} {:>10.3?}",
         "sqlite", label, p50, sqlite_p99
@@ -449,33 +467,45 @@ async fn raw_insert_rate(cfg: &PostgresConfig, writers: usize, plan: &Plan) -> f
     rate.rate
 }
 
-/// Reads one random aggregate's history at a time; returns (p50, p99).
+/// Reads one random aggregate's history at a time, in rounds; returns the
+/// median over rounds of each round's (p50, p99).
 async fn query_latency(
     store: &Arc<dyn EventStore>,
     events: u64,
-    samples: usize,
+    plan: &Plan,
 ) -> (Duration, Duration) {
     let aggregates = events / 10;
-    let mut times = Vec::with_capacity(samples);
-    for i in 0..samples + samples / 10 {
-        let a = AggregateRef::new(
-            "bench",
-            "user",
-            format!("u{}", rand::random::<u64>() % aggregates),
-        );
-        let started = Instant::now();
-        let history = store
-            .query(&EventQuery::aggregate(&a))
-            .await
-            .expect("query");
-        let took = started.elapsed();
-        assert_eq!(history.len(), 10, "each aggregate has 10 events");
-        if i >= samples / 10 {
-            times.push(took);
+    let (mut p50s, mut p99s) = (Vec::new(), Vec::new());
+    for _ in 0..plan.rounds {
+        let mut times = Vec::with_capacity(plan.samples);
+        for i in 0..plan.samples + plan.samples / 10 {
+            let a = AggregateRef::new(
+                "bench",
+                "user",
+                format!("u{}", rand::random::<u64>() % aggregates),
+            );
+            let started = Instant::now();
+            let history = store
+                .query(&EventQuery::aggregate(&a))
+                .await
+                .expect("query");
+            let took = started.elapsed();
+            assert_eq!(history.len(), 10, "each aggregate has 10 events");
+            if i >= plan.samples / 10 {
+                times.push(took);
+            }
         }
+        times.sort();
+        p50s.push(times[times.len() / 2]);
+        p99s.push(times[times.len() * 99 / 100]);
     }
-    times.sort();
-    (times[times.len() / 2], times[times.len() * 99 / 100])
+    (median(&mut p50s), median(&mut p99s))
+}
+
+/// The median of `values` (sorted in place).
+fn median<T: PartialOrd + Copy>(values: &mut [T]) -> T {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    values[values.len() / 2]
 }
 
 /// Writes `n` events (10 per aggregate) straight into PostgreSQL.

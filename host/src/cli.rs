@@ -23,7 +23,14 @@ use crate::masterkey::KeyInputs;
 #[command(name = "rampart", version, about, long_about)]
 pub struct Cli {
     /// A YAML configuration file overriding the defaults; repeat to layer several (later wins).
-    #[arg(long = "config", global = true, value_name = "FILE")]
+    /// RAMPART_CONFIG may list files separated by commas.
+    #[arg(
+        long = "config",
+        global = true,
+        value_name = "FILE",
+        env = "RAMPART_CONFIG",
+        value_delimiter = ','
+    )]
     pub config: Vec<PathBuf>,
 
     /// The 32-byte masterkey that encrypts secrets at rest.

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS unique_constraints (
 -- index; unique-constraint operations are 1 = claim, 2 = release, 3 = release
 -- every constraint of the instance. Raises RP001 on a sequence conflict
 -- (DETAIL "aggregate-index:actual-sequence") and RP002 when a claimed value is
--- taken (DETAIL "operation-index").
+-- taken (DETAIL "operation-index"); a stale push whose expected event exists
+-- fails on the primary key events_aggregate_sequence instead.
 CREATE OR REPLACE FUNCTION rampart_push(
     agg_instance TEXT[], agg_type TEXT[], agg_id TEXT[], agg_expected BIGINT[],
     ev_agg INT[], ev_type TEXT[], ev_revision SMALLINT[], ev_payload JSONB[], ev_creator TEXT[],
@@ -46,13 +47,24 @@ DECLARE
     s BIGINT;
 BEGIN
     FOR i IN 1 .. coalesce(array_length(agg_id, 1), 0) LOOP
-        -- ORDER BY … LIMIT 1, not max(): always one backward index probe.
-        SELECT e.sequence INTO s FROM events e
-         WHERE e.instance_id = agg_instance[i] AND e.aggregate_type = agg_type[i] AND e.aggregate_id = agg_id[i]
-         ORDER BY e.sequence DESC LIMIT 1;
-        s := coalesce(s, 0);
-        IF agg_expected[i] >= 0 AND s <> agg_expected[i] THEN
-            RAISE EXCEPTION USING ERRCODE = 'RP001', MESSAGE = 'rampart: sequence conflict', DETAIL = i || ':' || s;
+        IF agg_expected[i] = 0 THEN
+            -- A new aggregate: if it exists, the primary key rejects its sequence 1.
+            s := 0;
+        ELSIF agg_expected[i] > 0 AND EXISTS (
+                SELECT 1 FROM events e
+                 WHERE e.instance_id = agg_instance[i] AND e.aggregate_type = agg_type[i]
+                   AND e.aggregate_id = agg_id[i] AND e.sequence = agg_expected[i]) THEN
+            -- The expected event exists (no gap); the primary key rejects a stale push.
+            s := agg_expected[i];
+        ELSE
+            -- ORDER BY … LIMIT 1, not max(): one backward index probe.
+            SELECT e.sequence INTO s FROM events e
+             WHERE e.instance_id = agg_instance[i] AND e.aggregate_type = agg_type[i] AND e.aggregate_id = agg_id[i]
+             ORDER BY e.sequence DESC LIMIT 1;
+            s := coalesce(s, 0);
+            IF agg_expected[i] >= 0 AND s <> agg_expected[i] THEN
+                RAISE EXCEPTION USING ERRCODE = 'RP001', MESSAGE = 'rampart: sequence conflict', DETAIL = i || ':' || s;
+            END IF;
         END IF;
         current_seq := current_seq || s;
     END LOOP;

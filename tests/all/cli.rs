@@ -155,6 +155,22 @@ async fn bad_configuration_names_the_key_the_source_and_what_was_expected() {
 }
 
 #[tokio::test]
+async fn configuration_files_come_from_rampart_config_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("typo.yaml");
+    std::fs::write(&file, "Prot: 1\n").unwrap();
+    let (code, err) = run(
+        dir.path(),
+        &env(&[("RAMPART_CONFIG", file.to_str().unwrap())]),
+        &["start"],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown configuration key `Prot`"), "{err}");
+    assert!(err.contains("did you mean `Port`?"), "{err}");
+}
+
+#[tokio::test]
 async fn the_port_follows_rampart_port() {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -202,21 +218,26 @@ async fn an_unreachable_postgres_is_named_in_the_error() {
 }
 
 #[tokio::test]
-async fn setup_is_idempotent_on_both_backends() {
+async fn setup_is_idempotent_and_runs_while_a_postgres_node_serves() {
     let dir = tempfile::tempdir().unwrap();
     for _ in 0..2 {
         let (code, err) = run(dir.path(), &[], &["setup"]).await;
         assert_eq!(code, 0, "{err}");
     }
     let db = TestDb::create().await;
+    let mut e = db.env();
+    e.push(("RAMPART_MASTERKEY".into(), "k".repeat(32)));
+    let node = TestServer::start(dir.path(), &e, &[]).await.unwrap();
     for _ in 0..2 {
         let (code, err) = run(dir.path(), &db.env(), &["setup"]).await;
         assert_eq!(code, 0, "{err}");
     }
+    node.wait_ready(Duration::from_secs(5)).await.unwrap();
     let mut conn = db.connect().await;
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
         .fetch_one(&mut conn)
         .await
         .unwrap();
     assert!(applied >= 1);
+    node.terminate().await.unwrap();
 }

@@ -169,7 +169,7 @@ pub struct EventstoreConfig {
     #[serde(with = "duration")]
     pub follow_poll_interval: Duration,
     /// `NotifyInterval`: PostgreSQL only, how long pushes are coalesced into one
-    /// cross-node NOTIFY (default 5ms).
+    /// cross-node NOTIFY (default 20ms).
     #[serde(with = "duration")]
     pub notify_interval: Duration,
 }

@@ -61,7 +61,7 @@ fn defaults_load() {
         config.eventstore.follow_poll_interval,
         Duration::from_millis(250)
     );
-    assert_eq!(config.eventstore.notify_interval, Duration::from_millis(5));
+    assert_eq!(config.eventstore.notify_interval, Duration::from_millis(20));
 }
 
 #[test]

@@ -17,6 +17,7 @@ super::conformance!(
     oversized_payload_is_rejected_naming_the_limit,
     malformed_pushes_are_rejected_with_a_reason,
     latest_sequence_follows_pushes,
+    every_push_shape_checks_its_expectation,
 );
 
 pub async fn push_assigns_gap_free_sequences_and_increasing_positions(store: Arc<dyn EventStore>) {
@@ -214,5 +215,57 @@ pub async fn latest_sequence_follows_pushes(store: Arc<dyn EventStore>) {
     assert_eq!(
         store.latest_sequence(&agg("user", "other")).await.unwrap(),
         0
+    );
+}
+
+/// One event or several, one aggregate or two, new or appended: each shape
+/// checks its expected sequence and reports the sequence actually found.
+pub async fn every_push_shape_checks_its_expectation(store: Arc<dyn EventStore>) {
+    let (a, b) = (agg("user", "a"), agg("user", "b"));
+    store.push(push(&a, 0, 1)).await.unwrap();
+    let appended = store.push(push(&a, 1, 3)).await.unwrap();
+    assert_eq!(
+        appended.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        [2, 3, 4]
+    );
+
+    for stale in [
+        push(&a, 0, 1),
+        push(&a, 0, 2),
+        push(&a, 2, 1),
+        push(&a, 3, 2),
+        push(&a, 9, 1),
+    ] {
+        match store.push(stale.clone()).await.unwrap_err() {
+            StoreError::Conflict { actual, .. } => assert_eq!(actual, "4", "{stale:?}"),
+            other => panic!("expected a conflict for {stale:?}, got {other:?}"),
+        }
+    }
+
+    store.push(push(&b, 0, 1)).await.unwrap();
+    let both_stale_b = push(&a, 4, 1).and(b.clone(), ExpectedSequence::Exact(0), events("x.y", 1));
+    let err = store.push(both_stale_b).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict { aggregate, .. } if aggregate == &b),
+        "{err:?}"
+    );
+    let both_ahead_b = push(&a, 4, 1).and(b.clone(), ExpectedSequence::Exact(5), events("x.y", 1));
+    let err = store.push(both_ahead_b).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict { aggregate, .. } if aggregate == &b),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.latest_sequence(&a).await.unwrap(),
+        4,
+        "nothing of the failed pushes stored"
+    );
+    assert_eq!(store.latest_sequence(&b).await.unwrap(), 1);
+
+    let both_fine = push(&a, 4, 1).and(b.clone(), ExpectedSequence::Exact(1), events("x.y", 2));
+    let stored = store.push(both_fine).await.unwrap();
+    assert_eq!(
+        stored.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        [5, 2, 3]
     );
 }

@@ -44,7 +44,9 @@ async fn an_open_push_holds_back_later_positions_until_it_commits() {
     );
 
     a_tx.commit().await.unwrap();
-    let settled = store.query(&EventQuery::new().settled()).await.unwrap();
+    // The settled prefix is cluster-wide: a transaction of a test running
+    // beside this one may hold it back a moment longer.
+    let settled = wait_for_settled(&store, 2).await;
     let ids: Vec<_> = settled
         .iter()
         .map(|e| e.aggregate.aggregate_id.as_str())
@@ -52,6 +54,20 @@ async fn an_open_push_holds_back_later_positions_until_it_commits() {
     assert_eq!(ids, ["a", "b"], "A comes first, though it committed last");
     assert!(settled[0].position < b[0].position);
     fixture.close().await;
+}
+
+async fn wait_for_settled(
+    store: &Arc<dyn EventStore>,
+    n: usize,
+) -> Vec<rampart::eventstore::Event> {
+    for _ in 0..500 {
+        let settled = store.query(&EventQuery::new().settled()).await.unwrap();
+        if settled.len() >= n {
+            return settled;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("fewer than {n} events settled within 5 s");
 }
 
 /// A follower on one node is woken by a push on another node of the same

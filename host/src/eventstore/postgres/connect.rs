@@ -35,6 +35,9 @@ fn options(cfg: &PostgresConfig, database: &str) -> PgConnectOptions {
         .password(&cfg.password)
         .database(database)
         .application_name(&cfg.application_name)
+        // Every statement is prepared and selective on its parameters; custom
+        // plans would only re-plan each execution at a cost of CPU.
+        .options([("plan_cache_mode", "force_generic_plan")])
         .ssl_mode(match cfg.ssl_mode {
             SslSetting::Disable => PgSslMode::Disable,
             SslSetting::Prefer => PgSslMode::Prefer,

@@ -21,8 +21,8 @@ const ANY_RETRIES: usize = 8;
 const CALL: &str = "SELECT r_tx_id, r_tx_index, r_sequence, r_created_at FROM rampart_push(\
      $1, $2, $3, $4, $5, $6, $7, $8::text[]::jsonb[], $9, $10, $11, $12, $13)";
 
-/// One aggregate, several events: inserts nothing (zero rows) when the
-/// expected sequence ($4, -1 for any) does not match.
+/// One aggregate, several events, expecting a new aggregate ($4 = 0) or any
+/// sequence ($4 = -1).
 const ONE_AGGREGATE: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALESCE((\
        SELECT sequence FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
         ORDER BY sequence DESC LIMIT 1), 0) END AS s) \
@@ -34,7 +34,7 @@ const ONE_AGGREGATE: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE CO
       WHERE $4 < 0 OR cur.s = $4 \
      RETURNING tx_id, tx_index, sequence, created_at";
 
-/// One aggregate, one event (the most common push), with scalar parameters.
+/// One aggregate, one event, expecting a new aggregate or any sequence.
 const ONE_EVENT: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALESCE((\
        SELECT sequence FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
         ORDER BY sequence DESC LIMIT 1), 0) END AS s) \
@@ -42,6 +42,25 @@ const ONE_EVENT: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALES
                          event_type, revision, payload, creator, created_at) \
      SELECT $1, $2, $3, cur.s + 1, pg_current_xact_id()::text::bigint, 0, $5, $6, $7::jsonb, $8, now() \
        FROM cur WHERE $4 < 0 OR cur.s = $4 \
+     RETURNING tx_id, tx_index, sequence, created_at";
+
+/// One event appended after an exact sequence $4 > 0: an equality probe that
+/// the expected event exists (no gap); the primary key rejects a stale one.
+const APPEND_EVENT: &str = "INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, \
+                         tx_index, event_type, revision, payload, creator, created_at) \
+     SELECT $1, $2, $3, $4 + 1, pg_current_xact_id()::text::bigint, 0, $5, $6, $7::jsonb, $8, now() \
+      WHERE EXISTS (SELECT 1 FROM events WHERE instance_id = $1 AND aggregate_type = $2 \
+                       AND aggregate_id = $3 AND sequence = $4) \
+     RETURNING tx_id, tx_index, sequence, created_at";
+
+/// Several events appended after an exact sequence $4 > 0, as [`APPEND_EVENT`].
+const APPEND_EVENTS: &str = "INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, \
+                         tx_index, event_type, revision, payload, creator, created_at) \
+     SELECT $1, $2, $3, $4 + x.n, pg_current_xact_id()::text::bigint, (x.n - 1)::int, \
+            x.t, x.r, x.p::jsonb, x.c, now() \
+       FROM unnest($5::text[], $6::smallint[], $7::text[], $8::text[]) WITH ORDINALITY AS x(t, r, p, c, n) \
+      WHERE EXISTS (SELECT 1 FROM events WHERE instance_id = $1 AND aggregate_type = $2 \
+                       AND aggregate_id = $3 AND sequence = $4) \
      RETURNING tx_id, tx_index, sequence, created_at";
 
 /// Appends `push` (payloads already serialized) and returns the stored events.
@@ -63,6 +82,10 @@ pub(super) async fn push(
                 Err(e) => match map_error(e, &push) {
                     StoreError::Conflict { .. } if any_only && attempt < ANY_RETRIES => {
                         attempt += 1
+                    }
+                    // A key violation does not say where the aggregate is now.
+                    StoreError::Conflict { .. } if push.aggregates.len() == 1 => {
+                        return Err(stale(pool, &push).await);
                     }
                     other => return Err(other),
                 },
@@ -142,11 +165,13 @@ impl<'a> Args<'a> {
     }
 }
 
-// The latest sequence is read with `ORDER BY sequence DESC LIMIT 1`, not
-// `MAX(sequence)`: with stale statistics PostgreSQL plans MAX as a scan over
-// all of the aggregate's events, which grows with the aggregate. A push that
-// expects a new aggregate (sequence 0) skips the read: if the aggregate
-// exists, its sequence 1 does too and the primary key reports the conflict.
+// How the expected sequence is checked, cheapest first:
+// - 0 (a new aggregate): no read; if the aggregate exists, its sequence 1
+//   does too and the primary key reports the conflict;
+// - n > 0: an equality probe that event n exists (so no gap can open); the
+//   primary key rejects n + 1 when a later event exists;
+// - any: the latest sequence, read with `ORDER BY sequence DESC LIMIT 1`
+//   (`MAX(sequence)` gets planned as a scan of the whole aggregate).
 
 /// Runs the cheapest statement that can express the push.
 async fn call(pool: &PgPool, push: &Push, payloads: &[String]) -> Result<Vec<PgRow>, sqlx::Error> {
@@ -156,7 +181,12 @@ async fn call(pool: &PgPool, push: &Push, payloads: &[String]) -> Result<Vec<PgR
     let r = &only.aggregate;
     let expected = expected_param(only.expected);
     if let [e] = only.events.as_slice() {
-        return sqlx::query(ONE_EVENT)
+        let statement = if expected > 0 {
+            APPEND_EVENT
+        } else {
+            ONE_EVENT
+        };
+        return sqlx::query(statement)
             .bind(&r.instance_id)
             .bind(&r.aggregate_type)
             .bind(&r.aggregate_id)
@@ -171,7 +201,12 @@ async fn call(pool: &PgPool, push: &Push, payloads: &[String]) -> Result<Vec<PgR
     let types: Vec<&str> = only.events.iter().map(|e| e.event_type.as_str()).collect();
     let revisions: Vec<i16> = only.events.iter().map(|e| e.revision as i16).collect();
     let creators: Vec<&str> = only.events.iter().map(|e| e.creator.as_str()).collect();
-    sqlx::query(ONE_AGGREGATE)
+    let statement = if expected > 0 {
+        APPEND_EVENTS
+    } else {
+        ONE_AGGREGATE
+    };
+    sqlx::query(statement)
         .bind(&r.instance_id)
         .bind(&r.aggregate_type)
         .bind(&r.aggregate_id)
