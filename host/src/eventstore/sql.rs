@@ -2,8 +2,9 @@
 //! differences (placeholders, time encoding, the settled-prefix condition).
 
 use chrono::{DateTime, Utc};
-use sqlx::{Database, Encode, QueryBuilder, Type};
+use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
 
+use super::event::{AggregateRef, Event, Position};
 use super::query::{EventQuery, Order};
 
 /// Columns of `events` in the order the backends decode them.
@@ -74,4 +75,36 @@ where
         list.push_bind(v.clone());
     }
     list.push_unseparated(")");
+}
+
+/// Builds an event from a row of [`EVENT_COLUMNS`]; each backend decodes the
+/// columns whose types differ (revision, payload, creation time) itself.
+pub(super) fn event_from_row<'r, R>(
+    row: &'r R,
+    revision: u16,
+    payload: serde_json::Value,
+    created_at: DateTime<Utc>,
+) -> Result<Event, sqlx::Error>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    i32: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let sequence: i64 = row.try_get("sequence")?;
+    Ok(Event {
+        position: Position::new(row.try_get("tx_id")?, row.try_get("tx_index")?),
+        aggregate: AggregateRef {
+            instance_id: row.try_get("instance_id")?,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+        },
+        sequence: sequence as u64,
+        event_type: row.try_get("event_type")?,
+        revision,
+        payload,
+        creator: row.try_get("creator")?,
+        created_at,
+    })
 }

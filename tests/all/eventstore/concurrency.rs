@@ -148,27 +148,5 @@ pub async fn contending_writers_on_one_aggregate_leave_a_gap_free_history(
 }
 
 pub async fn a_push_wakes_a_waiting_follower_promptly(store: Arc<dyn EventStore>) {
-    let mut follower = Follower::new(
-        store.clone(),
-        EventQuery::new(),
-        Position::ZERO,
-        10,
-        Duration::from_secs(30),
-    );
-    let waiting = tokio::spawn(async move {
-        let started = std::time::Instant::now();
-        let batch = follower.next_batch().await.unwrap();
-        (batch, started.elapsed())
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    store.push(push(&agg("user", "a"), 0, 1)).await.unwrap();
-    let (batch, waited) = tokio::time::timeout(Duration::from_secs(10), waiting)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(batch.len(), 1);
-    assert!(
-        waited < Duration::from_secs(5),
-        "woken by the notification, not the 30 s poll: {waited:?}"
-    );
+    super::assert_a_push_wakes_a_follower(&store, store.clone()).await;
 }

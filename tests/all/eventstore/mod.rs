@@ -7,7 +7,12 @@ mod postgres_only;
 mod query;
 mod unique;
 
-use rampart::eventstore::{AggregateRef, ExpectedSequence, NewEvent, Push};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rampart::eventstore::{
+    AggregateRef, EventQuery, EventStore, ExpectedSequence, Follower, NewEvent, Position, Push,
+};
 use serde_json::json;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` tests calling the
@@ -57,4 +62,35 @@ pub fn push(a: &AggregateRef, expected: u64, n: usize) -> Push {
         ExpectedSequence::Exact(expected),
         events("thing.happened", n),
     )
+}
+
+/// A follower on `followed` (polling only every 30 s) waits; one event is
+/// pushed through `pusher`; the follower must get it within 5 s, i.e. woken
+/// by a notification rather than by its poll.
+pub async fn assert_a_push_wakes_a_follower(
+    pusher: &Arc<dyn EventStore>,
+    followed: Arc<dyn EventStore>,
+) {
+    let mut follower = Follower::new(
+        followed,
+        EventQuery::new(),
+        Position::ZERO,
+        10,
+        Duration::from_secs(30),
+    );
+    let waiting = tokio::spawn(async move {
+        let started = Instant::now();
+        (follower.next_batch().await.unwrap(), started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    pusher.push(push(&agg("user", "a"), 0, 1)).await.unwrap();
+    let (batch, waited) = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(batch.len(), 1);
+    assert!(
+        waited < Duration::from_secs(5),
+        "woken by a notification, not the 30 s poll: {waited:?}"
+    );
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rampart::eventstore::{EventQuery, EventStore, Follower, Position};
+use rampart::eventstore::{EventQuery, EventStore};
 use sqlx::{Connection, Executor};
 
 use super::{agg, push};
@@ -77,34 +77,9 @@ async fn a_push_on_one_node_wakes_a_follower_on_another() {
     let fixture = postgres_store().await;
     let other: Arc<dyn EventStore> =
         Arc::new(postgres_store_on(fixture.db.as_ref().unwrap()).await);
-    let mut follower = Follower::new(
-        other.clone(),
-        EventQuery::new(),
-        Position::ZERO,
-        10,
-        Duration::from_secs(30),
-    );
-    // Let the listener connect before pushing.
+    // Let the other node's listener connect before pushing.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let waiting = tokio::spawn(async move {
-        let started = std::time::Instant::now();
-        (follower.next_batch().await.unwrap(), started.elapsed())
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    fixture
-        .store
-        .push(push(&agg("user", "a"), 0, 1))
-        .await
-        .unwrap();
-    let (batch, waited) = tokio::time::timeout(Duration::from_secs(10), waiting)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(batch.len(), 1);
-    assert!(
-        waited < Duration::from_secs(5),
-        "woken across nodes: {waited:?}"
-    );
+    super::assert_a_push_wakes_a_follower(&fixture.store, other.clone()).await;
     other.close().await;
     fixture.close().await;
 }

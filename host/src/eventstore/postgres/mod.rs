@@ -20,7 +20,7 @@ use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Postgres, QueryBuilder, Row};
 use tokio::sync::watch;
 
-use super::sql::{Dialect, select_events};
+use super::sql::{Dialect, event_from_row, select_events};
 use super::{
     AggregateRef, Event, EventQuery, EventStore, Limits, Notifier, Position, Push, StoreError,
 };
@@ -154,20 +154,11 @@ async fn latest_sequence(pool: &PgPool, a: &AggregateRef) -> Result<u64, StoreEr
 }
 
 fn decode(row: &PgRow) -> Result<Event, StoreError> {
-    let sequence: i64 = row.try_get("sequence")?;
     let revision: i16 = row.try_get("revision")?;
-    Ok(Event {
-        position: Position::new(row.try_get("tx_id")?, row.try_get("tx_index")?),
-        aggregate: AggregateRef {
-            instance_id: row.try_get("instance_id")?,
-            aggregate_type: row.try_get("aggregate_type")?,
-            aggregate_id: row.try_get("aggregate_id")?,
-        },
-        sequence: sequence as u64,
-        event_type: row.try_get("event_type")?,
-        revision: revision as u16,
-        payload: row.try_get("payload")?,
-        creator: row.try_get("creator")?,
-        created_at: row.try_get("created_at")?,
-    })
+    Ok(event_from_row(
+        row,
+        revision as u16,
+        row.try_get("payload")?,
+        row.try_get("created_at")?,
+    )?)
 }

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 
-use crate::eventstore::sql::select_events;
-use crate::eventstore::{AggregateRef, Event, EventQuery, Position, StoreError};
+use crate::eventstore::sql::{event_from_row, select_events};
+use crate::eventstore::{AggregateRef, Event, EventQuery, StoreError};
 
 /// Runs `q` on the reader pool.
 pub(super) async fn query(pool: &SqlitePool, q: &EventQuery) -> Result<Vec<Event>, StoreError> {
@@ -43,22 +43,9 @@ pub(super) async fn max_tx(pool: &SqlitePool) -> Result<i64, StoreError> {
 
 fn decode(row: &SqliteRow) -> Result<Event, StoreError> {
     let payload: String = row.try_get("payload")?;
+    let payload = serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     let micros: i64 = row.try_get("created_at")?;
     let revision: i64 = row.try_get("revision")?;
-    let sequence: i64 = row.try_get("sequence")?;
-    Ok(Event {
-        position: Position::new(row.try_get("tx_id")?, row.try_get("tx_index")?),
-        aggregate: AggregateRef {
-            instance_id: row.try_get("instance_id")?,
-            aggregate_type: row.try_get("aggregate_type")?,
-            aggregate_id: row.try_get("aggregate_id")?,
-        },
-        sequence: sequence as u64,
-        event_type: row.try_get("event_type")?,
-        revision: revision as u16,
-        payload: serde_json::from_str(&payload)
-            .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?,
-        creator: row.try_get("creator")?,
-        created_at: DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default(),
-    })
+    let created_at = DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default();
+    Ok(event_from_row(row, revision as u16, payload, created_at)?)
 }
