@@ -5,8 +5,9 @@
 //! share one fsync. Each push is checked before it writes anything, and a
 //! push whose unique claim fails is rolled back to its savepoint, so one
 //! push's rejection never affects the others in its group. The events of the
-//! whole group are inserted together after the checks, in few statements. Any unexpected
-//! database error fails the whole group, which then is not acknowledged.
+//! whole group are inserted together after the checks, in few statements.
+//! Any unexpected database error fails the whole group, which then is not
+//! acknowledged.
 //!
 //! Being the only writer, the task also remembers the latest sequence of the
 //! aggregates it wrote ([`Sequences`]), so a push to a recently written
@@ -147,23 +148,23 @@ async fn commit_group(
             conn.execute("BEGIN IMMEDIATE").await?;
         }
         let mut results = Vec::with_capacity(group.len());
-        let mut rows = Vec::new();
         for req in group {
             match apply(conn, req, *next_tx, sequences).await {
                 Ok(events) => {
                     *next_tx += 1;
-                    rows.extend(
-                        events
-                            .iter()
-                            .zip(&req.payloads)
-                            .map(|(e, p)| (e.clone(), p.as_str())),
-                    );
                     results.push(Ok(events));
                 }
                 Err(Rejected::Push(e)) => results.push(Err(e)),
                 Err(Rejected::Group(e)) => return Err(e),
             }
         }
+        let rows: Vec<(&Event, &str)> = results
+            .iter()
+            .zip(group)
+            .filter_map(|(result, req)| Some(result.as_ref().ok()?.iter().zip(&req.payloads)))
+            .flatten()
+            .map(|(e, payload)| (e, payload.as_str()))
+            .collect();
         insert_events(conn, &rows).await?;
         if explicit {
             conn.execute("COMMIT").await?;
@@ -257,7 +258,7 @@ const ROWS_PER_INSERT: usize = 64;
 /// Inserts the group's events with as few statements as possible.
 async fn insert_events(
     conn: &mut SqliteConnection,
-    rows: &[(Event, &str)],
+    rows: &[(&Event, &str)],
 ) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
