@@ -197,17 +197,16 @@ async fn push_postgres(plan: &Plan) -> f64 {
             ratio_32 = median(&mut own);
         }
     }
-    let contended = push_rate(&store, 8, Target::Hot, plan).await;
-    let notes = format!("{} conflicts retried", contended.failed);
-    row(
-        "postgres",
-        "push, one contended aggregate",
-        8,
-        contended.rate,
-        notes,
-    );
+    contended("postgres", &store, plan).await;
     store.close().await;
     ratio_32
+}
+
+/// Eight writers on one aggregate: pushes/s, and the conflicts they retried.
+async fn contended(backend: &str, store: &Arc<dyn EventStore>, plan: &Plan) {
+    let r = push_rate(store, 8, Target::Hot, plan).await;
+    let notes = format!("{} conflicts retried", r.failed);
+    row(backend, "push, one contended aggregate", 8, r.rate, notes);
 }
 
 /// SQLite push rates; returns the 8-writer rate.
@@ -235,15 +234,7 @@ async fn push_sqlite(plan: &Plan, dir: &Path) -> f64 {
             notes,
         );
     }
-    let contended = push_rate(&store, 8, Target::Hot, plan).await;
-    let notes = format!("{} conflicts retried", contended.failed);
-    row(
-        "sqlite",
-        "push, one contended aggregate",
-        8,
-        contended.rate,
-        notes,
-    );
+    contended("sqlite", &store, plan).await;
     store.close().await;
     rate_8
 }
