@@ -306,7 +306,7 @@ async fn open_sqlite(dir: &Path) -> SqliteStore {
         dir: dir.to_owned(),
         ..Config::defaults().database.sqlite
     };
-    SqliteStore::open(&cfg, Limits::default())
+    SqliteStore::open(&cfg, Limits::from(&Config::defaults().eventstore))
         .await
         .expect("open sqlite")
 }
@@ -522,7 +522,7 @@ async fn fill_sqlite(dir: &Path, n: u64) {
         dir: dir.to_owned(),
         ..Config::defaults().database.sqlite
     };
-    let store = SqliteStore::open(&cfg, Limits::default())
+    let store = SqliteStore::open(&cfg, Limits::from(&Config::defaults().eventstore))
         .await
         .expect("open");
     store.close().await;

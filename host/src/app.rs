@@ -47,11 +47,7 @@ pub async fn open_store(cfg: &Config) -> Result<Arc<dyn EventStore>, AppError> {
     let es = &cfg.eventstore;
     Ok(match cfg.database.backend {
         Backend::Sqlite => {
-            let limits = Limits {
-                max_payload_bytes: es.max_payload_bytes,
-                max_events_per_push: es.max_events_per_push,
-            };
-            Arc::new(SqliteStore::open(&cfg.database.sqlite, limits).await?)
+            Arc::new(SqliteStore::open(&cfg.database.sqlite, Limits::from(es)).await?)
         }
         Backend::Postgres => {
             let store = PostgresStore::connect(&cfg.database.postgres, es).await?;

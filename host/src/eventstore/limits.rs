@@ -2,6 +2,7 @@
 
 use super::error::StoreError;
 use super::push::{Push, UniqueOp};
+use crate::config::EventstoreConfig;
 
 /// Bounds on what one push may carry (`Eventstore:` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,11 +13,11 @@ pub struct Limits {
     pub max_events_per_push: usize,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+impl From<&EventstoreConfig> for Limits {
+    fn from(es: &EventstoreConfig) -> Self {
         Self {
-            max_payload_bytes: 1024 * 1024,
-            max_events_per_push: 1000,
+            max_payload_bytes: es.max_payload_bytes,
+            max_events_per_push: es.max_events_per_push,
         }
     }
 }

@@ -63,10 +63,7 @@ impl PostgresStore {
             notify::Broadcaster::start(pool.clone(), notifier.clone(), es.notify_interval);
         Self {
             pool,
-            limits: Limits {
-                max_payload_bytes: es.max_payload_bytes,
-                max_events_per_push: es.max_events_per_push,
-            },
+            limits: Limits::from(es),
             notifier,
             broadcaster,
         }

@@ -72,14 +72,9 @@ impl SqliteStore {
             .await?;
         let next_tx = read::max_tx(&pool).await? + 1;
         let notifier = Arc::new(Notifier::new(Position::ZERO));
-        let (tx, rx) = mpsc::channel(cfg.group_commit_max.max(1) * 4);
-        let task = tokio::spawn(writer::run(
-            conn,
-            rx,
-            next_tx,
-            cfg.group_commit_max.max(1),
-            notifier.clone(),
-        ));
+        let group_max = cfg.group_commit_max.max(1);
+        let (tx, rx) = mpsc::channel(group_max * 4);
+        let task = tokio::spawn(writer::run(conn, rx, next_tx, group_max, notifier.clone()));
         let checkpointer = tokio::spawn(checkpoint::run(pool.clone()));
         Ok(Self {
             checkpointer,
