@@ -15,5 +15,6 @@ pub mod cli;
 pub mod config;
 pub mod eventstore;
 pub mod masterkey;
+pub mod plugins;
 pub mod server;
 pub mod telemetry;

@@ -11,4 +11,5 @@
 mod cli;
 mod eventstore;
 mod http;
+mod plugins;
 mod support;

@@ -202,6 +202,11 @@ fn merge_mapping(
                 .unwrap_or_else(|_| "?".to_owned()),
         };
         let path = join(prefix, &key);
+        if !base.contains_key(key.as_str()) && is_open(prefix, &key) {
+            record_leaves_from(&value, &path, source, sources);
+            base.insert(Value::String(key), value);
+            continue;
+        }
         if !base.contains_key(key.as_str()) {
             return Err(ConfigError::UnknownKey {
                 key: path,
@@ -231,6 +236,34 @@ fn merge_mapping(
     Ok(())
 }
 
+/// Whether `prefix.key` may be added although the defaults lack it: a
+/// plugin's entry under `Plugins` (its name is free, its keys are checked when
+/// the settings are deserialized) and anything below one.
+fn is_open(prefix: &str, key: &str) -> bool {
+    let mut segments = prefix.split('.');
+    match (segments.next(), segments.next()) {
+        (Some("Plugins"), None) => super::plugins::is_plugin_name(key),
+        (Some("Plugins"), Some(name)) => super::plugins::is_plugin_name(name),
+        _ => false,
+    }
+}
+
+/// Records every leaf below `value` (at `prefix`) as set by `source`.
+fn record_leaves_from(value: &Value, prefix: &str, source: &Source, sources: &mut HashMap<String, Source>) {
+    match value {
+        Value::Mapping(m) => {
+            for (k, v) in m {
+                if let Some(k) = k.as_str() {
+                    record_leaves_from(v, &join(prefix, k), source, sources);
+                }
+            }
+        }
+        _ => {
+            sources.insert(prefix.to_owned(), source.clone());
+        }
+    }
+}
+
 /// A [`ConfigError::Shape`].
 fn shape(key: String, source: &Source, expected: &str) -> ConfigError {
     ConfigError::Shape {
@@ -258,6 +291,7 @@ fn env_value(old: &Value, raw: &str) -> Value {
     }
     match serde_yaml_ng::from_str::<Value>(raw) {
         Ok(v @ (Value::Bool(_) | Value::Number(_) | Value::String(_))) => v,
+        Ok(v @ Value::Sequence(_)) if old.is_sequence() => v,
         _ => Value::String(raw.to_owned()),
     }
 }

@@ -16,15 +16,18 @@
 mod error;
 mod load;
 mod model;
+mod plugins;
 #[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
 
 pub use error::{ConfigError, Source};
+pub use plugins::is_plugin_name;
 pub use model::{
-    Backend, Config, DatabaseConfig, EventstoreConfig, LogConfig, LogFormat, PgSslMode,
-    PostgresConfig, SqliteConfig, SqliteSynchronous,
+    AdminConfig, Backend, Capability, Config, DatabaseConfig, EventstoreConfig, LogConfig,
+    LogFormat, PgSslMode, PluginSettings, PluginsConfig, PostgresConfig, SqliteConfig,
+    SqliteSynchronous,
 };
 
 /// The embedded reference configuration (`config/defaults.yaml`).

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use super::plugins::{Capability, PluginSettings, PluginsConfig};
+
 /// The complete server configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -27,6 +29,19 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// `Eventstore`: event store limits and timings.
     pub eventstore: EventstoreConfig,
+    /// `Plugins`: the WebAssembly plugin runtime and each plugin's settings.
+    pub plugins: PluginsConfig,
+    /// `Admin`: who may reach the operator APIs.
+    pub admin: AdminConfig,
+}
+
+/// `Admin`: access to the operator APIs (plugin status and reload today).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct AdminConfig {
+    /// `AllowRemote`: serve `/admin/*` to non-loopback clients too (default
+    /// `false`; there is no authorization on these routes yet).
+    pub allow_remote: bool,
 }
 
 /// `Log`: logging settings.
@@ -186,7 +201,7 @@ fn ip_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
 }
 
 /// Serde helper: durations written as humantime strings (`5s`, `100ms`, `1m`).
-mod duration {
+pub(super) mod duration {
     use std::fmt;
     use std::time::Duration;
 
@@ -212,7 +227,23 @@ mod duration {
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(in crate::config) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Duration, D::Error> {
         d.deserialize_str(DurationVisitor)
+    }
+
+    /// The same, for an optional duration (absent or `null` is `None`).
+    pub(in crate::config) mod option {
+        use super::*;
+
+        pub(in crate::config) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<Duration>, D::Error> {
+            #[derive(serde::Deserialize)]
+            struct Wrapped(#[serde(deserialize_with = "super::deserialize")] Duration);
+            let value: Option<Wrapped> = serde::Deserialize::deserialize(d)?;
+            Ok(value.map(|Wrapped(d)| d))
+        }
     }
 }

@@ -1,0 +1,174 @@
+//! Builds the WebAssembly plugins the host ships and tests with.
+//!
+//! Every crate under `plugins/` (shipped, embedded in the binary) and under
+//! `tests/plugins/` (hostile and helper plugins for the test suite and the
+//! benchmarks) is compiled for `wasm32-wasip2` into a component, in a target
+//! directory of its own so the nested cargo never waits on the outer one's lock.
+//! The outputs land in `$OUT_DIR/plugins/` and `$OUT_DIR/test-plugins/`, named
+//! after the crate without its `rampart-plugin-` / `rampart-test-plugin-` prefix,
+//! and `$OUT_DIR/shipped.rs` embeds the shipped ones.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-wasip2";
+const SHIPPED_PREFIX: &str = "rampart-plugin-";
+const TEST_PREFIX: &str = "rampart-test-plugin-";
+/// Test plugins also built with a cargo feature, as `<name>-<feature>.wasm`.
+const FEATURE_VARIANTS: &[(&str, &str)] = &[("toggle", "v2")];
+
+fn main() {
+    let host_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let root = host_dir.parent().expect("host/ sits in the workspace").to_owned();
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    for watched in ["plugins", "tests/plugins", "plugin-sdk", "wit", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+
+    let shipped = crate_names(&root.join("plugins"));
+    let tests = crate_names(&root.join("tests/plugins"));
+    ensure_target();
+
+    let target_dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| if dir.is_absolute() { dir } else { root.join(dir) })
+        .unwrap_or_else(|| root.join("target"))
+        .join("wasm-plugins");
+    let packages: Vec<&String> = shipped.iter().chain(&tests).collect();
+    cargo_build(&root, &target_dir, &packages, None);
+    let built = target_dir.join(TARGET).join("release");
+
+    let shipped_out = out_dir.join("plugins");
+    let tests_out = out_dir.join("test-plugins");
+    let mut embedded = String::from(
+        "/// The shipped plugins, built from `plugins/`: (file stem, component bytes).\n\
+         pub(crate) const SHIPPED: &[(&str, &[u8])] = &[\n",
+    );
+    for package in &shipped {
+        let name = &package[SHIPPED_PREFIX.len()..];
+        let dest = copy_artifact(&built, package, &shipped_out, name);
+        writeln!(embedded, "    ({name:?}, include_bytes!({:?})),", dest.display()).unwrap();
+    }
+    embedded.push_str("];\n");
+    fs::write(out_dir.join("shipped.rs"), embedded).expect("write shipped.rs");
+
+    for package in &tests {
+        copy_artifact(&built, package, &tests_out, &package[TEST_PREFIX.len()..]);
+    }
+    for (name, feature) in FEATURE_VARIANTS {
+        let package = format!("{TEST_PREFIX}{name}");
+        if tests.contains(&package) {
+            cargo_build(&root, &target_dir, &[&package], Some(feature));
+            copy_artifact(&built, &package, &tests_out, &format!("{name}-{feature}"));
+        }
+    }
+}
+
+/// Package names of the crates directly below `dir`, sorted.
+fn crate_names(dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| fs::read_to_string(entry.path().join("Cargo.toml")).ok())
+        .filter_map(|manifest| package_name(&manifest))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The `name = "..."` of a manifest's `[package]` table.
+fn package_name(manifest: &str) -> Option<String> {
+    let package = manifest.split("[package]").nth(1)?;
+    package.lines().find_map(|line| {
+        let value = line.trim().strip_prefix("name")?.trim().strip_prefix('=')?;
+        Some(value.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// Adds the rustup target if this toolchain lacks it; fails with the fix otherwise.
+fn ensure_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    let installed = |sysroot: &Option<String>| {
+        sysroot
+            .as_ref()
+            .is_some_and(|root| Path::new(root).join("lib/rustlib").join(TARGET).is_dir())
+    };
+    if installed(&sysroot) {
+        return;
+    }
+    let added = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !added || !installed(&sysroot) {
+        panic!(
+            "the Rust target {TARGET} is missing and could not be added; \
+             run `rustup target add {TARGET}` and build again"
+        );
+    }
+}
+
+/// `cargo build --release --target wasm32-wasip2` of `packages`, in `target_dir`.
+fn cargo_build(root: &Path, target_dir: &Path, packages: &[&String], feature: Option<&str>) {
+    if packages.is_empty() {
+        return;
+    }
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "--release", "--locked", "--target", TARGET])
+        .arg("--target-dir")
+        .arg(target_dir);
+    for package in packages {
+        cmd.args(["-p", package]);
+    }
+    if let Some(feature) = feature {
+        cmd.args(["--features", feature]);
+    }
+    // The outer build's flags and target are for the host, not for wasm.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
+        cmd.env_remove(var);
+    }
+    // Plugins are small: no debug info, which would only slow their compile.
+    cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    let status = cmd
+        .status()
+        .unwrap_or_else(|err| panic!("could not run cargo to build the plugins: {err}"));
+    if !status.success() {
+        panic!("building the plugins for {TARGET} failed ({status}); see the cargo output above");
+    }
+}
+
+/// Copies `package`'s component from `built` to `dest_dir/<name>.wasm`.
+fn copy_artifact(built: &Path, package: &str, dest_dir: &Path, name: &str) -> PathBuf {
+    fs::create_dir_all(dest_dir).expect("create plugin output dir");
+    let candidates = [
+        built.join(format!("{}.wasm", package.replace('-', "_"))),
+        built.join(format!("{package}.wasm")),
+    ];
+    let source = candidates
+        .iter()
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("cargo built {package} but left no component in {}", built.display()));
+    let dest = dest_dir.join(format!("{name}.wasm"));
+    fs::copy(source, &dest).unwrap_or_else(|err| panic!("copy {}: {err}", source.display()));
+    dest
+}

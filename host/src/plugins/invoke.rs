@@ -1,0 +1,293 @@
+//! # Calling a plugin
+//!
+//! Every call gets a fresh `Store` and a fresh instance from the pool, so no
+//! state survives between calls or tenants; the store is dropped afterwards
+//! (also after a trap, which poisons an instance). Each call runs under an
+//! epoch deadline and the plugin's memory limit, and every failure becomes a
+//! [`PluginError`] naming the plugin and the hook.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::{PoolConcurrencyLimitError, ResourceLimiter, Store, Trap};
+
+use super::bindings::login_flow::LoginFlowPre;
+use super::bindings::projection::ProjectionPre;
+use super::bindings::types::{
+    AggregateState, AuthDecision, Claim, Command, Event, ExternalIdentity, IdentityMapping,
+    LoginContext, Manifest, Rejection, Statement, Table, Value,
+};
+use super::call_state::{CallIdentity, CallState, Determinism};
+use super::component::{LoadedPlugin, Pre, root_cause};
+use super::engine::deadline_ticks;
+use super::error::PluginError;
+use super::imports::log::truncate;
+use super::stats::PluginStats;
+
+/// Bytes of a guest's stderr quoted in a trap message.
+const STDERR_IN_ERROR: usize = 1024;
+
+/// The bounds of one call.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) deadline: Duration,
+    pub(crate) max_output: usize,
+}
+
+/// Runs `body` in a fresh store for `identity`, under `limits`.
+fn run<R>(
+    engine: &wasmtime::Engine,
+    identity: &Arc<CallIdentity>,
+    limits: Limits,
+    stats: &PluginStats,
+    hook: &'static str,
+    determinism: Determinism,
+    body: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<R>,
+    size: impl FnOnce(&R) -> usize,
+) -> Result<R, PluginError> {
+    let started = Instant::now();
+    let mut store = Store::new(engine, CallState::new(identity.clone(), determinism));
+    store.limiter(|state| state as &mut dyn ResourceLimiter);
+    store.set_epoch_deadline(deadline_ticks(limits.deadline));
+    store.epoch_deadline_trap();
+    let outcome = body(&mut store);
+    let stdio = store.data_mut().take_stdio();
+    let stderr_tail = stdio.as_ref().map(|(out, err)| {
+        log_stdio(&identity.name, "stdout", out);
+        log_stdio(&identity.name, "stderr", err);
+        String::from_utf8_lossy(err).trim().to_owned()
+    });
+    let result = match outcome {
+        Ok(value) => {
+            let bytes = size(&value);
+            if bytes > limits.max_output {
+                Err(PluginError::OutputTooLarge {
+                    plugin: identity.name.clone(),
+                    hook,
+                    size: bytes,
+                    limit: limits.max_output,
+                })
+            } else {
+                Ok(value)
+            }
+        }
+        Err(err) => Err(classify(err, &store, identity, limits, hook, stderr_tail)),
+    };
+    drop(store);
+    let elapsed = started.elapsed();
+    match &result {
+        Ok(_) => stats.record(elapsed),
+        Err(err) => stats.record_error(elapsed, &err.to_string()),
+    }
+    result
+}
+
+/// Turns a wasmtime error into the [`PluginError`] that says what happened.
+fn classify(
+    err: wasmtime::Error,
+    store: &Store<CallState>,
+    identity: &CallIdentity,
+    limits: Limits,
+    hook: &'static str,
+    stderr: Option<String>,
+) -> PluginError {
+    let plugin = identity.name.clone();
+    if let Some(requested) = store.data().memory_exceeded {
+        return PluginError::MemoryLimit {
+            plugin,
+            hook,
+            requested,
+            limit: identity.memory_limit,
+        };
+    }
+    if err.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        return PluginError::DeadlineExceeded {
+            plugin,
+            hook,
+            deadline: limits.deadline,
+        };
+    }
+    if err.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
+        return PluginError::Unavailable {
+            plugin,
+            message: format!("{} (raise Plugins.MaxConcurrentCalls)", root_cause(&err)),
+        };
+    }
+    let mut message = match err.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => root_cause(&err),
+    };
+    if let Some(stderr) = stderr.filter(|s| !s.is_empty()) {
+        let start = stderr.len().saturating_sub(STDERR_IN_ERROR);
+        let start = (start..stderr.len()).find(|&i| stderr.is_char_boundary(i)).unwrap_or(0);
+        message = format!("{message}; the plugin wrote to stderr: {}", &stderr[start..]);
+    }
+    PluginError::Trap { plugin, hook, message }
+}
+
+/// Logs what a guest wrote to stdout or stderr, line by line.
+fn log_stdio(plugin: &str, stream: &str, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    for line in String::from_utf8_lossy(bytes).lines() {
+        tracing::info!(target: "rampart::plugin", plugin, stream, "{}", truncate(line, 4096));
+    }
+}
+
+/// `manifest` of any world.
+pub(crate) fn manifest(
+    pre: &Pre,
+    identity: &Arc<CallIdentity>,
+    limits: Limits,
+    stats: &PluginStats,
+) -> Result<Manifest, PluginError> {
+    let size = |m: &Manifest| {
+        m.name.len()
+            + m.version.len()
+            + m.description.len()
+            + m.handles.iter().chain(&m.capabilities).map(String::len).sum::<usize>()
+    };
+    match pre {
+        Pre::Validator(pre) => run(pre.engine(), identity, limits, stats, "manifest", Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_manifest(store), size),
+        Pre::Projection(pre) => run(pre.engine(), identity, limits, stats, "manifest", Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_manifest(store), size),
+        Pre::LoginFlow(pre) => run(pre.engine(), identity, limits, stats, "manifest", Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_manifest(store), size),
+    }
+}
+
+/// A projection's `tables`.
+pub(crate) fn tables(
+    pre: &ProjectionPre<CallState>,
+    identity: &Arc<CallIdentity>,
+    limits: Limits,
+    stats: &PluginStats,
+) -> Result<Vec<Table>, PluginError> {
+    let size = |tables: &Vec<Table>| {
+        tables.iter().map(|t| t.name.len() + t.columns.iter().map(|c| c.name.len() + 8).sum::<usize>()).sum()
+    };
+    run(pre.engine(), identity, limits, stats, "tables", Determinism::Live,
+        |store| pre.instantiate(&mut *store)?.call_tables(store), size)
+}
+
+impl LoadedPlugin {
+    /// The plugin's verdict on `command`: `Ok(Err(rejection))` is a rejection,
+    /// not a failure.
+    pub fn validate(
+        &self,
+        command: &Command,
+        state: &AggregateState,
+    ) -> Result<Result<(), Rejection>, PluginError> {
+        let Pre::Validator(pre) = &self.pre else {
+            return Err(self.not_a("validator"));
+        };
+        let size = |r: &Result<(), Rejection>| r.as_ref().err().map_or(0, |r| r.code.len() + r.message.len());
+        run(pre.engine(), &self.identity, self.limits, &self.stats, "validate", Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_validate(store, command, state), size)
+    }
+
+    /// The statements for `event` (or the projection's own error, as text).
+    /// The plugin's clock reads the event's time and WASI randomness is seeded
+    /// from the event's position, so replays produce the same statements.
+    pub fn project(&self, event: &Event) -> Result<Result<Vec<Statement>, String>, PluginError> {
+        let Pre::Projection(pre) = &self.pre else {
+            return Err(self.not_a("projection"));
+        };
+        let determinism = Determinism::Replay {
+            at: event.created_at,
+            seed: event.position.transaction.rotate_left(20) ^ u64::from(event.position.index),
+        };
+        let size = |r: &Result<Vec<Statement>, String>| match r {
+            Ok(statements) => statements.iter().map(statement_size).sum(),
+            Err(message) => message.len(),
+        };
+        let result = run(pre.engine(), &self.identity, self.limits, &self.stats, "project", determinism,
+            |store| pre.instantiate(&mut *store)?.call_project(store, event), size)?;
+        if let Ok(statements) = &result {
+            super::tables::check_statements(&self.tables, statements).map_err(|message| {
+                PluginError::InvalidOutput {
+                    plugin: self.manifest.name.clone(),
+                    hook: "project",
+                    message,
+                }
+            })?;
+        }
+        Ok(result)
+    }
+
+    /// The `before-authentication` hook.
+    pub fn before_authentication(&self, context: &LoginContext) -> Result<AuthDecision, PluginError> {
+        let pre = self.login_flow()?;
+        run(pre.engine(), &self.identity, self.limits, &self.stats, "before-authentication", Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_before_authentication(store, context), decision_size)
+    }
+
+    /// The `after-authentication` hook.
+    pub fn after_authentication(&self, context: &LoginContext) -> Result<AuthDecision, PluginError> {
+        let pre = self.login_flow()?;
+        run(pre.engine(), &self.identity, self.limits, &self.stats, "after-authentication", Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_after_authentication(store, context), decision_size)
+    }
+
+    /// The `complement-claims` hook: the claims to add or replace.
+    pub fn complement_claims(&self, context: &LoginContext, claims: &[Claim]) -> Result<Vec<Claim>, PluginError> {
+        let pre = self.login_flow()?;
+        let size = |claims: &Vec<Claim>| claims.iter().map(|c| c.name.len() + c.value.len()).sum();
+        run(pre.engine(), &self.identity, self.limits, &self.stats, "complement-claims", Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_complement_claims(store, context, claims), size)
+    }
+
+    /// The `map-identity` hook.
+    pub fn map_identity(&self, identity: &ExternalIdentity) -> Result<IdentityMapping, PluginError> {
+        let pre = self.login_flow()?;
+        let size = |m: &IdentityMapping| match m {
+            IdentityMapping::None => 0,
+            IdentityMapping::Link(s) | IdentityMapping::Provision(s) | IdentityMapping::Reject(s) => s.len(),
+        };
+        run(pre.engine(), &self.identity, self.limits, &self.stats, "map-identity", Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_map_identity(store, identity), size)
+    }
+
+    fn login_flow(&self) -> Result<&LoginFlowPre<CallState>, PluginError> {
+        match &self.pre {
+            Pre::LoginFlow(pre) => Ok(pre),
+            _ => Err(self.not_a("login-flow")),
+        }
+    }
+
+    fn not_a(&self, kind: &'static str) -> PluginError {
+        PluginError::NotFound {
+            plugin: self.manifest.name.clone(),
+            kind,
+        }
+    }
+}
+
+fn decision_size(decision: &AuthDecision) -> usize {
+    match decision {
+        AuthDecision::Deny(message) => message.len(),
+        _ => 0,
+    }
+}
+
+/// Bytes of text a statement carries.
+fn statement_size(statement: &Statement) -> usize {
+    let fields = |fields: &[super::bindings::types::Field]| -> usize {
+        fields.iter().map(|f| f.column.len() + value_size(&f.value)).sum()
+    };
+    match statement {
+        Statement::Insert(s) => s.table.len() + fields(&s.fields),
+        Statement::Upsert(s) => s.table.len() + fields(&s.fields) + s.conflict.iter().map(String::len).sum::<usize>(),
+        Statement::Update(s) => s.table.len() + fields(&s.set) + fields(&s.filter),
+        Statement::Delete(s) => s.table.len() + fields(&s.filter),
+    }
+}
+
+fn value_size(value: &Value) -> usize {
+    match value {
+        Value::Text(s) | Value::Json(s) => s.len(),
+        _ => 8,
+    }
+}

@@ -1,0 +1,180 @@
+//! The catalogue's JSON shapes and names.
+
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn given_an_add_human_user_when_serialized_then_it_is_camel_case_and_nested() {
+    let command = AddHumanUser {
+        username: "ada".into(),
+        profile: Profile {
+            given_name: "Ada".into(),
+            family_name: "Lovelace".into(),
+            display_name: None,
+            preferred_language: Some("en".into()),
+        },
+        email: Email {
+            address: "ada@example.com".into(),
+            verified: true,
+        },
+        password: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&command).unwrap(),
+        json!({
+            "username": "ada",
+            "profile": { "givenName": "Ada", "familyName": "Lovelace", "preferredLanguage": "en" },
+            "email": { "address": "ada@example.com", "verified": true }
+        })
+    );
+}
+
+#[test]
+fn given_a_human_user_added_when_serialized_then_the_profile_is_flattened() {
+    let event = HumanUserAdded {
+        username: "ada".into(),
+        profile: Profile {
+            given_name: "Ada".into(),
+            family_name: "Lovelace".into(),
+            ..Profile::default()
+        },
+        email: "ada@example.com".into(),
+        email_verified: false,
+        password_hash: Some("$argon2id$...".into()),
+    };
+    let value = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        value,
+        json!({
+            "username": "ada", "givenName": "Ada", "familyName": "Lovelace",
+            "email": "ada@example.com", "emailVerified": false, "passwordHash": "$argon2id$..."
+        })
+    );
+    assert_eq!(
+        serde_json::from_value::<HumanUserAdded>(value).unwrap(),
+        event
+    );
+}
+
+#[test]
+fn given_a_profile_change_when_serialized_then_its_fields_are_at_the_top_level() {
+    let change = ChangeHumanProfile {
+        profile: Profile {
+            given_name: "Ada".into(),
+            family_name: "King".into(),
+            ..Profile::default()
+        },
+    };
+    assert_eq!(
+        serde_json::to_value(&change).unwrap(),
+        json!({ "givenName": "Ada", "familyName": "King" })
+    );
+}
+
+#[test]
+fn given_an_empty_payload_when_serialized_then_it_is_an_empty_object() {
+    assert_eq!(serde_json::to_string(&DeactivateOrg {}).unwrap(), "{}");
+    assert_eq!(serde_json::to_string(&UserLocked {}).unwrap(), "{}");
+}
+
+#[test]
+fn given_unknown_fields_when_deserialized_then_they_are_ignored() {
+    let org: OrgAdded = serde_json::from_str(r#"{"name":"ACME","since":2030}"#).unwrap();
+    assert_eq!(org.name, "ACME");
+    let _: RemoveUser = serde_json::from_str(r#"{"reason":"gone"}"#).unwrap();
+}
+
+#[test]
+fn given_an_optional_field_when_absent_then_it_is_none_and_not_serialized() {
+    let org: AddOrg = serde_json::from_str(r#"{"name":"ACME"}"#).unwrap();
+    assert_eq!(org.domain, None);
+    assert_eq!(serde_json::to_string(&org).unwrap(), r#"{"name":"ACME"}"#);
+}
+
+#[test]
+fn given_payloads_with_secrets_when_debug_printed_then_the_secrets_are_redacted() {
+    let add = AddHumanUser {
+        password: Some("hunter2".into()),
+        ..AddHumanUser::default()
+    };
+    let set = SetHumanPassword {
+        password: "hunter2".into(),
+    };
+    let added = HumanUserAdded {
+        password_hash: Some("hash-hunter2".into()),
+        ..HumanUserAdded::default()
+    };
+    let changed = HumanPasswordChanged {
+        password_hash: "hash-hunter2".into(),
+    };
+    for debug in [
+        format!("{add:?}"),
+        format!("{set:?}"),
+        format!("{added:?}"),
+        format!("{changed:?}"),
+    ] {
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("<redacted>"), "{debug}");
+    }
+}
+
+#[test]
+fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_distinct() {
+    let commands = [
+        AddInstance::NAME,
+        AddOrg::NAME,
+        RenameOrg::NAME,
+        DeactivateOrg::NAME,
+        ReactivateOrg::NAME,
+        RemoveOrg::NAME,
+        AddOrgDomain::NAME,
+        VerifyOrgDomain::NAME,
+        SetPrimaryOrgDomain::NAME,
+        RemoveOrgDomain::NAME,
+        AddHumanUser::NAME,
+        ChangeHumanProfile::NAME,
+        ChangeHumanEmail::NAME,
+        SetHumanPassword::NAME,
+        DeactivateUser::NAME,
+        ReactivateUser::NAME,
+        LockUser::NAME,
+        UnlockUser::NAME,
+        RemoveUser::NAME,
+    ];
+    let events = [
+        InstanceAdded::TYPE,
+        InstanceDomainAdded::TYPE,
+        InstanceDomainPrimarySet::TYPE,
+        InstanceDomainRemoved::TYPE,
+        OrgAdded::TYPE,
+        OrgChanged::TYPE,
+        OrgDeactivated::TYPE,
+        OrgReactivated::TYPE,
+        OrgRemoved::TYPE,
+        OrgDomainAdded::TYPE,
+        OrgDomainVerified::TYPE,
+        OrgDomainPrimarySet::TYPE,
+        OrgDomainRemoved::TYPE,
+        HumanUserAdded::TYPE,
+        HumanProfileChanged::TYPE,
+        HumanEmailChanged::TYPE,
+        HumanPasswordChanged::TYPE,
+        UserDeactivated::TYPE,
+        UserReactivated::TYPE,
+        UserLocked::TYPE,
+        UserUnlocked::TYPE,
+        UserRemoved::TYPE,
+    ];
+    // Commands and events are separate namespaces: "org.domain.primary.set"
+    // is both a command and (past tense of "set") the event it causes.
+    for names in [&commands[..], &events[..]] {
+        let mut distinct = names.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), names.len());
+    }
+    for name in commands.iter().chain(&events) {
+        assert!(name.contains('.') && *name == name.to_lowercase(), "{name}");
+    }
+}

@@ -1,0 +1,238 @@
+//! User commands and events.
+//!
+//! Payloads carrying a password or a password hash print it as
+//! `"<redacted>"` in their `Debug` output, so logging one leaks nothing.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{command_names, event_types};
+
+/// Shown instead of a secret in `Debug` output.
+const REDACTED: &str = "<redacted>";
+
+/// A human user's name and language.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    /// Given (first) name.
+    pub given_name: String,
+    /// Family (last) name.
+    pub family_name: String,
+    /// Name to display, if other than "given family".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// BCP 47 language tag, e.g. `"en"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_language: Option<String>,
+}
+
+/// An e-mail address and whether it is verified.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Email {
+    /// The address.
+    pub address: String,
+    /// Whether the address is known to belong to the user.
+    #[serde(default)]
+    pub verified: bool,
+}
+
+/// `user.human.add`: create a human user.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddHumanUser {
+    /// Login name, unique in the instance.
+    pub username: String,
+    /// Name and language.
+    pub profile: Profile,
+    /// E-mail address.
+    pub email: Email,
+    /// Initial password in clear text, if any; only the hash is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for AddHumanUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddHumanUser")
+            .field("username", &self.username)
+            .field("profile", &self.profile)
+            .field("email", &self.email)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
+/// `user.human.profile.change`: replace the profile (fields at top level).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChangeHumanProfile {
+    /// The new profile.
+    #[serde(flatten)]
+    pub profile: Profile,
+}
+
+/// `user.human.email.change`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeHumanEmail {
+    /// The new address.
+    pub address: String,
+    /// Whether it is already verified.
+    #[serde(default)]
+    pub verified: bool,
+}
+
+/// `user.human.password.set`.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetHumanPassword {
+    /// The new password in clear text; only the hash is stored.
+    pub password: String,
+}
+
+impl fmt::Debug for SetHumanPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetHumanPassword")
+            .field("password", &REDACTED)
+            .finish()
+    }
+}
+
+/// `user.deactivate` (no payload).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DeactivateUser {}
+
+/// `user.reactivate` (no payload).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReactivateUser {}
+
+/// `user.lock` (no payload).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LockUser {}
+
+/// `user.unlock` (no payload).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UnlockUser {}
+
+/// `user.remove` (no payload).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RemoveUser {}
+
+/// `user.human.added`. The profile's fields sit at the payload's top level.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HumanUserAdded {
+    /// Login name.
+    pub username: String,
+    /// Name and language (flattened into the payload).
+    #[serde(flatten)]
+    pub profile: Profile,
+    /// E-mail address.
+    pub email: String,
+    /// Whether the address is verified.
+    #[serde(default)]
+    pub email_verified: bool,
+    /// Hash of the initial password, if one was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+}
+
+impl fmt::Debug for HumanUserAdded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HumanUserAdded")
+            .field("username", &self.username)
+            .field("profile", &self.profile)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| REDACTED),
+            )
+            .finish()
+    }
+}
+
+/// `user.human.profile.changed`. The profile's fields sit at the top level.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HumanProfileChanged {
+    /// The new profile.
+    #[serde(flatten)]
+    pub profile: Profile,
+}
+
+/// `user.human.email.changed`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HumanEmailChanged {
+    /// The new address.
+    pub address: String,
+    /// Whether it is verified.
+    #[serde(default)]
+    pub verified: bool,
+}
+
+/// `user.human.password.changed`.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HumanPasswordChanged {
+    /// Hash of the new password.
+    pub password_hash: String,
+}
+
+impl fmt::Debug for HumanPasswordChanged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HumanPasswordChanged")
+            .field("password_hash", &REDACTED)
+            .finish()
+    }
+}
+
+/// `user.deactivated` (no payload).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserDeactivated {}
+
+/// `user.reactivated` (no payload).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserReactivated {}
+
+/// `user.locked` (no payload).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserLocked {}
+
+/// `user.unlocked` (no payload).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserUnlocked {}
+
+/// `user.removed`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRemoved {
+    /// The username it had, so the unique-name claim can be released.
+    pub username: String,
+}
+
+command_names! {
+    AddHumanUser => "user.human.add",
+    ChangeHumanProfile => "user.human.profile.change",
+    ChangeHumanEmail => "user.human.email.change",
+    SetHumanPassword => "user.human.password.set",
+    DeactivateUser => "user.deactivate",
+    ReactivateUser => "user.reactivate",
+    LockUser => "user.lock",
+    UnlockUser => "user.unlock",
+    RemoveUser => "user.remove",
+}
+
+event_types! {
+    HumanUserAdded => "user.human.added",
+    HumanProfileChanged => "user.human.profile.changed",
+    HumanEmailChanged => "user.human.email.changed",
+    HumanPasswordChanged => "user.human.password.changed",
+    UserDeactivated => "user.deactivated",
+    UserReactivated => "user.reactivated",
+    UserLocked => "user.locked",
+    UserUnlocked => "user.unlocked",
+    UserRemoved => "user.removed",
+}
