@@ -24,9 +24,11 @@ mod registry;
 mod shipped;
 mod stats;
 mod tables;
+mod watch;
 
 pub use bindings::types;
 pub use component::{LoadedPlugin, PluginSource};
 pub use error::{LoadError, PluginError};
 pub use registry::{Catalog, LoadFailure, PluginRegistry, ReloadReport, RuntimeError, Verdict};
 pub use stats::PluginStats;
+pub use watch::WatchHandle;
