@@ -22,9 +22,18 @@ const FEATURE_VARIANTS: &[(&str, &str)] = &[("toggle", "v2")];
 
 fn main() {
     let host_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = host_dir.parent().expect("host/ sits in the workspace").to_owned();
+    let root = host_dir
+        .parent()
+        .expect("host/ sits in the workspace")
+        .to_owned();
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
-    for watched in ["plugins", "tests/plugins", "plugin-sdk", "wit", "Cargo.lock"] {
+    for watched in [
+        "plugins",
+        "tests/plugins",
+        "plugin-sdk",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 
@@ -34,7 +43,13 @@ fn main() {
 
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|dir| if dir.is_absolute() { dir } else { root.join(dir) })
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
         .unwrap_or_else(|| root.join("target"))
         .join("wasm-plugins");
     let packages: Vec<&String> = shipped.iter().chain(&tests).collect();
@@ -50,7 +65,12 @@ fn main() {
     for package in &shipped {
         let name = &package[SHIPPED_PREFIX.len()..];
         let dest = copy_artifact(&built, package, &shipped_out, name);
-        writeln!(embedded, "    ({name:?}, include_bytes!({:?})),", dest.display()).unwrap();
+        writeln!(
+            embedded,
+            "    ({name:?}, include_bytes!({:?})),",
+            dest.display()
+        )
+        .unwrap();
     }
     embedded.push_str("];\n");
     fs::write(out_dir.join("shipped.rs"), embedded).expect("write shipped.rs");
@@ -167,7 +187,12 @@ fn copy_artifact(built: &Path, package: &str, dest_dir: &Path, name: &str) -> Pa
     let source = candidates
         .iter()
         .find(|path| path.is_file())
-        .unwrap_or_else(|| panic!("cargo built {package} but left no component in {}", built.display()));
+        .unwrap_or_else(|| {
+            panic!(
+                "cargo built {package} but left no component in {}",
+                built.display()
+            )
+        });
     let dest = dest_dir.join(format!("{name}.wasm"));
     fs::copy(source, &dest).unwrap_or_else(|err| panic!("copy {}: {err}", source.display()));
     dest

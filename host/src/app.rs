@@ -15,6 +15,7 @@ use crate::eventstore::postgres::PostgresStore;
 use crate::eventstore::sqlite::SqliteStore;
 use crate::eventstore::{EventStore, Limits, StoreError};
 use crate::masterkey::{KeyInputs, KeySource, MasterKey, MasterKeyError};
+use crate::plugins::{PluginRegistry, RuntimeError};
 use crate::server::{self, AppState};
 
 /// Why the node could not start or stopped with an error.
@@ -33,6 +34,17 @@ pub enum AppError {
         addr: SocketAddr,
         /// Why.
         error: std::io::Error,
+    },
+    /// The plugin runtime could not start.
+    #[error(transparent)]
+    Plugins(#[from] RuntimeError),
+    /// The plugin directory cannot be watched.
+    #[error("cannot watch the plugin directory {dir}: {error} (or set Plugins.Watch: false)")]
+    Watch {
+        /// `Plugins.Dir`.
+        dir: std::path::PathBuf,
+        /// Why.
+        error: notify::Error,
     },
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
@@ -96,8 +108,31 @@ pub async fn start(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|error| AppError::Bind { addr, error })?;
+    let plugin_config = cfg.plugins.clone();
+    let plugins = tokio::task::spawn_blocking(move || PluginRegistry::start(plugin_config));
     let store = open_store(&cfg).await?;
-    let state = AppState::new(store.clone());
+    let plugins = Arc::new(
+        plugins
+            .await
+            .expect("plugin runtime start-up does not panic")?,
+    );
+    let _watch = if cfg.plugins.watch {
+        let watch = plugins.clone().watch().map_err(|error| AppError::Watch {
+            dir: cfg.plugins.dir.clone(),
+            error,
+        })?;
+        Some(watch)
+    } else {
+        None
+    };
+    let catalog = plugins.catalog();
+    tracing::info!(
+        serving = catalog.plugins.len(),
+        failed = catalog.failures.len(),
+        dir = %cfg.plugins.dir.display(),
+        "plugins loaded"
+    );
+    let state = AppState::new(store.clone(), plugins, cfg.admin.clone());
     let served = serve_until(listener, state.clone(), shutdown, cfg.shutdown_timeout);
     let checked = async {
         key.verify_against(&store).await?;

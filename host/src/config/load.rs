@@ -249,7 +249,12 @@ fn is_open(prefix: &str, key: &str) -> bool {
 }
 
 /// Records every leaf below `value` (at `prefix`) as set by `source`.
-fn record_leaves_from(value: &Value, prefix: &str, source: &Source, sources: &mut HashMap<String, Source>) {
+fn record_leaves_from(
+    value: &Value,
+    prefix: &str,
+    source: &Source,
+    sources: &mut HashMap<String, Source>,
+) {
     match value {
         Value::Mapping(m) => {
             for (k, v) in m {

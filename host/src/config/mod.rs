@@ -23,12 +23,12 @@ mod tests;
 use std::path::PathBuf;
 
 pub use error::{ConfigError, Source};
-pub use plugins::is_plugin_name;
 pub use model::{
     AdminConfig, Backend, Capability, Config, DatabaseConfig, EventstoreConfig, LogConfig,
     LogFormat, PgSslMode, PluginSettings, PluginsConfig, PostgresConfig, SqliteConfig,
     SqliteSynchronous,
 };
+pub use plugins::is_plugin_name;
 
 /// The embedded reference configuration (`config/defaults.yaml`).
 pub const DEFAULTS_YAML: &str = include_str!("../../../config/defaults.yaml");

@@ -94,7 +94,10 @@ impl CallState {
     /// What the guest wrote to stdout and stderr, if it used WASI at all.
     pub(crate) fn take_stdio(&mut self) -> Option<(Vec<u8>, Vec<u8>)> {
         let wasi = self.wasi.take()?;
-        Some((wasi.stdout.contents().to_vec(), wasi.stderr.contents().to_vec()))
+        Some((
+            wasi.stdout.contents().to_vec(),
+            wasi.stderr.contents().to_vec(),
+        ))
     }
 
     fn build_wasi(&self) -> LazyWasi {

@@ -128,9 +128,15 @@ pub(crate) fn load(
         ),
     };
     let pre = match kind {
-        PluginKind::Validator => Pre::Validator(ValidatorPre::new(instance_pre).map_err(wrong_types)?),
-        PluginKind::Projection => Pre::Projection(ProjectionPre::new(instance_pre).map_err(wrong_types)?),
-        PluginKind::LoginFlow => Pre::LoginFlow(LoginFlowPre::new(instance_pre).map_err(wrong_types)?),
+        PluginKind::Validator => {
+            Pre::Validator(ValidatorPre::new(instance_pre).map_err(wrong_types)?)
+        }
+        PluginKind::Projection => {
+            Pre::Projection(ProjectionPre::new(instance_pre).map_err(wrong_types)?)
+        }
+        PluginKind::LoginFlow => {
+            Pre::LoginFlow(LoginFlowPre::new(instance_pre).map_err(wrong_types)?)
+        }
     };
 
     // Describe it with no capabilities: a manifest is a constant.
@@ -162,7 +168,10 @@ pub(crate) fn load(
                 .map_err(describe_err)?;
             tables::check(&tables).map_err(|message| LoadError::Manifest {
                 source_name: source_name.clone(),
-                message: format!("plugin `{}` declares invalid tables: {message}", manifest.name),
+                message: format!(
+                    "plugin `{}` declares invalid tables: {message}",
+                    manifest.name
+                ),
             })?;
             tables
         }
@@ -173,7 +182,10 @@ pub(crate) fn load(
         name: manifest.name.clone(),
         grants: settings.grants.clone(),
         config_json: settings.config.to_string(),
-        memory_limit: settings.memory_limit.unwrap_or(config.memory_limit).as_u64() as usize,
+        memory_limit: settings
+            .memory_limit
+            .unwrap_or(config.memory_limit)
+            .as_u64() as usize,
     });
     Ok(LoadedPlugin {
         stats: stats_for(&manifest.name),
@@ -204,7 +216,11 @@ fn world_of(engine: &Engine, component: &Component) -> Result<PluginKind, String
         })
         .collect();
     let has = |name: &str| exports.iter().any(|e| e == name);
-    match (has("validate"), has("project"), has("before-authentication")) {
+    match (
+        has("validate"),
+        has("project"),
+        has("before-authentication"),
+    ) {
         (true, false, false) => Ok(PluginKind::Validator),
         (false, true, false) => Ok(PluginKind::Projection),
         (false, false, true) => Ok(PluginKind::LoginFlow),

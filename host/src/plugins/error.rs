@@ -96,7 +96,9 @@ pub enum PluginError {
         limit: usize,
     },
     /// The plugin returned more than `Plugins.MaxOutput`.
-    #[error("plugin `{plugin}` returned {size} bytes from `{hook}`, over the limit of {limit} bytes")]
+    #[error(
+        "plugin `{plugin}` returned {size} bytes from `{hook}`, over the limit of {limit} bytes"
+    )]
     OutputTooLarge {
         /// Plugin name.
         plugin: String,

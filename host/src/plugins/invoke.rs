@@ -119,10 +119,19 @@ fn classify(
     };
     if let Some(stderr) = stderr.filter(|s| !s.is_empty()) {
         let start = stderr.len().saturating_sub(STDERR_IN_ERROR);
-        let start = (start..stderr.len()).find(|&i| stderr.is_char_boundary(i)).unwrap_or(0);
-        message = format!("{message}; the plugin wrote to stderr: {}", &stderr[start..]);
+        let start = (start..stderr.len())
+            .find(|&i| stderr.is_char_boundary(i))
+            .unwrap_or(0);
+        message = format!(
+            "{message}; the plugin wrote to stderr: {}",
+            &stderr[start..]
+        );
     }
-    PluginError::Trap { plugin, hook, message }
+    PluginError::Trap {
+        plugin,
+        hook,
+        message,
+    }
 }
 
 /// Logs what a guest wrote to stdout or stderr, line by line.
@@ -146,15 +155,43 @@ pub(crate) fn manifest(
         m.name.len()
             + m.version.len()
             + m.description.len()
-            + m.handles.iter().chain(&m.capabilities).map(String::len).sum::<usize>()
+            + m.handles
+                .iter()
+                .chain(&m.capabilities)
+                .map(String::len)
+                .sum::<usize>()
     };
     match pre {
-        Pre::Validator(pre) => run(pre.engine(), identity, limits, stats, "manifest", Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_manifest(store), size),
-        Pre::Projection(pre) => run(pre.engine(), identity, limits, stats, "manifest", Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_manifest(store), size),
-        Pre::LoginFlow(pre) => run(pre.engine(), identity, limits, stats, "manifest", Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_manifest(store), size),
+        Pre::Validator(pre) => run(
+            pre.engine(),
+            identity,
+            limits,
+            stats,
+            "manifest",
+            Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_manifest(store),
+            size,
+        ),
+        Pre::Projection(pre) => run(
+            pre.engine(),
+            identity,
+            limits,
+            stats,
+            "manifest",
+            Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_manifest(store),
+            size,
+        ),
+        Pre::LoginFlow(pre) => run(
+            pre.engine(),
+            identity,
+            limits,
+            stats,
+            "manifest",
+            Determinism::Live,
+            |store| pre.instantiate(&mut *store)?.call_manifest(store),
+            size,
+        ),
     }
 }
 
@@ -166,10 +203,21 @@ pub(crate) fn tables(
     stats: &PluginStats,
 ) -> Result<Vec<Table>, PluginError> {
     let size = |tables: &Vec<Table>| {
-        tables.iter().map(|t| t.name.len() + t.columns.iter().map(|c| c.name.len() + 8).sum::<usize>()).sum()
+        tables
+            .iter()
+            .map(|t| t.name.len() + t.columns.iter().map(|c| c.name.len() + 8).sum::<usize>())
+            .sum()
     };
-    run(pre.engine(), identity, limits, stats, "tables", Determinism::Live,
-        |store| pre.instantiate(&mut *store)?.call_tables(store), size)
+    run(
+        pre.engine(),
+        identity,
+        limits,
+        stats,
+        "tables",
+        Determinism::Live,
+        |store| pre.instantiate(&mut *store)?.call_tables(store),
+        size,
+    )
 }
 
 impl LoadedPlugin {
@@ -183,9 +231,24 @@ impl LoadedPlugin {
         let Pre::Validator(pre) = &self.pre else {
             return Err(self.not_a("validator"));
         };
-        let size = |r: &Result<(), Rejection>| r.as_ref().err().map_or(0, |r| r.code.len() + r.message.len());
-        run(pre.engine(), &self.identity, self.limits, &self.stats, "validate", Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_validate(store, command, state), size)
+        let size = |r: &Result<(), Rejection>| {
+            r.as_ref()
+                .err()
+                .map_or(0, |r| r.code.len() + r.message.len())
+        };
+        run(
+            pre.engine(),
+            &self.identity,
+            self.limits,
+            &self.stats,
+            "validate",
+            Determinism::Live,
+            |store| {
+                pre.instantiate(&mut *store)?
+                    .call_validate(store, command, state)
+            },
+            size,
+        )
     }
 
     /// The statements for `event` (or the projection's own error, as text).
@@ -203,8 +266,16 @@ impl LoadedPlugin {
             Ok(statements) => statements.iter().map(statement_size).sum(),
             Err(message) => message.len(),
         };
-        let result = run(pre.engine(), &self.identity, self.limits, &self.stats, "project", determinism,
-            |store| pre.instantiate(&mut *store)?.call_project(store, event), size)?;
+        let result = run(
+            pre.engine(),
+            &self.identity,
+            self.limits,
+            &self.stats,
+            "project",
+            determinism,
+            |store| pre.instantiate(&mut *store)?.call_project(store, event),
+            size,
+        )?;
         if let Ok(statements) = &result {
             super::tables::check_statements(&self.tables, statements).map_err(|message| {
                 PluginError::InvalidOutput {
@@ -218,36 +289,95 @@ impl LoadedPlugin {
     }
 
     /// The `before-authentication` hook.
-    pub fn before_authentication(&self, context: &LoginContext) -> Result<AuthDecision, PluginError> {
+    pub fn before_authentication(
+        &self,
+        context: &LoginContext,
+    ) -> Result<AuthDecision, PluginError> {
         let pre = self.login_flow()?;
-        run(pre.engine(), &self.identity, self.limits, &self.stats, "before-authentication", Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_before_authentication(store, context), decision_size)
+        run(
+            pre.engine(),
+            &self.identity,
+            self.limits,
+            &self.stats,
+            "before-authentication",
+            Determinism::Live,
+            |store| {
+                pre.instantiate(&mut *store)?
+                    .call_before_authentication(store, context)
+            },
+            decision_size,
+        )
     }
 
     /// The `after-authentication` hook.
-    pub fn after_authentication(&self, context: &LoginContext) -> Result<AuthDecision, PluginError> {
+    pub fn after_authentication(
+        &self,
+        context: &LoginContext,
+    ) -> Result<AuthDecision, PluginError> {
         let pre = self.login_flow()?;
-        run(pre.engine(), &self.identity, self.limits, &self.stats, "after-authentication", Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_after_authentication(store, context), decision_size)
+        run(
+            pre.engine(),
+            &self.identity,
+            self.limits,
+            &self.stats,
+            "after-authentication",
+            Determinism::Live,
+            |store| {
+                pre.instantiate(&mut *store)?
+                    .call_after_authentication(store, context)
+            },
+            decision_size,
+        )
     }
 
     /// The `complement-claims` hook: the claims to add or replace.
-    pub fn complement_claims(&self, context: &LoginContext, claims: &[Claim]) -> Result<Vec<Claim>, PluginError> {
+    pub fn complement_claims(
+        &self,
+        context: &LoginContext,
+        claims: &[Claim],
+    ) -> Result<Vec<Claim>, PluginError> {
         let pre = self.login_flow()?;
         let size = |claims: &Vec<Claim>| claims.iter().map(|c| c.name.len() + c.value.len()).sum();
-        run(pre.engine(), &self.identity, self.limits, &self.stats, "complement-claims", Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_complement_claims(store, context, claims), size)
+        run(
+            pre.engine(),
+            &self.identity,
+            self.limits,
+            &self.stats,
+            "complement-claims",
+            Determinism::Live,
+            |store| {
+                pre.instantiate(&mut *store)?
+                    .call_complement_claims(store, context, claims)
+            },
+            size,
+        )
     }
 
     /// The `map-identity` hook.
-    pub fn map_identity(&self, identity: &ExternalIdentity) -> Result<IdentityMapping, PluginError> {
+    pub fn map_identity(
+        &self,
+        identity: &ExternalIdentity,
+    ) -> Result<IdentityMapping, PluginError> {
         let pre = self.login_flow()?;
         let size = |m: &IdentityMapping| match m {
             IdentityMapping::None => 0,
-            IdentityMapping::Link(s) | IdentityMapping::Provision(s) | IdentityMapping::Reject(s) => s.len(),
+            IdentityMapping::Link(s)
+            | IdentityMapping::Provision(s)
+            | IdentityMapping::Reject(s) => s.len(),
         };
-        run(pre.engine(), &self.identity, self.limits, &self.stats, "map-identity", Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_map_identity(store, identity), size)
+        run(
+            pre.engine(),
+            &self.identity,
+            self.limits,
+            &self.stats,
+            "map-identity",
+            Determinism::Live,
+            |store| {
+                pre.instantiate(&mut *store)?
+                    .call_map_identity(store, identity)
+            },
+            size,
+        )
     }
 
     fn login_flow(&self) -> Result<&LoginFlowPre<CallState>, PluginError> {
@@ -275,11 +405,16 @@ fn decision_size(decision: &AuthDecision) -> usize {
 /// Bytes of text a statement carries.
 fn statement_size(statement: &Statement) -> usize {
     let fields = |fields: &[super::bindings::types::Field]| -> usize {
-        fields.iter().map(|f| f.column.len() + value_size(&f.value)).sum()
+        fields
+            .iter()
+            .map(|f| f.column.len() + value_size(&f.value))
+            .sum()
     };
     match statement {
         Statement::Insert(s) => s.table.len() + fields(&s.fields),
-        Statement::Upsert(s) => s.table.len() + fields(&s.fields) + s.conflict.iter().map(String::len).sum::<usize>(),
+        Statement::Upsert(s) => {
+            s.table.len() + fields(&s.fields) + s.conflict.iter().map(String::len).sum::<usize>()
+        }
         Statement::Update(s) => s.table.len() + fields(&s.set) + fields(&s.filter),
         Statement::Delete(s) => s.table.len() + fields(&s.filter),
     }

@@ -39,7 +39,10 @@ pub(crate) fn check(
         ));
     }
     if manifest.version.trim().is_empty() {
-        return Err(format!("manifest of `{}` has an empty version", manifest.name));
+        return Err(format!(
+            "manifest of `{}` has an empty version",
+            manifest.name
+        ));
     }
     for asked in &manifest.capabilities {
         let Some(capability) = Capability::parse(asked) else {
@@ -64,10 +67,12 @@ pub(crate) fn check(
 /// Whether a manifest's `handles` pattern list matches `name` (a command
 /// name, event type or hook); a trailing `*` matches a prefix.
 pub(crate) fn handles(patterns: &[String], name: &str) -> bool {
-    patterns.iter().any(|pattern| match pattern.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
-        None => pattern == name,
-    })
+    patterns
+        .iter()
+        .any(|pattern| match pattern.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => pattern == name,
+        })
 }
 
 #[cfg(test)]
@@ -87,25 +92,48 @@ mod tests {
 
     #[test]
     fn granted_capabilities_pass() {
-        assert_eq!(check(&manifest(&["log", "clock"]), PluginKind::Validator, &PluginSettings::default()), Ok(()));
+        assert_eq!(
+            check(
+                &manifest(&["log", "clock"]),
+                PluginKind::Validator,
+                &PluginSettings::default()
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn an_unknown_capability_is_refused_by_name() {
-        let err = check(&manifest(&["network"]), PluginKind::Validator, &PluginSettings::default()).unwrap_err();
-        assert!(err.contains("`network`, which Rampart does not offer"), "{err}");
+        let err = check(
+            &manifest(&["network"]),
+            PluginKind::Validator,
+            &PluginSettings::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("`network`, which Rampart does not offer"),
+            "{err}"
+        );
     }
 
     #[test]
     fn an_ungranted_capability_names_the_setting() {
-        let settings = PluginSettings { grants: vec![Capability::Log], ..Default::default() };
+        let settings = PluginSettings {
+            grants: vec![Capability::Log],
+            ..Default::default()
+        };
         let err = check(&manifest(&["clock"]), PluginKind::Validator, &settings).unwrap_err();
         assert!(err.contains("Plugins.rule.Grants"), "{err}");
     }
 
     #[test]
     fn a_kind_that_disagrees_with_the_world_is_refused() {
-        let err = check(&manifest(&[]), PluginKind::Projection, &PluginSettings::default()).unwrap_err();
+        let err = check(
+            &manifest(&[]),
+            PluginKind::Projection,
+            &PluginSettings::default(),
+        )
+        .unwrap_err();
         assert!(err.contains("says it is a validator"), "{err}");
     }
 

@@ -23,6 +23,7 @@ mod manifest;
 mod registry;
 mod shipped;
 mod stats;
+mod status;
 mod tables;
 mod watch;
 
@@ -31,4 +32,5 @@ pub use component::{LoadedPlugin, PluginSource};
 pub use error::{LoadError, PluginError};
 pub use registry::{Catalog, LoadFailure, PluginRegistry, ReloadReport, RuntimeError, Verdict};
 pub use stats::PluginStats;
+pub use status::{PluginStatus, StatusReport, Timestamped};
 pub use watch::WatchHandle;

@@ -182,7 +182,11 @@ impl PluginRegistry {
 
     /// Runs the validators that handle `command.name`, in order; the first
     /// rejection wins.
-    pub fn validate(&self, command: &Command, state: &AggregateState) -> Result<Verdict, PluginError> {
+    pub fn validate(
+        &self,
+        command: &Command,
+        state: &AggregateState,
+    ) -> Result<Verdict, PluginError> {
         let catalog = self.catalog.load();
         for validator in &catalog.validators {
             if !handles(&validator.manifest.handles, &command.name) {
@@ -215,9 +219,14 @@ impl PluginRegistry {
     }
 
     fn load(&self, source: PluginSource, bytes: &[u8]) -> Result<LoadedPlugin, LoadError> {
-        component::load(&self.engine, &self.linker, &self.config, source, bytes, |name| {
-            self.stats(name)
-        })
+        component::load(
+            &self.engine,
+            &self.linker,
+            &self.config,
+            source,
+            bytes,
+            |name| self.stats(name),
+        )
     }
 
     /// Rescans the plugin directory, loads what is new or changed, and swaps
@@ -243,10 +252,16 @@ impl PluginRegistry {
                 }
             };
             let hash = component::content_hash(&bytes);
-            if sources.files.get(&path).is_some_and(|entry| entry.hash == hash) {
+            if sources
+                .files
+                .get(&path)
+                .is_some_and(|entry| entry.hash == hash)
+            {
                 continue;
             }
-            let outcome = self.load(PluginSource::File(path.clone()), &bytes).map(Arc::new);
+            let outcome = self
+                .load(PluginSource::File(path.clone()), &bytes)
+                .map(Arc::new);
             self.record_file(&mut sources, path, hash, outcome, &mut report);
         }
         let catalog = self.assemble(&sources);
@@ -275,7 +290,12 @@ impl PluginRegistry {
             at: Utc::now(),
         };
         if let Err(error) = &entry.outcome {
-            let failure = failure(PluginSource::File(path.clone()), error, entry.at, entry.serving.as_deref());
+            let failure = failure(
+                PluginSource::File(path.clone()),
+                error,
+                entry.at,
+                entry.serving.as_deref(),
+            );
             tracing::warn!(plugin_file = %path.display(), still_serving = ?failure.still_serving, "plugin failed to load: {error}");
             metrics::counter!("rampart_plugin_load_failures_total").increment(1);
             report.failed.push(failure);
@@ -296,9 +316,16 @@ impl PluginRegistry {
         let mut claimed: HashMap<String, &Path> = HashMap::new();
         for (path, entry) in &sources.files {
             if let Err(error) = &entry.outcome {
-                failures.push(failure(PluginSource::File(path.clone()), error, entry.at, entry.serving.as_deref()));
+                failures.push(failure(
+                    PluginSource::File(path.clone()),
+                    error,
+                    entry.at,
+                    entry.serving.as_deref(),
+                ));
             }
-            let Some(plugin) = &entry.serving else { continue };
+            let Some(plugin) = &entry.serving else {
+                continue;
+            };
             let name = &plugin.manifest.name;
             if let Some(first) = claimed.get(name) {
                 failures.push(LoadFailure {
@@ -329,9 +356,17 @@ impl PluginRegistry {
     }
 
     /// Validators listed in `Plugins.Validators` first, in that order, then the rest by name.
-    fn validator_order(&self, plugins: &BTreeMap<String, Arc<LoadedPlugin>>) -> Vec<Arc<LoadedPlugin>> {
+    fn validator_order(
+        &self,
+        plugins: &BTreeMap<String, Arc<LoadedPlugin>>,
+    ) -> Vec<Arc<LoadedPlugin>> {
         let is_validator = |p: &&Arc<LoadedPlugin>| p.kind == PluginKind::Validator;
-        let listed = self.config.validators.iter().filter_map(|name| plugins.get(name)).filter(is_validator);
+        let listed = self
+            .config
+            .validators
+            .iter()
+            .filter_map(|name| plugins.get(name))
+            .filter(is_validator);
         let unlisted = plugins
             .values()
             .filter(is_validator)
@@ -356,7 +391,11 @@ impl PluginRegistry {
                 Some(_) => {}
             }
         }
-        for name in previous.plugins.keys().filter(|n| !current.plugins.contains_key(*n)) {
+        for name in previous
+            .plugins
+            .keys()
+            .filter(|n| !current.plugins.contains_key(*n))
+        {
             tracing::info!(plugin = %name, "plugin unloaded");
             report.unloaded.push(name.clone());
         }

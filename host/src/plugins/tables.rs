@@ -14,7 +14,9 @@ const MAX_IDENTIFIER: usize = 63;
 pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     name.len() <= MAX_IDENTIFIER
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
@@ -23,7 +25,10 @@ pub(crate) fn check(tables: &[Table]) -> Result<(), String> {
     let mut names = HashSet::new();
     for table in tables {
         if !is_identifier(&table.name) {
-            return Err(format!("table name `{}` is not a lowercase SQL identifier", table.name));
+            return Err(format!(
+                "table name `{}` is not a lowercase SQL identifier",
+                table.name
+            ));
         }
         if !names.insert(table.name.as_str()) {
             return Err(format!("table `{}` is declared twice", table.name));
@@ -37,7 +42,10 @@ pub(crate) fn check(tables: &[Table]) -> Result<(), String> {
                 ));
             }
             if !columns.insert(column.name.as_str()) {
-                return Err(format!("column `{}.{}` is declared twice", table.name, column.name));
+                return Err(format!(
+                    "column `{}.{}` is declared twice",
+                    table.name, column.name
+                ));
             }
         }
         if table.primary_key.is_empty() {
@@ -45,11 +53,17 @@ pub(crate) fn check(tables: &[Table]) -> Result<(), String> {
         }
         let known = |column: &String| columns.contains(column.as_str());
         if let Some(missing) = table.primary_key.iter().find(|c| !known(c)) {
-            return Err(format!("primary key of `{}` names unknown column `{missing}`", table.name));
+            return Err(format!(
+                "primary key of `{}` names unknown column `{missing}`",
+                table.name
+            ));
         }
         for index in &table.indexes {
             if !is_identifier(&index.name) || index.columns.is_empty() {
-                return Err(format!("index `{}` of `{}` is invalid", index.name, table.name));
+                return Err(format!(
+                    "index `{}` of `{}` is invalid",
+                    index.name, table.name
+                ));
             }
             if let Some(missing) = index.columns.iter().find(|c| !known(c)) {
                 return Err(format!(

@@ -34,16 +34,17 @@ impl PluginRegistry {
     /// is dropped. Needs a Tokio runtime.
     pub fn watch(self: Arc<Self>) -> notify::Result<WatchHandle> {
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            let relevant = match &event {
-                Ok(event) => !matches!(event.kind, EventKind::Access(_)),
-                // An overflowed queue means changes we did not see: rescan.
-                Err(_) => true,
-            };
-            if relevant {
-                let _ = tx.send(());
-            }
-        })?;
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                let relevant = match &event {
+                    Ok(event) => !matches!(event.kind, EventKind::Access(_)),
+                    // An overflowed queue means changes we did not see: rescan.
+                    Err(_) => true,
+                };
+                if relevant {
+                    let _ = tx.send(());
+                }
+            })?;
         watcher.watch(&self.config().dir, RecursiveMode::NonRecursive)?;
         let registry = self;
         let task = tokio::spawn(async move {

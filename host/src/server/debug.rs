@@ -28,14 +28,17 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready: start-up finished and the store answers.
+/// Ready: start-up finished (migrations, masterkey, plugins loaded) and the
+/// store answers.
 async fn ready(State(state): State<AppState>) -> Response {
     if !state.started.load(Ordering::Acquire) {
         return not_ready("starting: migrations or start-up checks are still running".into());
     }
     match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => {
-            Json(json!({ "status": "ready", "store": state.store.backend() })).into_response()
+            let plugins = state.plugins.catalog().plugins.len();
+            Json(json!({ "status": "ready", "store": state.store.backend(), "plugins": plugins }))
+                .into_response()
         }
         Ok(Err(e)) => not_ready(format!("the event store does not answer: {e}")),
         Err(_) => not_ready(format!(

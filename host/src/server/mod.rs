@@ -4,8 +4,13 @@
 //! endpoints today, the JSON/gRPC APIs and login pages as they arrive.
 //! Routers are plain functions so tests can drive them without a socket.
 
+mod admin;
 mod debug;
+mod error;
 mod metered;
+mod plugins;
+
+pub use error::ApiError;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -14,22 +19,34 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 
+use crate::config::AdminConfig;
 use crate::eventstore::EventStore;
+use crate::plugins::PluginRegistry;
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
     /// The eventstore.
     pub store: Arc<dyn EventStore>,
+    /// The plugin runtime.
+    pub plugins: Arc<PluginRegistry>,
+    /// Who may reach `/admin/*`.
+    pub admin: AdminConfig,
     /// Whether start-up finished (migrations applied, masterkey checked).
     pub started: Arc<AtomicBool>,
 }
 
 impl AppState {
-    /// State for `store`, not yet started.
-    pub fn new(store: Arc<dyn EventStore>) -> Self {
+    /// State for `store` and `plugins`, not yet started.
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        plugins: Arc<PluginRegistry>,
+        admin: AdminConfig,
+    ) -> Self {
         Self {
             store,
+            plugins,
+            admin,
             started: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -44,6 +61,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/debug", debug::router())
+        .nest("/admin", admin::router(state.clone()))
         .layer(axum::middleware::from_fn(metered::record))
         .with_state(state)
 }

@@ -17,7 +17,10 @@ fn hostile(mode: &str) -> (tempfile::TempDir, PluginRegistry) {
 
 /// Calls the hostile validator once.
 fn call(registry: &PluginRegistry) -> Result<Verdict, PluginError> {
-    registry.validate(&command("user.human.add", serde_json::json!({})), &new_aggregate())
+    registry.validate(
+        &command("user.human.add", serde_json::json!({})),
+        &new_aggregate(),
+    )
 }
 
 /// After a failure the runtime still serves: the shipped validators answer.
@@ -27,7 +30,11 @@ fn still_serves_after(error: &PluginError) {
         "user.human.add",
         super::add_user("ada", "ada@example.com", Some("Sup3r-secret")),
     );
-    assert_eq!(registry.validate(&good, &new_aggregate()).unwrap(), Verdict::Allowed, "after {error}");
+    assert_eq!(
+        registry.validate(&good, &new_aggregate()).unwrap(),
+        Verdict::Allowed,
+        "after {error}"
+    );
 }
 
 #[test]
@@ -36,11 +43,20 @@ fn an_infinite_loop_is_stopped_at_the_deadline() {
     let started = Instant::now();
     let err = call(&registry).unwrap_err();
     let took = started.elapsed();
-    assert!(matches!(err, PluginError::DeadlineExceeded { ref plugin, hook: "validate", .. } if plugin == "hostile"), "{err}");
+    assert!(
+        matches!(err, PluginError::DeadlineExceeded { ref plugin, hook: "validate", .. } if plugin == "hostile"),
+        "{err}"
+    );
     assert!(took < Duration::from_secs(2), "stopped after {took:?}");
-    assert!(err.to_string().contains("exceeded its 50ms deadline"), "{err}");
+    assert!(
+        err.to_string().contains("exceeded its 50ms deadline"),
+        "{err}"
+    );
     // the next call gets a fresh instance and is stopped again, not wedged
-    assert!(matches!(call(&registry).unwrap_err(), PluginError::DeadlineExceeded { .. }));
+    assert!(matches!(
+        call(&registry).unwrap_err(),
+        PluginError::DeadlineExceeded { .. }
+    ));
     let stats = registry.stats("hostile");
     assert_eq!((stats.calls(), stats.errors()), (2, 2));
     assert!(stats.last_error().unwrap().1.contains("deadline"));
@@ -51,7 +67,13 @@ fn an_infinite_loop_is_stopped_at_the_deadline() {
 fn a_memory_bomb_hits_the_memory_limit() {
     let (_dir, registry) = hostile("memory-bomb");
     let err = call(&registry).unwrap_err();
-    let PluginError::MemoryLimit { plugin, requested, limit, .. } = &err else {
+    let PluginError::MemoryLimit {
+        plugin,
+        requested,
+        limit,
+        ..
+    } = &err
+    else {
         panic!("expected a memory-limit error, got {err}");
     };
     assert_eq!((plugin.as_str(), *limit), ("hostile", 16 << 20));
@@ -63,17 +85,35 @@ fn a_memory_bomb_hits_the_memory_limit() {
 fn a_panic_is_a_trap_that_quotes_the_panic_message() {
     let (_dir, registry) = hostile("panic");
     let err = call(&registry).unwrap_err();
-    assert!(matches!(err, PluginError::Trap { hook: "validate", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            PluginError::Trap {
+                hook: "validate",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("hostile panic"), "{err}");
     // a panicked instance is dropped: the next call fails the same way, cleanly
-    assert!(call(&registry).unwrap_err().to_string().contains("hostile panic"));
+    assert!(
+        call(&registry)
+            .unwrap_err()
+            .to_string()
+            .contains("hostile panic")
+    );
 }
 
 #[test]
 fn an_unreachable_trap_names_the_plugin_and_hook() {
     let (_dir, registry) = hostile("trap");
     let err = call(&registry).unwrap_err();
-    assert!(err.to_string().starts_with("plugin `hostile` failed in `validate`"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("plugin `hostile` failed in `validate`"),
+        "{err}"
+    );
     assert!(err.to_string().contains("unreachable"), "{err}");
 }
 
@@ -84,22 +124,32 @@ fn gigantic_output_is_refused() {
     let PluginError::OutputTooLarge { size, limit, .. } = err else {
         panic!("expected output-too-large, got {err}");
     };
-    assert!(size >= 8 << 20 && limit == 1 << 20, "size {size}, limit {limit}");
+    assert!(
+        size >= 8 << 20 && limit == 1 << 20,
+        "size {size}, limit {limit}"
+    );
 }
 
 #[test]
 fn no_state_leaks_between_calls() {
     let (_dir, registry) = hostile("state-leak");
     for _ in 0..3 {
-        let Verdict::Rejected { rejection, .. } = call(&registry).unwrap() else { panic!() };
-        assert_eq!(rejection.message, "1", "each call must start from a fresh instance");
+        let Verdict::Rejected { rejection, .. } = call(&registry).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            rejection.message, "1",
+            "each call must start from a fresh instance"
+        );
     }
 }
 
 #[test]
 fn wasi_gives_no_files_no_environment_and_no_network() {
     let (_dir, registry) = hostile("wasi-escape");
-    let Verdict::Rejected { rejection, .. } = call(&registry).unwrap() else { panic!() };
+    let Verdict::Rejected { rejection, .. } = call(&registry).unwrap() else {
+        panic!()
+    };
     assert_eq!(rejection.message, "fs=denied file=denied env=0 net=denied");
 }
 
@@ -112,7 +162,9 @@ fn stdout_and_stderr_are_captured_not_fatal() {
 #[test]
 fn the_clock_capability_reads_the_host_clock() {
     let (_dir, registry) = hostile("clock");
-    let Verdict::Rejected { rejection, .. } = call(&registry).unwrap() else { panic!() };
+    let Verdict::Rejected { rejection, .. } = call(&registry).unwrap() else {
+        panic!()
+    };
     let seen: i64 = rejection.message.parse().expect("unix seconds");
     let now = chrono::Utc::now().timestamp();
     assert!((now - seen).abs() < 60, "plugin saw {seen}, host {now}");

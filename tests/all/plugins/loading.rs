@@ -20,7 +20,10 @@ fn corrupt_bytes_are_refused_as_not_a_component() {
     let config = super::plugins_config(dir.path(), "Shipped: false\n");
     let registry = PluginRegistry::start(config).unwrap();
     let error = only_failure(&registry);
-    assert!(error.contains("corrupt.wasm is not a valid WebAssembly component"), "{error}");
+    assert!(
+        error.contains("corrupt.wasm is not a valid WebAssembly component"),
+        "{error}"
+    );
     assert!(registry.catalog().plugins.is_empty());
 }
 
@@ -28,7 +31,10 @@ fn corrupt_bytes_are_refused_as_not_a_component() {
 fn a_component_of_another_world_is_refused() {
     let (_dir, registry) = registry_with(&["alien"], "Shipped: false\n");
     let error = only_failure(&registry);
-    assert!(error.contains("implements none of Rampart's plugin worlds"), "{error}");
+    assert!(
+        error.contains("implements none of Rampart's plugin worlds"),
+        "{error}"
+    );
     assert!(error.contains("wasi:cli/run"), "{error}");
 }
 
@@ -36,13 +42,17 @@ fn a_component_of_another_world_is_refused() {
 fn a_plugin_asking_for_an_unknown_capability_is_refused() {
     let (_dir, registry) = registry_with(&["greedy"], "Shipped: false\n");
     let error = only_failure(&registry);
-    assert!(error.contains("capability `network`, which Rampart does not offer"), "{error}");
+    assert!(
+        error.contains("capability `network`, which Rampart does not offer"),
+        "{error}"
+    );
     assert!(registry.get("greedy").is_none());
 }
 
 #[test]
 fn a_disabled_plugin_loads_but_does_not_serve() {
-    let (_dir, registry) = registry_with(&["toggle"], "Shipped: false\ntoggle:\n  Enabled: false\n");
+    let (_dir, registry) =
+        registry_with(&["toggle"], "Shipped: false\ntoggle:\n  Enabled: false\n");
     let catalog = registry.catalog();
     assert!(catalog.plugins.is_empty());
     assert_eq!(catalog.disabled, ["toggle"]);
@@ -54,7 +64,8 @@ fn two_files_claiming_one_name_keep_the_first() {
     let plugins = dir.path().join("plugins");
     std::fs::copy(super::test_plugin("toggle"), plugins.join("a.wasm")).unwrap();
     std::fs::copy(super::test_plugin("toggle-v2"), plugins.join("b.wasm")).unwrap();
-    let registry = PluginRegistry::start(super::plugins_config(dir.path(), "Shipped: false\n")).unwrap();
+    let registry =
+        PluginRegistry::start(super::plugins_config(dir.path(), "Shipped: false\n")).unwrap();
     assert_eq!(registry.get("toggle").unwrap().manifest.version, "1.0.0");
     assert!(only_failure(&registry).contains("already provided by"));
 }
@@ -68,6 +79,12 @@ fn a_plugin_asking_for_an_ungranted_capability_is_refused() {
     assert!(registry.get("hostile").is_none());
     let failures = &registry.catalog().failures;
     assert_eq!(failures.len(), 1);
-    assert!(failures[0].error.contains("capability `clock`, which is not granted"), "{}", failures[0].error);
+    assert!(
+        failures[0]
+            .error
+            .contains("capability `clock`, which is not granted"),
+        "{}",
+        failures[0].error
+    );
     assert!(failures[0].error.contains("Plugins.hostile.Grants"));
 }

@@ -2,6 +2,7 @@
 //! shipped validators, the hostile test plugins, loading checks, hot reload,
 //! projections and login flows.
 
+mod api;
 mod hostile;
 mod loading;
 mod reload;
@@ -15,7 +16,9 @@ use rampart::plugins::types::{AggregateState, Command};
 
 /// A compiled test plugin (from `tests/plugins/`, built by the host's build script).
 pub fn test_plugin(name: &str) -> PathBuf {
-    Path::new(env!("OUT_DIR")).join("test-plugins").join(format!("{name}.wasm"))
+    Path::new(env!("OUT_DIR"))
+        .join("test-plugins")
+        .join(format!("{name}.wasm"))
 }
 
 /// The code cache every test shares, so each component compiles once per run.
@@ -34,7 +37,9 @@ pub fn plugins_config(dir: &Path, yaml: &str) -> PluginsConfig {
         shared_cache().display()
     );
     std::fs::write(&file, text).expect("write config");
-    Config::load(&[file], Vec::new()).expect("test config loads").plugins
+    Config::load(&[file], Vec::new())
+        .expect("test config loads")
+        .plugins
 }
 
 /// A registry over a fresh directory holding copies of `files` (test plugin names).
@@ -43,7 +48,8 @@ pub fn registry_with(files: &[&str], yaml: &str) -> (tempfile::TempDir, PluginRe
     let config = plugins_config(dir.path(), yaml);
     std::fs::create_dir_all(&config.dir).expect("plugin dir");
     for name in files {
-        std::fs::copy(test_plugin(name), config.dir.join(format!("{name}.wasm"))).expect("copy plugin");
+        std::fs::copy(test_plugin(name), config.dir.join(format!("{name}.wasm")))
+            .expect("copy plugin");
     }
     let registry = PluginRegistry::start(config).expect("runtime starts");
     (dir, registry)

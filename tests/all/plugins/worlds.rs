@@ -14,29 +14,56 @@ fn shipped_validators_accept_a_good_user_and_reject_a_weak_password() {
     // given: the runtime with only the shipped plugins
     let (_dir, registry) = registry_with(&[], "");
     // when / then: a well-formed user passes every validator
-    let good = command("user.human.add", add_user("ada", "ada@example.com", Some("Sup3r-secret")));
-    assert_eq!(registry.validate(&good, &new_aggregate()).unwrap(), Verdict::Allowed);
+    let good = command(
+        "user.human.add",
+        add_user("ada", "ada@example.com", Some("Sup3r-secret")),
+    );
+    assert_eq!(
+        registry.validate(&good, &new_aggregate()).unwrap(),
+        Verdict::Allowed
+    );
     // when / then: a short password is rejected by the password policy, with its code
-    let weak = command("user.human.add", add_user("ada", "ada@example.com", Some("abc")));
-    let Verdict::Rejected { plugin, rejection } = registry.validate(&weak, &new_aggregate()).unwrap() else {
+    let weak = command(
+        "user.human.add",
+        add_user("ada", "ada@example.com", Some("abc")),
+    );
+    let Verdict::Rejected { plugin, rejection } =
+        registry.validate(&weak, &new_aggregate()).unwrap()
+    else {
         panic!("a weak password must be rejected");
     };
     assert_eq!(plugin, "password-policy");
     assert_eq!(rejection.code, "PASSWORD_TOO_SHORT");
-    assert!(!rejection.message.contains("abc"), "the message must not echo the password");
+    assert!(
+        !rejection.message.contains("abc"),
+        "the message must not echo the password"
+    );
 }
 
 #[test]
 fn validators_run_in_configured_order_and_the_first_rejection_wins() {
     // given: a bad email and a weak password; email-format is ordered first
     let (_dir, registry) = registry_with(&[], "Validators: [email-format, password-policy]\n");
-    let bad = command("user.human.add", add_user("ada", "not-an-email", Some("abc")));
+    let bad = command(
+        "user.human.add",
+        add_user("ada", "not-an-email", Some("abc")),
+    );
     // when
     let verdict = registry.validate(&bad, &new_aggregate()).unwrap();
     // then
-    let Verdict::Rejected { plugin, rejection } = verdict else { panic!("must be rejected") };
-    assert_eq!((plugin.as_str(), rejection.code.as_str()), ("email-format", "EMAIL_INVALID"));
-    let order: Vec<String> = registry.catalog().validators.iter().map(|v| v.manifest.name.clone()).collect();
+    let Verdict::Rejected { plugin, rejection } = verdict else {
+        panic!("must be rejected")
+    };
+    assert_eq!(
+        (plugin.as_str(), rejection.code.as_str()),
+        ("email-format", "EMAIL_INVALID")
+    );
+    let order: Vec<String> = registry
+        .catalog()
+        .validators
+        .iter()
+        .map(|v| v.manifest.name.clone())
+        .collect();
     assert_eq!(&order[..2], ["email-format", "password-policy"]);
 }
 
@@ -44,11 +71,16 @@ fn validators_run_in_configured_order_and_the_first_rejection_wins() {
 fn plugin_config_from_yaml_reaches_the_plugin() {
     // given: a password policy that wants 20 characters
     let (_dir, registry) = registry_with(&[], "password-policy:\n  Config: {minLength: 20}\n");
-    let cmd = command("user.human.add", add_user("ada", "ada@example.com", Some("Sup3r-secret")));
+    let cmd = command(
+        "user.human.add",
+        add_user("ada", "ada@example.com", Some("Sup3r-secret")),
+    );
     // when
     let verdict = registry.validate(&cmd, &new_aggregate()).unwrap();
     // then
-    assert!(matches!(verdict, Verdict::Rejected { rejection, .. } if rejection.code == "PASSWORD_TOO_SHORT"));
+    assert!(
+        matches!(verdict, Verdict::Rejected { rejection, .. } if rejection.code == "PASSWORD_TOO_SHORT")
+    );
 }
 
 fn event(event_type: &str, sequence: u64) -> Event {
@@ -57,18 +89,31 @@ fn event(event_type: &str, sequence: u64) -> Event {
         aggregate_type: "test".into(),
         aggregate_id: "agg-1".into(),
         sequence,
-        position: Position { transaction: 1000 + sequence, index: 0 },
+        position: Position {
+            transaction: 1000 + sequence,
+            index: 0,
+        },
         event_type: event_type.into(),
         revision: 1,
         creator: "tester".into(),
-        created_at: Datetime { seconds: 1_700_000_000, nanoseconds: 5 },
+        created_at: Datetime {
+            seconds: 1_700_000_000,
+            nanoseconds: 5,
+        },
         payload: r#"{"hello":"world"}"#.into(),
     }
 }
 
 fn field<'a>(statement: &'a Statement, column: &str) -> &'a Value {
-    let Statement::Upsert(upsert) = statement else { panic!("expected an upsert, got {statement:?}") };
-    &upsert.fields.iter().find(|f| f.column == column).unwrap_or_else(|| panic!("no column {column}")).value
+    let Statement::Upsert(upsert) = statement else {
+        panic!("expected an upsert, got {statement:?}")
+    };
+    &upsert
+        .fields
+        .iter()
+        .find(|f| f.column == column)
+        .unwrap_or_else(|| panic!("no column {column}"))
+        .value
 }
 
 #[test]
@@ -83,23 +128,38 @@ fn projections_see_the_event_time_and_seeded_randomness_so_replays_agree() {
     let other = plugin.project(&event("test.created", 2)).unwrap().unwrap();
     // then: identical statements; the clock (host and WASI) read the event's time
     assert_eq!(first, again);
-    assert_eq!(field(&first[0], "seen_at"), &Value::Timestamp(Datetime { seconds: 1_700_000_000, nanoseconds: 5 }));
+    assert_eq!(
+        field(&first[0], "seen_at"),
+        &Value::Timestamp(Datetime {
+            seconds: 1_700_000_000,
+            nanoseconds: 5
+        })
+    );
     assert_eq!(field(&first[0], "wasi_now"), &Value::Integer(1_700_000_000));
-    assert_ne!(field(&first[0], "random"), field(&other[0], "random"), "seed follows the position");
+    assert_ne!(
+        field(&first[0], "random"),
+        field(&other[0], "random"),
+        "seed follows the position"
+    );
 }
 
 #[test]
 fn a_projection_error_is_the_plugins_answer_not_a_failure() {
     let (_dir, registry) = registry_with(&["echo-projection"], "");
     let plugin = registry.get("echo-projection").unwrap();
-    let answer = plugin.project(&event("test.fail", 7)).expect("the call itself succeeds");
+    let answer = plugin
+        .project(&event("test.fail", 7))
+        .expect("the call itself succeeds");
     assert_eq!(answer, Err("refusing test.fail at sequence 7".to_owned()));
 }
 
 #[test]
 fn login_flow_hooks_decide_and_complement_claims() {
     // given
-    let (_dir, registry) = registry_with(&["claims-flow"], "claims-flow:\n  Config: {requireMfa: true}\n");
+    let (_dir, registry) = registry_with(
+        &["claims-flow"],
+        "claims-flow:\n  Config: {requireMfa: true}\n",
+    );
     let plugin = registry.get("claims-flow").expect("login flow loaded");
     let mut context = LoginContext {
         instance_id: "instance-1".into(),
@@ -113,12 +173,35 @@ fn login_flow_hooks_decide_and_complement_claims() {
         requested_scopes: vec!["openid".into()],
     };
     // then
-    assert_eq!(plugin.before_authentication(&context).unwrap(), AuthDecision::Deny("blocked by claims-flow".into()));
+    assert_eq!(
+        plugin.before_authentication(&context).unwrap(),
+        AuthDecision::Deny("blocked by claims-flow".into())
+    );
     context.login_name = "ada@example.com".into();
-    assert_eq!(plugin.before_authentication(&context).unwrap(), AuthDecision::Allow);
-    assert_eq!(plugin.after_authentication(&context).unwrap(), AuthDecision::RequireSecondFactor);
-    let claims = plugin.complement_claims(&context, &[Claim { name: "sub".into(), value: "\"user-1\"".into() }]).unwrap();
-    assert_eq!(claims, vec![Claim { name: "tenant".into(), value: "\"instance-1\"".into() }]);
+    assert_eq!(
+        plugin.before_authentication(&context).unwrap(),
+        AuthDecision::Allow
+    );
+    assert_eq!(
+        plugin.after_authentication(&context).unwrap(),
+        AuthDecision::RequireSecondFactor
+    );
+    let claims = plugin
+        .complement_claims(
+            &context,
+            &[Claim {
+                name: "sub".into(),
+                value: "\"user-1\"".into(),
+            }],
+        )
+        .unwrap();
+    assert_eq!(
+        claims,
+        vec![Claim {
+            name: "tenant".into(),
+            value: "\"instance-1\"".into()
+        }]
+    );
     let identity = ExternalIdentity {
         provider: "github".into(),
         subject: "gh-42".into(),
@@ -127,5 +210,8 @@ fn login_flow_hooks_decide_and_complement_claims() {
         preferred_username: None,
         claims: "{}".into(),
     };
-    assert_eq!(plugin.map_identity(&identity).unwrap(), IdentityMapping::Link("gh-42".into()));
+    assert_eq!(
+        plugin.map_identity(&identity).unwrap(),
+        IdentityMapping::Link("gh-42".into())
+    );
 }

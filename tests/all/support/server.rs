@@ -17,6 +17,8 @@ pub fn rampart_command(dir: &Path) -> Command {
         }
     }
     cmd.current_dir(dir).kill_on_drop(true).stdin(Stdio::null());
+    // One code cache for every server of the run: each component compiles once.
+    cmd.env("RAMPART_PLUGINS_CACHEDIR", crate::plugins::shared_cache());
     cmd
 }
 
