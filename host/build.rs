@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
+/// Test plugins also built as core modules for this target and wrapped into
+/// import-free components (no WASI), as `<name>-bare.wasm`.
+const BARE_TARGET: &str = "wasm32-unknown-unknown";
+const BARE_VARIANTS: &[&str] = &["toggle"];
 const SHIPPED_PREFIX: &str = "rampart-plugin-";
 const TEST_PREFIX: &str = "rampart-test-plugin-";
 /// Test plugins also built with a cargo feature, as `<name>-<feature>.wasm`.
@@ -39,7 +43,8 @@ fn main() {
 
     let shipped = crate_names(&root.join("plugins"));
     let tests = crate_names(&root.join("tests/plugins"));
-    ensure_target();
+    ensure_target(TARGET);
+    ensure_target(BARE_TARGET);
 
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -53,7 +58,7 @@ fn main() {
         .unwrap_or_else(|| root.join("target"))
         .join("wasm-plugins");
     let packages: Vec<&String> = shipped.iter().chain(&tests).collect();
-    cargo_build(&root, &target_dir, &packages, None);
+    cargo_build(&root, &target_dir, &packages, None, TARGET);
     let built = target_dir.join(TARGET).join("release");
 
     let shipped_out = out_dir.join("plugins");
@@ -81,8 +86,22 @@ fn main() {
     for (name, feature) in FEATURE_VARIANTS {
         let package = format!("{TEST_PREFIX}{name}");
         if tests.contains(&package) {
-            cargo_build(&root, &target_dir, &[&package], Some(feature));
+            cargo_build(&root, &target_dir, &[&package], Some(feature), TARGET);
             copy_artifact(&built, &package, &tests_out, &format!("{name}-{feature}"));
+        }
+    }
+    for name in BARE_VARIANTS {
+        let package = format!("{TEST_PREFIX}{name}");
+        if tests.contains(&package) {
+            cargo_build(&root, &target_dir, &[&package], None, BARE_TARGET);
+            let module = target_dir.join(BARE_TARGET).join("release");
+            let core = copy_artifact(&module, &package, &out_dir.join("core"), name);
+            let bytes = fs::read(&core).expect("read core module");
+            let component = wit_component::ComponentEncoder::default()
+                .module(&bytes)
+                .and_then(|encoder| encoder.validate(true).encode())
+                .unwrap_or_else(|err| panic!("wrap {package} into a component: {err:#}"));
+            fs::write(tests_out.join(format!("{name}-bare.wasm")), component).expect("write component");
         }
     }
 }
@@ -111,7 +130,7 @@ fn package_name(manifest: &str) -> Option<String> {
 }
 
 /// Adds the rustup target if this toolchain lacks it; fails with the fix otherwise.
-fn ensure_target() {
+fn ensure_target(target: &str) {
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
     let sysroot = Command::new(&rustc)
         .args(["--print", "sysroot"])
@@ -121,32 +140,38 @@ fn ensure_target() {
     let installed = |sysroot: &Option<String>| {
         sysroot
             .as_ref()
-            .is_some_and(|root| Path::new(root).join("lib/rustlib").join(TARGET).is_dir())
+            .is_some_and(|root| Path::new(root).join("lib/rustlib").join(target).is_dir())
     };
     if installed(&sysroot) {
         return;
     }
     let added = Command::new("rustup")
-        .args(["target", "add", TARGET])
+        .args(["target", "add", target])
         .status()
         .is_ok_and(|status| status.success());
     if !added || !installed(&sysroot) {
         panic!(
-            "the Rust target {TARGET} is missing and could not be added; \
-             run `rustup target add {TARGET}` and build again"
+            "the Rust target {target} is missing and could not be added; \
+             run `rustup target add {target}` and build again"
         );
     }
 }
 
-/// `cargo build --release --target wasm32-wasip2` of `packages`, in `target_dir`.
-fn cargo_build(root: &Path, target_dir: &Path, packages: &[&String], feature: Option<&str>) {
+/// `cargo build --release --target <target>` of `packages`, in `target_dir`.
+fn cargo_build(
+    root: &Path,
+    target_dir: &Path,
+    packages: &[&String],
+    feature: Option<&str>,
+    target: &str,
+) {
     if packages.is_empty() {
         return;
     }
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--release", "--locked", "--target", TARGET])
+        .args(["build", "--release", "--locked", "--target", target])
         .arg("--target-dir")
         .arg(target_dir);
     for package in packages {
@@ -173,7 +198,7 @@ fn cargo_build(root: &Path, target_dir: &Path, packages: &[&String], feature: Op
         .status()
         .unwrap_or_else(|err| panic!("could not run cargo to build the plugins: {err}"));
     if !status.success() {
-        panic!("building the plugins for {TARGET} failed ({status}); see the cargo output above");
+        panic!("building the plugins for {target} failed ({status}); see the cargo output above");
     }
 }
 
