@@ -101,7 +101,8 @@ fn main() {
                 .module(&bytes)
                 .and_then(|encoder| encoder.validate(true).encode())
                 .unwrap_or_else(|err| panic!("wrap {package} into a component: {err:#}"));
-            fs::write(tests_out.join(format!("{name}-bare.wasm")), component).expect("write component");
+            fs::write(tests_out.join(format!("{name}-bare.wasm")), component)
+                .expect("write component");
         }
     }
 }

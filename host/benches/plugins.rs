@@ -35,7 +35,10 @@ const ROUNDS: usize = 5;
 const CALLS_PER_ROUND: usize = 50_000;
 
 fn main() {
-    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let runs = |section: &str| only.is_empty() || only.iter().any(|s| s == section);
     let work = tempfile::tempdir().expect("tempdir");
     println!("plugin runtime benchmark (medians of {ROUNDS} rounds)\n");
@@ -55,7 +58,9 @@ fn main() {
 
 /// A compiled test plugin.
 fn test_plugin(name: &str) -> PathBuf {
-    Path::new(env!("OUT_DIR")).join("test-plugins").join(format!("{name}.wasm"))
+    Path::new(env!("OUT_DIR"))
+        .join("test-plugins")
+        .join(format!("{name}.wasm"))
 }
 
 /// Plugin settings for a registry over `dir/plugins`, plus `extra` YAML keys.
@@ -67,7 +72,9 @@ fn config(dir: &Path, extra: &str) -> PluginsConfig {
         dir.join("cache").display()
     );
     std::fs::write(&file, text).expect("write config");
-    Config::load(&[file], Vec::new()).expect("bench config").plugins
+    Config::load(&[file], Vec::new())
+        .expect("bench config")
+        .plugins
 }
 
 /// A fresh directory `dir/name` holding `files` (source path, file name).
@@ -143,7 +150,9 @@ struct Plain {
 
 impl WasiView for Plain {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        let wasi = self.wasi.get_or_insert_with(|| WasiCtxBuilder::new().build());
+        let wasi = self
+            .wasi
+            .get_or_insert_with(|| WasiCtxBuilder::new().build());
         WasiCtxView {
             ctx: wasi,
             table: &mut self.table,
@@ -163,7 +172,8 @@ fn plain_variant(bytes: &[u8], pagemap: bool, pooling: bool, eager_wasi: bool) -
             .max_memory_size(16 << 20)
             .table_keep_resident(64 << 10);
         if pagemap {
-            pool.pagemap_scan(wasmtime::Enabled::Auto).linear_memory_keep_resident(4 << 20);
+            pool.pagemap_scan(wasmtime::Enabled::Auto)
+                .linear_memory_keep_resident(4 << 20);
         }
         config
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
@@ -190,7 +200,9 @@ fn plain_variant(bytes: &[u8], pagemap: bool, pooling: bool, eager_wasi: bool) -
     let full = measure(|| {
         let mut store = Store::new(&engine, data());
         let validator = pre.instantiate(&mut store).expect("instantiate");
-        let verdict = validator.call_validate(&mut store, &command, &state).expect("call");
+        let verdict = validator
+            .call_validate(&mut store, &command, &state)
+            .expect("call");
         std::hint::black_box(verdict).ok();
     });
     [store_only, instantiate, full]
@@ -200,8 +212,14 @@ fn call(dir: &Path) {
     println!("== call: trivial validator (toggle), one small command, fresh instance per call");
     let bytes = std::fs::read(test_plugin("toggle")).expect("toggle.wasm");
     for (label, file) in [
-        ("wasm32-wasip2 component (imports WASI)", "toggle"),
-        ("import-free component (wasm32-unknown-unknown + wit-component)", "toggle-bare"),
+        (
+            "wasm32-wasip2 component (Rust std links WASI and its p1 adapter)",
+            "toggle",
+        ),
+        (
+            "import-free component (wasm32-unknown-unknown + wit-component)",
+            "toggle-bare",
+        ),
     ] {
         let root = fresh_dir(dir, file, &[(test_plugin(file), "toggle.wasm".into())]);
         let registry = PluginRegistry::start(config(&root, "")).expect("runtime");
@@ -213,7 +231,9 @@ fn call(dir: &Path) {
         println!("  registry.validate, {label}");
         println!("      p50 {p50:6.2} us  p99 {p99:6.2} us   (target p50 <= 5, p99 <= 20)");
     }
-    println!("  where the time goes (plain wasmtime, wasip2 toggle, one setting changed at a time;");
+    println!(
+        "  where the time goes (plain wasmtime, wasip2 toggle, one setting changed at a time;"
+    );
     println!("  concurrency_support is off throughout: Rampart builds wasmtime without it):");
     for (label, pagemap, pooling, eager) in [
         ("on-demand allocator, WASI ctx per call", false, false, true),
@@ -272,14 +292,20 @@ fn until_serving(registry: &PluginRegistry, hash: &str, from: Instant) -> Durati
         if registry.get("toggle").is_some_and(|p| p.hash == hash) {
             return from.elapsed();
         }
-        assert!(from.elapsed() < Duration::from_secs(10), "swap never happened");
+        assert!(
+            from.elapsed() < Duration::from_secs(10),
+            "swap never happened"
+        );
         std::thread::sleep(Duration::from_micros(200));
     }
 }
 
 fn content_hash(bytes: &[u8]) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn swap(dir: &Path) {
@@ -287,7 +313,11 @@ fn swap(dir: &Path) {
     let runtime = tokio::runtime::Runtime::new().expect("tokio");
     let v1 = std::fs::read(test_plugin("toggle")).expect("toggle");
     let v2 = std::fs::read(test_plugin("toggle-v2")).expect("toggle-v2");
-    let root = fresh_dir(dir, "swap", &[(test_plugin("toggle"), "toggle.wasm".into())]);
+    let root = fresh_dir(
+        dir,
+        "swap",
+        &[(test_plugin("toggle"), "toggle.wasm".into())],
+    );
     let registry = Arc::new(PluginRegistry::start(config(&root, "")).expect("runtime"));
     let _watch = runtime.block_on(async { registry.clone().watch().expect("watch") });
     let file = root.join("plugins/toggle.wasm");
@@ -314,7 +344,11 @@ fn swap_under_load(dir: &Path) {
     let runtime = tokio::runtime::Runtime::new().expect("tokio");
     let v1 = std::fs::read(test_plugin("toggle")).expect("toggle");
     let v2 = std::fs::read(test_plugin("toggle-v2")).expect("toggle-v2");
-    let root = fresh_dir(dir, "load", &[(test_plugin("toggle"), "toggle.wasm".into())]);
+    let root = fresh_dir(
+        dir,
+        "load",
+        &[(test_plugin("toggle"), "toggle.wasm".into())],
+    );
     let registry = Arc::new(PluginRegistry::start(config(&root, "")).expect("runtime"));
     let _watch = runtime.block_on(async { registry.clone().watch().expect("watch") });
     let stop = Arc::new(AtomicBool::new(false));
@@ -342,7 +376,11 @@ fn swap_under_load(dir: &Path) {
     for round in 0..100u64 {
         // alternate two versions; every fifth swap is a never-seen component
         let base = if round % 2 == 0 { &v2 } else { &v1 };
-        let bytes = if round % 5 == 0 { unique_variant(base, 1000 + round) } else { base.clone() };
+        let bytes = if round % 5 == 0 {
+            unique_variant(base, 1000 + round)
+        } else {
+            base.clone()
+        };
         let hash = content_hash(&bytes);
         let tmp = root.join("plugins/toggle.wasm.tmp");
         std::fs::write(&tmp, &bytes).expect("write");
@@ -368,7 +406,12 @@ fn swap_under_load(dir: &Path) {
 /// Resident set size of this process, bytes.
 fn rss() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
-    let pages: u64 = statm.split_whitespace().nth(1).expect("resident").parse().expect("number");
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .expect("resident")
+        .parse()
+        .expect("number");
     pages * 4096
 }
 
@@ -413,7 +456,12 @@ fn memory(dir: &Path) {
     let before = rss();
     let registry = PluginRegistry::start(config(&root, "")).expect("runtime");
     let catalog = registry.catalog();
-    assert_eq!(catalog.plugins.len(), 10, "failures: {:?}", catalog.failures);
+    assert_eq!(
+        catalog.plugins.len(),
+        10,
+        "failures: {:?}",
+        catalog.failures
+    );
     let (command, state) = (small_command(), new_state());
     for _ in 0..10_000 {
         registry.validate(&command, &state).expect("call");

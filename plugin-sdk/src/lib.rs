@@ -46,6 +46,8 @@ pub mod prelude;
 pub mod testing;
 
 mod abi;
+#[cfg(all(target_arch = "wasm32", feature = "arena-allocator"))]
+mod arena;
 #[doc(hidden)]
 pub mod bindings;
 mod command;

@@ -25,6 +25,7 @@ use super::invoke::Limits;
 use super::manifest;
 use super::stats::PluginStats;
 use super::tables;
+use super::warm::Pre;
 use crate::config::PluginsConfig;
 
 /// Where a plugin came from.
@@ -44,13 +45,6 @@ impl std::fmt::Display for PluginSource {
             PluginSource::File(path) => write!(f, "{}", path.display()),
         }
     }
-}
-
-/// A pre-instantiated component of one world.
-pub(crate) enum Pre {
-    Validator(ValidatorPre<CallState>),
-    Projection(ProjectionPre<CallState>),
-    LoginFlow(LoginFlowPre<CallState>),
 }
 
 /// A compiled, checked plugin, ready to be called.
@@ -92,16 +86,27 @@ pub(crate) fn content_hash(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Compiles and checks `bytes`. `stats_for` hands out the (name-keyed,
-/// reload-surviving) statistics of the plugin once its name is known.
+/// What loading needs from the runtime.
+pub(crate) struct Runtime<'a> {
+    pub(crate) engine: &'a Engine,
+    pub(crate) linker: &'a Linker<CallState>,
+    pub(crate) config: &'a PluginsConfig,
+}
+
+/// Compiles and checks `bytes`.
+/// `stats_for` hands out the (name-keyed, reload-surviving) statistics of the
+/// plugin once its name is known.
 pub(crate) fn load(
-    engine: &Engine,
-    linker: &Linker<CallState>,
-    config: &PluginsConfig,
+    runtime: &Runtime<'_>,
     source: PluginSource,
     bytes: &[u8],
     stats_for: impl FnOnce(&str) -> Arc<PluginStats>,
-) -> Result<LoadedPlugin, LoadError> {
+) -> Result<Arc<LoadedPlugin>, LoadError> {
+    let Runtime {
+        engine,
+        linker,
+        config,
+    } = *runtime;
     let source_name = source.to_string();
     let hash = content_hash(bytes);
     let component = Component::new(engine, bytes).map_err(|err| LoadError::Compile {
@@ -163,8 +168,8 @@ pub(crate) fn load(
         message,
     })?;
     let tables = match &pre {
-        Pre::Projection(pre) => {
-            let tables = super::invoke::tables(pre, &describing, describe_limits, &describe_stats)
+        Pre::Projection(_) => {
+            let tables = super::invoke::tables(&pre, &describing, describe_limits, &describe_stats)
                 .map_err(describe_err)?;
             tables::check(&tables).map_err(|message| LoadError::Manifest {
                 source_name: source_name.clone(),
@@ -187,8 +192,9 @@ pub(crate) fn load(
             .unwrap_or(config.memory_limit)
             .as_u64() as usize,
     });
-    Ok(LoadedPlugin {
-        stats: stats_for(&manifest.name),
+    let stats = stats_for(&manifest.name);
+    Ok(Arc::new(LoadedPlugin {
+        stats,
         kind,
         hash,
         size: bytes.len(),
@@ -202,7 +208,7 @@ pub(crate) fn load(
             max_output: config.max_output.as_u64() as usize,
         },
         manifest,
-    })
+    }))
 }
 
 /// Which of Rampart's worlds `component` implements, judged by its exports.

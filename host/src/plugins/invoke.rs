@@ -9,20 +9,22 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmtime::{PoolConcurrencyLimitError, ResourceLimiter, Store, Trap};
+use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
 
-use super::bindings::login_flow::LoginFlowPre;
-use super::bindings::projection::ProjectionPre;
+use super::bindings::login_flow::LoginFlow;
+use super::bindings::projection::Projection;
 use super::bindings::types::{
     AggregateState, AuthDecision, Claim, Command, Event, ExternalIdentity, IdentityMapping,
-    LoginContext, Manifest, Rejection, Statement, Table, Value,
+    LoginContext, Manifest, PluginKind, Rejection, Statement, Table, Value,
 };
+use super::bindings::validator::Validator;
 use super::call_state::{CallIdentity, CallState, Determinism};
-use super::component::{LoadedPlugin, Pre, root_cause};
+use super::component::{LoadedPlugin, root_cause};
 use super::engine::deadline_ticks;
 use super::error::PluginError;
 use super::imports::log::truncate;
 use super::stats::PluginStats;
+use super::warm::{Bindings, Fresh, InstantiateError, Pre};
 
 /// Bytes of a guest's stderr quoted in a trap message.
 const STDERR_IN_ERROR: usize = 1024;
@@ -34,23 +36,31 @@ pub(crate) struct Limits {
     pub(crate) max_output: usize,
 }
 
-/// Runs `body` in a fresh store for `identity`, under `limits`.
+/// Runs `body` on a fresh instance from `acquire`, under `limits`.
+#[allow(clippy::too_many_arguments)]
 fn run<R>(
-    engine: &wasmtime::Engine,
-    identity: &Arc<CallIdentity>,
+    acquire: impl FnOnce() -> Result<Fresh, InstantiateError>,
+    identity: &CallIdentity,
     limits: Limits,
     stats: &PluginStats,
     hook: &'static str,
     determinism: Determinism,
-    body: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<R>,
+    body: impl FnOnce(&mut Store<CallState>, &Bindings) -> wasmtime::Result<R>,
     size: impl FnOnce(&R) -> usize,
 ) -> Result<R, PluginError> {
     let started = Instant::now();
-    let mut store = Store::new(engine, CallState::new(identity.clone(), determinism));
-    store.limiter(|state| state as &mut dyn ResourceLimiter);
-    store.set_epoch_deadline(deadline_ticks(limits.deadline));
-    store.epoch_deadline_trap();
-    let outcome = body(&mut store);
+    let (mut store, outcome) = match acquire() {
+        Ok(Fresh {
+            mut store,
+            bindings,
+        }) => {
+            store.data_mut().determinism = determinism;
+            store.set_epoch_deadline(deadline_ticks(limits.deadline));
+            let outcome = body(&mut store, &bindings);
+            (store, outcome)
+        }
+        Err(InstantiateError { store, error }) => (store, Err(error)),
+    };
     let stdio = store.data_mut().take_stdio();
     let stderr_tail = stdio.as_ref().map(|(out, err)| {
         log_stdio(&identity.name, "stdout", out);
@@ -144,7 +154,7 @@ fn log_stdio(plugin: &str, stream: &str, bytes: &[u8]) {
     }
 }
 
-/// `manifest` of any world.
+/// `manifest` of any world, on an instance made for the purpose.
 pub(crate) fn manifest(
     pre: &Pre,
     identity: &Arc<CallIdentity>,
@@ -161,43 +171,26 @@ pub(crate) fn manifest(
                 .map(String::len)
                 .sum::<usize>()
     };
-    match pre {
-        Pre::Validator(pre) => run(
-            pre.engine(),
-            identity,
-            limits,
-            stats,
-            "manifest",
-            Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_manifest(store),
-            size,
-        ),
-        Pre::Projection(pre) => run(
-            pre.engine(),
-            identity,
-            limits,
-            stats,
-            "manifest",
-            Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_manifest(store),
-            size,
-        ),
-        Pre::LoginFlow(pre) => run(
-            pre.engine(),
-            identity,
-            limits,
-            stats,
-            "manifest",
-            Determinism::Live,
-            |store| pre.instantiate(&mut *store)?.call_manifest(store),
-            size,
-        ),
-    }
+    let acquire = || pre.instantiate(identity, limits.deadline);
+    run(
+        acquire,
+        identity,
+        limits,
+        stats,
+        "manifest",
+        Determinism::Live,
+        |store, bindings| match bindings {
+            Bindings::Validator(b) => b.call_manifest(store),
+            Bindings::Projection(b) => b.call_manifest(store),
+            Bindings::LoginFlow(b) => b.call_manifest(store),
+        },
+        size,
+    )
 }
 
-/// A projection's `tables`.
+/// A projection's `tables`, on an instance made for the purpose.
 pub(crate) fn tables(
-    pre: &ProjectionPre<CallState>,
+    pre: &Pre,
     identity: &Arc<CallIdentity>,
     limits: Limits,
     stats: &PluginStats,
@@ -208,19 +201,73 @@ pub(crate) fn tables(
             .map(|t| t.name.len() + t.columns.iter().map(|c| c.name.len() + 8).sum::<usize>())
             .sum()
     };
+    let acquire = || pre.instantiate(identity, limits.deadline);
     run(
-        pre.engine(),
+        acquire,
         identity,
         limits,
         stats,
         "tables",
         Determinism::Live,
-        |store| pre.instantiate(&mut *store)?.call_tables(store),
+        |store, bindings| projection(bindings)?.call_tables(store),
         size,
     )
 }
 
+fn validator(bindings: &Bindings) -> wasmtime::Result<&Validator> {
+    match bindings {
+        Bindings::Validator(b) => Ok(b),
+        _ => Err(wasmtime::Error::msg("not a validator")),
+    }
+}
+
+fn projection(bindings: &Bindings) -> wasmtime::Result<&Projection> {
+    match bindings {
+        Bindings::Projection(b) => Ok(b),
+        _ => Err(wasmtime::Error::msg("not a projection")),
+    }
+}
+
+fn login_flow(bindings: &Bindings) -> wasmtime::Result<&LoginFlow> {
+    match bindings {
+        Bindings::LoginFlow(b) => Ok(b),
+        _ => Err(wasmtime::Error::msg("not a login flow")),
+    }
+}
+
 impl LoadedPlugin {
+    /// Runs `body` on a fresh instance of this plugin.
+    fn call<R>(
+        &self,
+        hook: &'static str,
+        determinism: Determinism,
+        body: impl FnOnce(&mut Store<CallState>, &Bindings) -> wasmtime::Result<R>,
+        size: impl FnOnce(&R) -> usize,
+    ) -> Result<R, PluginError> {
+        run(
+            || self.pre.instantiate(&self.identity, self.limits.deadline),
+            &self.identity,
+            self.limits,
+            &self.stats,
+            hook,
+            determinism,
+            body,
+            size,
+        )
+    }
+
+    /// Fails unless this plugin implements `kind`.
+    fn expect_kind(&self, kind: PluginKind) -> Result<(), PluginError> {
+        if self.kind == kind {
+            Ok(())
+        } else {
+            Err(PluginError::NotFound {
+                plugin: self.manifest.name.clone(),
+                kind: kind.as_str(),
+            })
+        }
+    }
+
     /// The plugin's verdict on `command`: `Ok(Err(rejection))` is a rejection,
     /// not a failure.
     pub fn validate(
@@ -228,25 +275,16 @@ impl LoadedPlugin {
         command: &Command,
         state: &AggregateState,
     ) -> Result<Result<(), Rejection>, PluginError> {
-        let Pre::Validator(pre) = &self.pre else {
-            return Err(self.not_a("validator"));
-        };
+        self.expect_kind(PluginKind::Validator)?;
         let size = |r: &Result<(), Rejection>| {
             r.as_ref()
                 .err()
                 .map_or(0, |r| r.code.len() + r.message.len())
         };
-        run(
-            pre.engine(),
-            &self.identity,
-            self.limits,
-            &self.stats,
+        self.call(
             "validate",
             Determinism::Live,
-            |store| {
-                pre.instantiate(&mut *store)?
-                    .call_validate(store, command, state)
-            },
+            |store, b| validator(b)?.call_validate(store, command, state),
             size,
         )
     }
@@ -255,9 +293,7 @@ impl LoadedPlugin {
     /// The plugin's clock reads the event's time and WASI randomness is seeded
     /// from the event's position, so replays produce the same statements.
     pub fn project(&self, event: &Event) -> Result<Result<Vec<Statement>, String>, PluginError> {
-        let Pre::Projection(pre) = &self.pre else {
-            return Err(self.not_a("projection"));
-        };
+        self.expect_kind(PluginKind::Projection)?;
         let determinism = Determinism::Replay {
             at: event.created_at,
             seed: event.position.transaction.rotate_left(20) ^ u64::from(event.position.index),
@@ -266,14 +302,10 @@ impl LoadedPlugin {
             Ok(statements) => statements.iter().map(statement_size).sum(),
             Err(message) => message.len(),
         };
-        let result = run(
-            pre.engine(),
-            &self.identity,
-            self.limits,
-            &self.stats,
+        let result = self.call(
             "project",
             determinism,
-            |store| pre.instantiate(&mut *store)?.call_project(store, event),
+            |store, b| projection(b)?.call_project(store, event),
             size,
         )?;
         if let Ok(statements) = &result {
@@ -293,18 +325,11 @@ impl LoadedPlugin {
         &self,
         context: &LoginContext,
     ) -> Result<AuthDecision, PluginError> {
-        let pre = self.login_flow()?;
-        run(
-            pre.engine(),
-            &self.identity,
-            self.limits,
-            &self.stats,
+        self.expect_kind(PluginKind::LoginFlow)?;
+        self.call(
             "before-authentication",
             Determinism::Live,
-            |store| {
-                pre.instantiate(&mut *store)?
-                    .call_before_authentication(store, context)
-            },
+            |store, b| login_flow(b)?.call_before_authentication(store, context),
             decision_size,
         )
     }
@@ -314,18 +339,11 @@ impl LoadedPlugin {
         &self,
         context: &LoginContext,
     ) -> Result<AuthDecision, PluginError> {
-        let pre = self.login_flow()?;
-        run(
-            pre.engine(),
-            &self.identity,
-            self.limits,
-            &self.stats,
+        self.expect_kind(PluginKind::LoginFlow)?;
+        self.call(
             "after-authentication",
             Determinism::Live,
-            |store| {
-                pre.instantiate(&mut *store)?
-                    .call_after_authentication(store, context)
-            },
+            |store, b| login_flow(b)?.call_after_authentication(store, context),
             decision_size,
         )
     }
@@ -336,19 +354,12 @@ impl LoadedPlugin {
         context: &LoginContext,
         claims: &[Claim],
     ) -> Result<Vec<Claim>, PluginError> {
-        let pre = self.login_flow()?;
+        self.expect_kind(PluginKind::LoginFlow)?;
         let size = |claims: &Vec<Claim>| claims.iter().map(|c| c.name.len() + c.value.len()).sum();
-        run(
-            pre.engine(),
-            &self.identity,
-            self.limits,
-            &self.stats,
+        self.call(
             "complement-claims",
             Determinism::Live,
-            |store| {
-                pre.instantiate(&mut *store)?
-                    .call_complement_claims(store, context, claims)
-            },
+            |store, b| login_flow(b)?.call_complement_claims(store, context, claims),
             size,
         )
     }
@@ -358,40 +369,19 @@ impl LoadedPlugin {
         &self,
         identity: &ExternalIdentity,
     ) -> Result<IdentityMapping, PluginError> {
-        let pre = self.login_flow()?;
+        self.expect_kind(PluginKind::LoginFlow)?;
         let size = |m: &IdentityMapping| match m {
             IdentityMapping::None => 0,
             IdentityMapping::Link(s)
             | IdentityMapping::Provision(s)
             | IdentityMapping::Reject(s) => s.len(),
         };
-        run(
-            pre.engine(),
-            &self.identity,
-            self.limits,
-            &self.stats,
+        self.call(
             "map-identity",
             Determinism::Live,
-            |store| {
-                pre.instantiate(&mut *store)?
-                    .call_map_identity(store, identity)
-            },
+            |store, b| login_flow(b)?.call_map_identity(store, identity),
             size,
         )
-    }
-
-    fn login_flow(&self) -> Result<&LoginFlowPre<CallState>, PluginError> {
-        match &self.pre {
-            Pre::LoginFlow(pre) => Ok(pre),
-            _ => Err(self.not_a("login-flow")),
-        }
-    }
-
-    fn not_a(&self, kind: &'static str) -> PluginError {
-        PluginError::NotFound {
-            plugin: self.manifest.name.clone(),
-            kind,
-        }
     }
 }
 

@@ -25,6 +25,7 @@ mod shipped;
 mod stats;
 mod status;
 mod tables;
+mod warm;
 mod watch;
 
 pub use bindings::types;

@@ -211,22 +211,20 @@ impl PluginRegistry {
             .iter()
             .map(|(name, bytes)| {
                 let source = PluginSource::Shipped((*name).to_owned());
-                let outcome = self.load(source.clone(), bytes).map(Arc::new);
+                let outcome = self.load(source.clone(), bytes);
                 (source, outcome)
             })
             .collect();
         self.sources.lock().expect("sources lock").shipped = loaded;
     }
 
-    fn load(&self, source: PluginSource, bytes: &[u8]) -> Result<LoadedPlugin, LoadError> {
-        component::load(
-            &self.engine,
-            &self.linker,
-            &self.config,
-            source,
-            bytes,
-            |name| self.stats(name),
-        )
+    fn load(&self, source: PluginSource, bytes: &[u8]) -> Result<Arc<LoadedPlugin>, LoadError> {
+        let runtime = component::Runtime {
+            engine: &self.engine,
+            linker: &self.linker,
+            config: &self.config,
+        };
+        component::load(&runtime, source, bytes, |name| self.stats(name))
     }
 
     /// Rescans the plugin directory, loads what is new or changed, and swaps
@@ -259,9 +257,7 @@ impl PluginRegistry {
             {
                 continue;
             }
-            let outcome = self
-                .load(PluginSource::File(path.clone()), &bytes)
-                .map(Arc::new);
+            let outcome = self.load(PluginSource::File(path.clone()), &bytes);
             self.record_file(&mut sources, path, hash, outcome, &mut report);
         }
         let catalog = self.assemble(&sources);

@@ -95,6 +95,11 @@ fn an_import_free_component_from_wasm32_unknown_unknown_loads_and_runs() {
     let (_dir, registry) = registry_with(&["toggle-bare"], "Shipped: false\n");
     // then: it serves and answers like the wasip2 build
     let plugin = registry.get("toggle").expect("import-free component loads");
-    let verdict = plugin.validate(&super::command("x", serde_json::json!({})), &super::new_aggregate()).unwrap();
+    let verdict = plugin
+        .validate(
+            &super::command("x", serde_json::json!({})),
+            &super::new_aggregate(),
+        )
+        .unwrap();
     assert_eq!(verdict.unwrap_err().code, "TOGGLE_V1");
 }
