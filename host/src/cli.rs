@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app;
 use crate::config::Config;
 use crate::masterkey::KeyInputs;
+use crate::scaffold::{self, World};
 
 /// Rampart: identity and access management, with business logic in WebAssembly.
 ///
@@ -70,11 +71,60 @@ pub enum Command {
     /// Idempotent, and safe to run while nodes of an older version serve
     /// (migrations only add). `rampart start` runs it too.
     Setup,
+    /// Work with WebAssembly plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// `rampart plugin ...`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Create a plugin crate (Rust, built to a wasm32-wasip2 component) with a
+    /// native test, ready for `cargo test` and
+    /// `cargo build --release --target wasm32-wasip2`.
+    New {
+        /// The plugin's name: lowercase letters, digits and inner hyphens.
+        name: String,
+        /// The world it implements.
+        #[arg(long, value_enum, default_value = "validator")]
+        world: World,
+        /// Directory to create (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Path of `plugin-sdk/` in a Rampart checkout (default: the checkout
+        /// this binary was built from).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
 }
 
 impl Cli {
     /// Runs the parsed command; returns the process's exit code.
     pub fn run(self) -> ExitCode {
+        if let Command::Plugin(PluginCommand::New {
+            name,
+            world,
+            dir,
+            sdk,
+        }) = &self.command
+        {
+            let dir = dir.clone().unwrap_or_else(|| PathBuf::from(name));
+            let sdk = sdk.clone().unwrap_or_else(scaffold::default_sdk_path);
+            return match scaffold::new_plugin(name, *world, &dir, &sdk) {
+                Ok(_) => {
+                    println!(
+                        "created {}: `cargo test` there runs its tests, \
+                         `cargo build --release --target wasm32-wasip2` builds the component",
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("rampart: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         let config = match Config::load(&self.config, std::env::vars()) {
             Ok(c) => c,
             Err(e) => {
@@ -102,6 +152,7 @@ impl Cli {
             match self.command {
                 Command::Start => app::start(config, keys, app::shutdown_signal()).await,
                 Command::Setup => app::setup(&config).await,
+                Command::Plugin(_) => Ok(()),
             }
         });
         match outcome {

@@ -8,6 +8,8 @@
 //! - [`config`]: layered configuration (`config/defaults.yaml`, files, env).
 //! - [`masterkey`]: the key that encrypts secrets at rest.
 //! - [`server`]: the HTTP server (`/debug/*` today; the APIs later).
+//! - [`plugins`]: the WebAssembly plugin runtime (validators, projections, login flows).
+//! - [`scaffold`]: `rampart plugin new`, a new plugin crate.
 //! - [`app`]: wiring the pieces into a running node; [`cli`]: the `rampart` command.
 
 pub mod app;
@@ -16,5 +18,6 @@ pub mod config;
 pub mod eventstore;
 pub mod masterkey;
 pub mod plugins;
+pub mod scaffold;
 pub mod server;
 pub mod telemetry;

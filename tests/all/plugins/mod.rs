@@ -6,6 +6,7 @@ mod api;
 mod hostile;
 mod loading;
 mod reload;
+mod scaffold;
 mod worlds;
 
 use std::path::{Path, PathBuf};
