@@ -318,3 +318,59 @@ fn empty_or_comment_only_files_change_nothing() {
     // then
     assert_eq!(config, Config::defaults());
 }
+
+#[test]
+fn plugin_defaults_and_per_plugin_settings_load() {
+    // given: one plugin configured, another layered over it by a second file
+    let (_d1, first) = file(
+        "Plugins:\n  password-policy:\n    Config: {minLength: 12}\n    Deadline: 20ms\n    Grants: [config]\n",
+    );
+    let (_d2, second) = file("Plugins:\n  password-policy:\n    MemoryLimit: 8MiB\n");
+    // when
+    let config = Config::load(
+        &[first, second],
+        env(&[("RAMPART_PLUGINS_DEADLINE", "75ms")]),
+    )
+    .expect("load");
+    // then
+    let plugins = &config.plugins;
+    assert_eq!(plugins.dir, PathBuf::from("./data/plugins"));
+    assert_eq!(plugins.deadline, Duration::from_millis(75));
+    assert_eq!(plugins.memory_limit.as_u64(), 16 << 20);
+    assert_eq!(plugins.validators[0], "password-policy");
+    let settings = plugins.settings("password-policy");
+    assert_eq!(settings.config, serde_json::json!({"minLength": 12}));
+    assert_eq!(settings.deadline, Some(Duration::from_millis(20)));
+    assert_eq!(settings.memory_limit.map(|m| m.as_u64()), Some(8 << 20));
+    assert_eq!(settings.grants, [Capability::Config]);
+    // an unconfigured plugin gets every capability and no settings
+    let other = plugins.settings("email-format");
+    assert!(other.enabled && other.grants.len() == 3);
+    assert_eq!(other.config, serde_json::json!({}));
+}
+
+#[test]
+fn a_mistyped_plugins_key_gets_a_suggestion() {
+    // given / when
+    let (msg, _) = load_err("Plugins:\n  Deadlin: 10ms\n", &[]);
+    // then
+    assert!(
+        msg.contains("unknown configuration key `Plugins.Deadlin`"),
+        "{msg}"
+    );
+    assert!(msg.ends_with("did you mean `Deadline`?"), "{msg}");
+}
+
+#[test]
+fn an_unknown_grant_or_plugin_setting_is_refused() {
+    let (msg, _) = load_err("Plugins:\n  my-rule:\n    Grants: [network]\n", &[]);
+    assert!(
+        msg.contains("plugin `my-rule`") && msg.contains("network"),
+        "{msg}"
+    );
+    let (msg, _) = load_err("Plugins:\n  my-rule:\n    Enabeld: false\n", &[]);
+    assert!(
+        msg.contains("plugin `my-rule`") && msg.contains("Enabeld"),
+        "{msg}"
+    );
+}
