@@ -325,13 +325,9 @@ impl LoadedPlugin {
         &self,
         context: &LoginContext,
     ) -> Result<AuthDecision, PluginError> {
-        self.expect_kind(PluginKind::LoginFlow)?;
-        self.call(
-            "before-authentication",
-            Determinism::Live,
-            |store, b| login_flow(b)?.call_before_authentication(store, context),
-            decision_size,
-        )
+        self.login_hook("before-authentication", decision_size, |store, flow| {
+            flow.call_before_authentication(store, context)
+        })
     }
 
     /// The `after-authentication` hook.
@@ -339,12 +335,24 @@ impl LoadedPlugin {
         &self,
         context: &LoginContext,
     ) -> Result<AuthDecision, PluginError> {
+        self.login_hook("after-authentication", decision_size, |store, flow| {
+            flow.call_after_authentication(store, context)
+        })
+    }
+
+    /// Runs one login-flow hook.
+    fn login_hook<R>(
+        &self,
+        hook: &'static str,
+        size: impl FnOnce(&R) -> usize,
+        call: impl FnOnce(&mut Store<CallState>, &LoginFlow) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginError> {
         self.expect_kind(PluginKind::LoginFlow)?;
         self.call(
-            "after-authentication",
+            hook,
             Determinism::Live,
-            |store, b| login_flow(b)?.call_after_authentication(store, context),
-            decision_size,
+            |store, b| call(store, login_flow(b)?),
+            size,
         )
     }
 
@@ -354,14 +362,10 @@ impl LoadedPlugin {
         context: &LoginContext,
         claims: &[Claim],
     ) -> Result<Vec<Claim>, PluginError> {
-        self.expect_kind(PluginKind::LoginFlow)?;
         let size = |claims: &Vec<Claim>| claims.iter().map(|c| c.name.len() + c.value.len()).sum();
-        self.call(
-            "complement-claims",
-            Determinism::Live,
-            |store, b| login_flow(b)?.call_complement_claims(store, context, claims),
-            size,
-        )
+        self.login_hook("complement-claims", size, |store, flow| {
+            flow.call_complement_claims(store, context, claims)
+        })
     }
 
     /// The `map-identity` hook.
@@ -369,19 +373,15 @@ impl LoadedPlugin {
         &self,
         identity: &ExternalIdentity,
     ) -> Result<IdentityMapping, PluginError> {
-        self.expect_kind(PluginKind::LoginFlow)?;
         let size = |m: &IdentityMapping| match m {
             IdentityMapping::None => 0,
             IdentityMapping::Link(s)
             | IdentityMapping::Provision(s)
             | IdentityMapping::Reject(s) => s.len(),
         };
-        self.call(
-            "map-identity",
-            Determinism::Live,
-            |store, b| login_flow(b)?.call_map_identity(store, identity),
-            size,
-        )
+        self.login_hook("map-identity", size, |store, flow| {
+            flow.call_map_identity(store, identity)
+        })
     }
 }
 
