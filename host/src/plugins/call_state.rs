@@ -52,7 +52,7 @@ pub(crate) enum Determinism {
 /// The data of one call's `Store`.
 pub(crate) struct CallState {
     pub(crate) identity: Arc<CallIdentity>,
-    pub(crate) determinism: Determinism,
+    determinism: Determinism,
     /// Set when the guest tried to grow memory past its limit.
     pub(crate) memory_exceeded: Option<usize>,
     wasi: Option<LazyWasi>,

@@ -21,11 +21,11 @@ use super::bindings::types::{Manifest, PluginKind, Table};
 use super::bindings::validator::ValidatorPre;
 use super::call_state::{CallIdentity, CallState};
 use super::error::{LoadError, PluginError};
+use super::instance::Pre;
 use super::invoke::Limits;
 use super::manifest;
 use super::stats::PluginStats;
 use super::tables;
-use super::warm::Pre;
 use crate::config::PluginsConfig;
 
 /// Where a plugin came from.

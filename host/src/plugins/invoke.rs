@@ -1,6 +1,7 @@
 //! # Calling a plugin
 //!
-//! Every call gets a fresh `Store` and a fresh instance from the pool, so no
+//! Every call gets a fresh `Store` and a fresh instance from the pool
+//! (`instance.rs`), so no
 //! state survives between calls or tenants; the store is dropped afterwards
 //! (also after a trap, which poisons an instance). Each call runs under an
 //! epoch deadline and the plugin's memory limit, and every failure becomes a
@@ -20,11 +21,10 @@ use super::bindings::types::{
 use super::bindings::validator::Validator;
 use super::call_state::{CallIdentity, CallState, Determinism};
 use super::component::{LoadedPlugin, root_cause};
-use super::engine::deadline_ticks;
 use super::error::PluginError;
 use super::imports::log::truncate;
+use super::instance::{Bindings, Fresh, InstantiateError, Pre};
 use super::stats::PluginStats;
-use super::warm::{Bindings, Fresh, InstantiateError, Pre};
 
 /// Bytes of a guest's stderr quoted in a trap message.
 const STDERR_IN_ERROR: usize = 1024;
@@ -36,11 +36,11 @@ pub(crate) struct Limits {
     pub(crate) max_output: usize,
 }
 
-/// Runs `body` on a fresh instance from `acquire`, under `limits`.
+/// Runs `body` on a fresh instance of `pre` for `identity`, under `limits`.
 #[allow(clippy::too_many_arguments)]
 fn run<R>(
-    acquire: impl FnOnce() -> Result<Fresh, InstantiateError>,
-    identity: &CallIdentity,
+    pre: &Pre,
+    identity: &Arc<CallIdentity>,
     limits: Limits,
     stats: &PluginStats,
     hook: &'static str,
@@ -49,13 +49,11 @@ fn run<R>(
     size: impl FnOnce(&R) -> usize,
 ) -> Result<R, PluginError> {
     let started = Instant::now();
-    let (mut store, outcome) = match acquire() {
+    let (mut store, outcome) = match pre.instantiate(identity, limits.deadline, determinism) {
         Ok(Fresh {
             mut store,
             bindings,
         }) => {
-            store.data_mut().determinism = determinism;
-            store.set_epoch_deadline(deadline_ticks(limits.deadline));
             let outcome = body(&mut store, &bindings);
             (store, outcome)
         }
@@ -171,9 +169,8 @@ pub(crate) fn manifest(
                 .map(String::len)
                 .sum::<usize>()
     };
-    let acquire = || pre.instantiate(identity, limits.deadline);
     run(
-        acquire,
+        pre,
         identity,
         limits,
         stats,
@@ -201,9 +198,8 @@ pub(crate) fn tables(
             .map(|t| t.name.len() + t.columns.iter().map(|c| c.name.len() + 8).sum::<usize>())
             .sum()
     };
-    let acquire = || pre.instantiate(identity, limits.deadline);
     run(
-        acquire,
+        pre,
         identity,
         limits,
         stats,
@@ -245,7 +241,7 @@ impl LoadedPlugin {
         size: impl FnOnce(&R) -> usize,
     ) -> Result<R, PluginError> {
         run(
-            || self.pre.instantiate(&self.identity, self.limits.deadline),
+            &self.pre,
             &self.identity,
             self.limits,
             &self.stats,

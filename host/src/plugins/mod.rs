@@ -9,6 +9,7 @@
 //! - `engine`: the wasmtime engine (pooling allocator, epochs, code cache).
 //! - `imports`: the host interfaces plugins import, one file each.
 //! - `component`: compiling and checking one component into a [`LoadedPlugin`].
+//! - `instance`: a fresh instance of a pre-instantiated component.
 //! - `invoke`: calling a loaded plugin in a fresh, bounded instance.
 //! - [`PluginRegistry`]: the serving set, hot reload and status.
 
@@ -18,6 +19,7 @@ mod component;
 mod engine;
 mod error;
 mod imports;
+mod instance;
 mod invoke;
 mod manifest;
 mod registry;
@@ -25,7 +27,6 @@ mod shipped;
 mod stats;
 mod status;
 mod tables;
-mod warm;
 mod watch;
 
 pub use bindings::types;

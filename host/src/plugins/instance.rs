@@ -44,18 +44,19 @@ pub(crate) struct InstantiateError {
 
 impl Pre {
     /// A new instance in a new store for `identity`, bounded by `deadline`
-    /// (instantiation may run guest start functions).
+    /// from now on (instantiation may run guest start functions, then the call).
     pub(crate) fn instantiate(
         &self,
         identity: &Arc<CallIdentity>,
         deadline: std::time::Duration,
+        determinism: Determinism,
     ) -> Result<Fresh, InstantiateError> {
         let engine = match self {
             Pre::Validator(pre) => pre.engine(),
             Pre::Projection(pre) => pre.engine(),
             Pre::LoginFlow(pre) => pre.engine(),
         };
-        let mut store = Store::new(engine, CallState::new(identity.clone(), Determinism::Live));
+        let mut store = Store::new(engine, CallState::new(identity.clone(), determinism));
         store.limiter(|state| state as &mut dyn ResourceLimiter);
         store.set_epoch_deadline(deadline_ticks(deadline));
         store.epoch_deadline_trap();
