@@ -159,7 +159,8 @@ pub(crate) fn load(
         source_name: source_name.clone(),
         error: Box::new(error),
     };
-    let describe_stats = PluginStats::detached();
+    // Calls made while loading are not the plugin's calls: nobody reads these.
+    let describe_stats = PluginStats::new();
     let manifest = super::invoke::manifest(&pre, &describing, describe_limits, &describe_stats)
         .map_err(describe_err)?;
     let settings = config.settings(&manifest.name);

@@ -22,7 +22,7 @@ use super::bindings::validator::Validator;
 use super::call_state::{CallIdentity, CallState, Determinism};
 use super::component::{LoadedPlugin, root_cause};
 use super::error::PluginError;
-use super::imports::log::truncate;
+use super::imports::log::{MAX_LINE, truncate};
 use super::instance::{Bindings, Fresh, InstantiateError, Pre};
 use super::stats::PluginStats;
 
@@ -148,7 +148,7 @@ fn log_stdio(plugin: &str, stream: &str, bytes: &[u8]) {
         return;
     }
     for line in String::from_utf8_lossy(bytes).lines() {
-        tracing::info!(target: "rampart::plugin", plugin, stream, "{}", truncate(line, 4096));
+        tracing::info!(target: "rampart::plugin", plugin, stream, "{}", truncate(line, MAX_LINE));
     }
 }
 

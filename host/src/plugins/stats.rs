@@ -32,11 +32,6 @@ impl PluginStats {
         }
     }
 
-    /// Statistics nobody reads (calls made while loading).
-    pub(crate) fn detached() -> Self {
-        Self::new()
-    }
-
     /// Records one successful call.
     pub(crate) fn record(&self, elapsed: Duration) {
         self.calls.fetch_add(1, Ordering::Relaxed);

@@ -77,16 +77,13 @@ impl PluginRegistry {
         let catalog = self.catalog();
         let mut plugins: Vec<PluginStatus> = Vec::new();
         for (name, plugin) in &catalog.plugins {
-            let stats = self.stats(name);
+            let stats = &plugin.stats;
             let micros = |q| stats.quantile(q).map(|d| d.as_nanos() as f64 / 1000.0);
+            // A failed file whose previous version still serves is this plugin's file.
             let last_load_error = catalog
                 .failures
                 .iter()
-                .find(|f| {
-                    f.still_serving
-                        .as_deref()
-                        .is_some_and(|s| s.split('@').next() == Some(name))
-                })
+                .find(|f| f.source == plugin.source && f.still_serving.is_some())
                 .cloned();
             plugins.push(PluginStatus {
                 name: name.clone(),

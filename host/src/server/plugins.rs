@@ -46,16 +46,7 @@ async fn one(
 /// Rescans the plugin directory now (the watcher does this on its own).
 async fn reload(State(state): State<AppState>) -> Result<Json<ReloadReport>, ApiError> {
     let plugins = state.plugins.clone();
-    tokio::task::spawn_blocking(move || plugins.reload())
-        .await
-        .map(Json)
-        .map_err(|err| {
-            ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                err.to_string(),
-            )
-        })
+    blocking(move || plugins.reload()).await.map(Json)
 }
 
 /// Body of a validator dry run.

@@ -5,8 +5,8 @@ use super::require;
 use crate::config::Capability;
 use crate::plugins::call_state::CallState;
 
-/// Longest log line kept from a plugin; longer ones are cut.
-const MAX_LINE: usize = 4096;
+/// Longest log line kept from a plugin (log import or stdio); longer ones are cut.
+pub(crate) const MAX_LINE: usize = 4096;
 
 impl Host for CallState {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
