@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use rampart::config::{Config, PluginsConfig};
 use rampart::plugins::bindings::validator::ValidatorPre;
 use rampart::plugins::types::{AggregateState, Command};
-use rampart::plugins::{PluginRegistry, Verdict};
+use rampart::plugins::{PluginRegistry, Verdict, content_hash};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -298,14 +298,6 @@ fn until_serving(registry: &PluginRegistry, hash: &str, from: Instant) -> Durati
         );
         std::thread::sleep(Duration::from_micros(200));
     }
-}
-
-fn content_hash(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn swap(dir: &Path) {

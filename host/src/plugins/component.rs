@@ -80,8 +80,8 @@ impl std::fmt::Debug for LoadedPlugin {
     }
 }
 
-/// Hex SHA-256 of `bytes`.
-pub(crate) fn content_hash(bytes: &[u8]) -> String {
+/// Hex SHA-256 of `bytes`: the `hash` the status API shows for a component.
+pub fn content_hash(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -30,7 +30,7 @@ mod tables;
 mod watch;
 
 pub use bindings::types;
-pub use component::{LoadedPlugin, PluginSource};
+pub use component::{LoadedPlugin, PluginSource, content_hash};
 pub use error::{LoadError, PluginError};
 pub use registry::{Catalog, LoadFailure, PluginRegistry, ReloadReport, RuntimeError, Verdict};
 pub use stats::PluginStats;
