@@ -14,10 +14,14 @@
 
 pub mod app;
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod eventstore;
 pub mod masterkey;
 pub mod plugins;
+pub mod query;
+pub mod readmodel;
 pub mod scaffold;
 pub mod server;
+pub mod spooler;
 pub mod telemetry;

@@ -24,9 +24,10 @@ use std::path::PathBuf;
 
 pub use error::{ConfigError, Source};
 pub use model::{
-    AdminConfig, Backend, Capability, Config, DatabaseConfig, EventstoreConfig, LogConfig,
-    LogFormat, PgSslMode, PluginSettings, PluginsConfig, PostgresConfig, SqliteConfig,
-    SqliteSynchronous,
+    AdminConfig, Backend, Capability, CommandsConfig, Config, DatabaseConfig, EventstoreConfig,
+    FirstAdminConfig, FirstInstanceConfig, FirstOrgConfig, LogConfig, LogFormat,
+    PasswordHashConfig, PgSslMode, PluginSettings, PluginsConfig, PostgresConfig,
+    ProjectionsConfig, SqliteConfig, SqliteSynchronous,
 };
 pub use plugins::is_plugin_name;
 

@@ -33,6 +33,95 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// `Admin`: who may reach the operator APIs.
     pub admin: AdminConfig,
+    /// `FirstInstance`: what `rampart start` creates on an empty store.
+    pub first_instance: FirstInstanceConfig,
+    /// `Commands`: the command side (retries, password hashing).
+    pub commands: CommandsConfig,
+    /// `Projections`: the spoolers that keep the read models up to date.
+    pub projections: ProjectionsConfig,
+}
+
+/// `FirstInstance`: the instance, organization and administrator created on
+/// an empty store.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct FirstInstanceConfig {
+    /// `Name`: display name of the instance.
+    pub name: String,
+    /// `Domains`: host names resolving to the instance; the first is primary.
+    pub domains: Vec<String>,
+    /// `Org`: the first organization.
+    pub org: FirstOrgConfig,
+    /// `Admin`: the first administrator.
+    pub admin: FirstAdminConfig,
+}
+
+/// `FirstInstance.Org`: the first organization.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct FirstOrgConfig {
+    /// `Name`: the organization's name.
+    pub name: String,
+}
+
+/// `FirstInstance.Admin`: the first administrator (a human user).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct FirstAdminConfig {
+    /// `Username`: login name.
+    pub username: String,
+    /// `GivenName`: first name.
+    pub given_name: String,
+    /// `FamilyName`: last name.
+    pub family_name: String,
+    /// `Email`: e-mail address (stored as verified).
+    pub email: String,
+    /// `Password`: initial password; empty means generate and print one.
+    pub password: String,
+}
+
+/// `Commands`: the command side.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct CommandsConfig {
+    /// `MaxRetries`: decisions repeated after a concurrency conflict (default 5).
+    pub max_retries: u32,
+    /// `PasswordHash`: argon2id parameters.
+    pub password_hash: PasswordHashConfig,
+}
+
+/// `Commands.PasswordHash`: argon2id parameters for new password hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct PasswordHashConfig {
+    /// `Memory`: memory cost (default 19MiB).
+    pub memory: bytesize::ByteSize,
+    /// `Iterations`: time cost (default 2).
+    pub iterations: u32,
+    /// `Parallelism`: lanes (default 1).
+    pub parallelism: u32,
+}
+
+/// `Projections`: the spoolers that apply events to read models.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ProjectionsConfig {
+    /// `BatchSize`: events per spooler transaction (default 500).
+    pub batch_size: u32,
+    /// `RequeueInterval`: periodic wake-up without notification (default 1s).
+    #[serde(with = "duration")]
+    pub requeue_interval: Duration,
+    /// `MaxAttempts`: attempts of a failing event before it is skipped (default 3).
+    pub max_attempts: u32,
+    /// `RetryDelay`: pause between attempts of a failing event (default 200ms).
+    #[serde(with = "duration")]
+    pub retry_delay: Duration,
+    /// `LeaderRetry`: how often a standby node tries to take a projection over (default 1s).
+    #[serde(with = "duration")]
+    pub leader_retry: Duration,
+    /// `ReadYourWritesTimeout`: longest wait of a read by id for its projection (default 5s).
+    #[serde(with = "duration")]
+    pub read_your_writes_timeout: Duration,
 }
 
 /// `Admin`: access to the operator APIs (plugin status and reload today).

@@ -1,0 +1,1 @@
+//! # Command side (being written)

@@ -1,0 +1,1 @@
+//! # Spoolers (being written)
