@@ -10,13 +10,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::bootstrap::{FirstInstance, ensure_first_instance};
+use crate::command::{CommandError, Commands};
 use crate::config::{Backend, Config};
 use crate::eventstore::postgres::PostgresStore;
 use crate::eventstore::sqlite::SqliteStore;
 use crate::eventstore::{EventStore, Limits, StoreError};
 use crate::masterkey::{KeyInputs, KeySource, MasterKey, MasterKeyError};
 use crate::plugins::{PluginRegistry, RuntimeError};
+use crate::query::Queries;
+use crate::readmodel::{ReadModelError, ReadStore};
+use crate::server::v1::{Cqrs, InstanceResolver};
 use crate::server::{self, AppState};
+use crate::spooler::{Leadership, Spoolers};
 
 /// Why the node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -46,25 +52,50 @@ pub enum AppError {
         /// Why.
         error: notify::Error,
     },
+    /// The read models could not be opened.
+    #[error(transparent)]
+    ReadModel(#[from] ReadModelError),
+    /// The command side could not start, or the first instance could not be
+    /// created.
+    #[error("cannot set up the first instance: {0}")]
+    Commands(#[from] CommandError),
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
 }
 
-/// Opens the store `cfg` selects and applies pending migrations.
+/// The storage of one node: the eventstore, the read models beside it, and
+/// how the node takes part in leader election.
+pub struct Backends {
+    /// The eventstore.
+    pub store: Arc<dyn EventStore>,
+    /// The read models.
+    pub readstore: ReadStore,
+    /// Leader election for the spoolers.
+    pub leadership: Leadership,
+}
+
+/// Opens the eventstore and the read models `cfg` selects, migrated.
 ///
 /// # Errors
-/// [`AppError::Store`].
-pub async fn open_store(cfg: &Config) -> Result<Arc<dyn EventStore>, AppError> {
+/// [`AppError::Store`] or [`AppError::ReadModel`].
+pub async fn open_backends(cfg: &Config) -> Result<Backends, AppError> {
     let es = &cfg.eventstore;
     Ok(match cfg.database.backend {
-        Backend::Sqlite => {
-            Arc::new(SqliteStore::open(&cfg.database.sqlite, Limits::from(es)).await?)
-        }
+        Backend::Sqlite => Backends {
+            store: Arc::new(SqliteStore::open(&cfg.database.sqlite, Limits::from(es)).await?),
+            readstore: ReadStore::sqlite(&cfg.database.sqlite).await?,
+            leadership: Leadership::Local,
+        },
         Backend::Postgres => {
             let store = PostgresStore::connect(&cfg.database.postgres, es).await?;
             store.migrate().await?;
-            Arc::new(store)
+            let pool = store.pool().clone();
+            Backends {
+                leadership: Leadership::postgres((*pool.connect_options()).clone()),
+                readstore: ReadStore::postgres(pool),
+                store: Arc::new(store),
+            }
         }
     })
 }
@@ -75,8 +106,9 @@ pub async fn open_store(cfg: &Config) -> Result<Arc<dyn EventStore>, AppError> {
 /// # Errors
 /// [`AppError::Store`].
 pub async fn setup(cfg: &Config) -> Result<(), AppError> {
-    let store = open_store(cfg).await?;
-    store.close().await;
+    let backends = open_backends(cfg).await?;
+    backends.readstore.close().await;
+    backends.store.close().await;
     tracing::info!(backend = ?cfg.database.backend, "migrations applied");
     Ok(())
 }
@@ -110,7 +142,11 @@ pub async fn start(
         .map_err(|error| AppError::Bind { addr, error })?;
     let plugin_config = cfg.plugins.clone();
     let plugins = tokio::task::spawn_blocking(move || PluginRegistry::start(plugin_config));
-    let store = open_store(&cfg).await?;
+    let Backends {
+        store,
+        readstore,
+        leadership,
+    } = open_backends(&cfg).await?;
     let plugins = Arc::new(
         plugins
             .await
@@ -132,10 +168,34 @@ pub async fn start(
         dir = %cfg.plugins.dir.display(),
         "plugins loaded"
     );
-    let state = AppState::new(store.clone(), plugins, cfg.admin.clone());
+    let commands = Arc::new(Commands::new(
+        store.clone(),
+        plugins.clone(),
+        &cfg.commands,
+    )?);
+    let spoolers = Spoolers::start(
+        store.clone(),
+        readstore.clone(),
+        plugins.clone(),
+        leadership,
+        cfg.projections.clone(),
+    )
+    .await;
+    let cqrs = Cqrs {
+        commands: commands.clone(),
+        queries: Queries::new(store.clone(), spoolers.clone()),
+        spoolers: spoolers.clone(),
+        instances: InstanceResolver::default(),
+    };
+    let state = AppState::new(store.clone(), plugins, cfg.admin.clone()).with_cqrs(cqrs);
     let served = serve_until(listener, state.clone(), shutdown, cfg.shutdown_timeout);
     let checked = async {
         key.verify_against(&store).await?;
+        if let Some(first) =
+            ensure_first_instance(store.as_ref(), &commands, &cfg.first_instance).await?
+        {
+            announce(&first, &cfg);
+        }
         state.mark_started();
         tracing::info!(
             backend = store.backend(),
@@ -148,9 +208,33 @@ pub async fn start(
         Ok(((), ())) => Ok(()),
         Err(e) => Err(e),
     };
+    spoolers.stop().await;
+    readstore.close().await;
     store.close().await;
     tracing::info!("stopped");
     outcome
+}
+
+/// Prints, once, what `rampart start` created on an empty store.
+fn announce(first: &FirstInstance, cfg: &Config) {
+    let fi = &cfg.first_instance;
+    println!(
+        "rampart created the first instance {:?} ({}) for {}",
+        fi.name,
+        first.instance_id,
+        fi.domains.join(", ")
+    );
+    println!(
+        "  organization {:?} ({}), administrator {:?} ({})",
+        fi.org.name, first.org_id, fi.admin.username, first.admin_id
+    );
+    match &first.generated_password {
+        Some(password) => println!(
+            "  administrator password (shown once, change it after logging in): {password}"
+        ),
+        None => println!("  administrator password: as configured in FirstInstance.Admin.Password"),
+    }
+    tracing::info!(instance = %first.instance_id, "first instance created");
 }
 
 /// Serves until `shutdown`, then drains in-flight requests for at most

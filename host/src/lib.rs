@@ -7,12 +7,19 @@
 //! - [`eventstore`]: the single source of record (SQLite and PostgreSQL).
 //! - [`config`]: layered configuration (`config/defaults.yaml`, files, env).
 //! - [`masterkey`]: the key that encrypts secrets at rest.
-//! - [`server`]: the HTTP server (`/debug/*` today; the APIs later).
+//! - [`command`]: the command side: write models, validator plugins, pushes.
+//! - [`spooler`]: applying events to read models through projection plugins,
+//!   with leader election.
+//! - [`readmodel`]: the read-model tables and the spoolers' bookkeeping.
+//! - [`query`]: the query side, reading its own writes.
+//! - [`server`]: the HTTP server: `/debug/*`, `/admin/v1/*`, the `/v1` JSON API.
+//! - [`bootstrap`]: the first instance on an empty store.
 //! - [`plugins`]: the WebAssembly plugin runtime (validators, projections, login flows).
 //! - [`scaffold`]: `rampart plugin new`, a new plugin crate.
 //! - [`app`]: wiring the pieces into a running node; [`cli`]: the `rampart` command.
 
 pub mod app;
+pub mod bootstrap;
 pub mod cli;
 pub mod command;
 pub mod config;

@@ -9,6 +9,7 @@
 #![allow(unreachable_pub)]
 
 mod cli;
+mod cqrs;
 mod eventstore;
 mod http;
 mod plugins;

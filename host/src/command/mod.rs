@@ -1,1 +1,124 @@
-//! # Command side (being written)
+//! # Command side
+//!
+//! Every change to an IAM resource enters here as a command and leaves as
+//! events in the eventstore. [`Commands`] is the service the API edge and
+//! the start-up code call, one method per command; each runs the same
+//! pipeline (`pipeline`):
+//!
+//! 1. **Load** the aggregate's write model: query its events and fold them
+//!    (`write_model`), noting the latest sequence.
+//! 2. **Validate**: the validator plugins that handle the command's
+//!    catalogue name see its payload (a password in plain text included)
+//!    and the write model as JSON; the first rejection fails the command
+//!    with the plugin's code and message. A validator that fails to run
+//!    fails the command too.
+//! 3. **Decide**: the command's own rules against the write model (exists?
+//!    in the right state?) produce the events, created by the actor, and
+//!    the unique values to claim or release.
+//! 4. **Push** expecting the sequence from step 1. When another writer
+//!    moved the aggregate in between, start again at 1
+//!    (`Commands.MaxRetries` times at most); a taken unique value is
+//!    [`CommandError::AlreadyExists`].
+//!
+//! The commands live by aggregate, ZITADEL-style, each with its write model
+//! (`model.rs`), one file per command group, and given/when/then tests:
+//! `instance/`, `org/`, `user/`. Input is normalized before validation
+//! (usernames and domains trimmed and lowercased), so validators and the
+//! store see the same values.
+//!
+//! ```ignore
+//! let ctx = CommandContext::new(instance_id, "admin-user-id");
+//! let org = commands.add_org(&ctx, AddOrg { name: "ACME".into(), domain: None }).await?;
+//! let user = commands.add_human_user(&ctx, &org.aggregate.aggregate_id, add_user).await?;
+//! commands.lock_user(&ctx, &user.aggregate.aggregate_id).await?;
+//! ```
+
+mod context;
+mod domain;
+mod error;
+mod instance;
+mod org;
+mod password;
+mod pipeline;
+mod user;
+mod write_model;
+
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use context::CommandContext;
+pub use error::CommandError;
+pub use password::{PasswordHashConfigError, PasswordHasher, verify as verify_password};
+pub use pipeline::Written;
+
+use std::sync::Arc;
+
+use crate::config::CommandsConfig;
+use crate::eventstore::EventStore;
+use crate::plugins::PluginRegistry;
+
+/// The command side: validates, decides and stores every change.
+///
+/// Cheap to share behind an `Arc`; every method is independent and safe to
+/// call concurrently (optimistic concurrency per aggregate).
+pub struct Commands {
+    store: Arc<dyn EventStore>,
+    plugins: Arc<PluginRegistry>,
+    hasher: PasswordHasher,
+    max_retries: u32,
+}
+
+impl std::fmt::Debug for Commands {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Commands")
+            .field("store", &self.store.backend())
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Commands {
+    /// The command side over `store`, validated by `plugins`, configured by
+    /// `Commands:` (retries, password hashing).
+    ///
+    /// # Errors
+    /// [`CommandError::Config`] when `Commands.PasswordHash` is not valid
+    /// argon2id parameters.
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        plugins: Arc<PluginRegistry>,
+        config: &CommandsConfig,
+    ) -> Result<Self, CommandError> {
+        Ok(Self {
+            store,
+            plugins,
+            hasher: PasswordHasher::new(&config.password_hash)?,
+            max_retries: config.max_retries,
+        })
+    }
+}
+
+/// A new aggregate id: a UUIDv7 (time-ordered) in simple hex form.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// `value` trimmed, or [`CommandError::InvalidArgument`] naming `what`
+/// when that leaves nothing.
+fn required(value: &str, what: &str) -> Result<String, CommandError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(CommandError::invalid(format!("{what} must not be empty")));
+    }
+    Ok(value.to_owned())
+}
+
+/// `value` trimmed, `None` when that leaves nothing.
+fn optional(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}

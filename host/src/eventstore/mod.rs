@@ -56,6 +56,13 @@ pub trait EventStore: Send + Sync + 'static {
     /// cannot be read.
     async fn query(&self, query: &EventQuery) -> Result<Vec<Event>, StoreError>;
 
+    /// How many events match `query` (order ignored; its limit caps the
+    /// count). Used for lag figures, so a long backlog stays cheap to count.
+    ///
+    /// # Errors
+    /// As [`EventStore::query`].
+    async fn count(&self, query: &EventQuery) -> Result<u64, StoreError>;
+
     /// The sequence of the aggregate's latest event, 0 when it has none.
     ///
     /// # Errors

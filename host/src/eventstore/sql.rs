@@ -29,12 +29,59 @@ where
     i64: Encode<'a, DB> + Type<DB>,
     i32: Encode<'a, DB> + Type<DB>,
 {
-    let mut qb = QueryBuilder::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE TRUE"));
-    any_of(&mut qb, "instance_id", &q.instance_ids);
-    any_of(&mut qb, "aggregate_type", &q.aggregate_types);
-    any_of(&mut qb, "aggregate_id", &q.aggregate_ids);
-    any_of(&mut qb, "event_type", &q.event_types);
-    any_of(&mut qb, "creator", &q.creators);
+    select(EVENT_COLUMNS, q)
+}
+
+/// Builds `SELECT count(*)` over the events `q` selects (its limit caps the
+/// count, so counting a long backlog stays cheap).
+pub(super) fn count_events<'a, DB>(q: &EventQuery) -> QueryBuilder<'a, DB>
+where
+    DB: Dialect,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+    i32: Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM events WHERE TRUE");
+    filters(&mut qb, q);
+    if let Some(limit) = q.limit {
+        qb.push(" LIMIT ").push_bind(i64::from(limit));
+    }
+    qb.push(") AS matched");
+    qb
+}
+
+fn select<'a, DB>(columns: &str, q: &EventQuery) -> QueryBuilder<'a, DB>
+where
+    DB: Dialect,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+    i32: Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new(format!("SELECT {columns} FROM events WHERE TRUE"));
+    filters(&mut qb, q);
+    qb.push(match q.order {
+        Order::Ascending => " ORDER BY tx_id, tx_index",
+        Order::Descending => " ORDER BY tx_id DESC, tx_index DESC",
+    });
+    if let Some(limit) = q.limit {
+        qb.push(" LIMIT ").push_bind(i64::from(limit));
+    }
+    qb
+}
+
+/// The `AND …` conditions of `q`.
+fn filters<'a, DB>(qb: &mut QueryBuilder<'a, DB>, q: &EventQuery)
+where
+    DB: Dialect,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+    i32: Encode<'a, DB> + Type<DB>,
+{
+    any_of(qb, "instance_id", &q.instance_ids);
+    any_of(qb, "aggregate_type", &q.aggregate_types);
+    any_of(qb, "aggregate_id", &q.aggregate_ids);
+    any_of(qb, "event_type", &q.event_types);
+    any_of(qb, "creator", &q.creators);
     for (bound, op) in [(q.after, ">"), (q.before, "<")] {
         if let Some(p) = bound {
             qb.push(format!(" AND (tx_id, tx_index) {op} ("));
@@ -44,20 +91,12 @@ where
     for (bound, op) in [(q.created_from, ">="), (q.created_until, "<")] {
         if let Some(t) = bound {
             qb.push(format!(" AND created_at {op} "));
-            DB::bind_time(&mut qb, t);
+            DB::bind_time(qb, t);
         }
     }
     if let (true, Some(settled)) = (q.settled_only, DB::SETTLED) {
         qb.push(" AND ").push(settled);
     }
-    qb.push(match q.order {
-        Order::Ascending => " ORDER BY tx_id, tx_index",
-        Order::Descending => " ORDER BY tx_id DESC, tx_index DESC",
-    });
-    if let Some(limit) = q.limit {
-        qb.push(" LIMIT ").push_bind(i64::from(limit));
-    }
-    qb
 }
 
 /// Adds ` AND column IN (…)` when `values` is not empty.

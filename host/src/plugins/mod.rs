@@ -32,6 +32,7 @@ mod watch;
 pub use bindings::types;
 pub use component::{LoadedPlugin, PluginSource, content_hash};
 pub use error::{LoadError, PluginError};
+pub(crate) use manifest::handles;
 pub use registry::{Catalog, LoadFailure, PluginRegistry, ReloadReport, RuntimeError, Verdict};
 pub use stats::PluginStats;
 pub use status::{PluginStatus, StatusReport, Timestamped};

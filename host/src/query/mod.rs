@@ -1,1 +1,216 @@
-//! # Query side (being written)
+//! # Query side
+//!
+//! Reads the read models the projection plugins fill, never the events
+//! (except for the audit trail). Before reading, a query brings the
+//! projection up to the newest event it depends on (seed 000, "Query Side"):
+//!
+//! - a read **by id** waits for the aggregate's latest event, so a client
+//!   always reads its own writes;
+//! - a **list** waits for the newest event of that aggregate type in the
+//!   instance, so a list right after a write includes it too.
+//!
+//! Rows come back as JSON objects with camelCase keys, one key per column the
+//! projection declared; filters and sorting accept any declared column.
+
+mod audit;
+mod error;
+mod list;
+mod resource;
+
+use std::sync::Arc;
+
+pub use audit::{AuditEvent, AuditPage};
+pub use error::QueryError;
+pub use list::{ListParams, ListResult};
+pub use resource::{INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, Resource, USERS};
+
+use crate::eventstore::{AggregateRef, EventQuery, EventStore};
+use crate::plugins::types::Value;
+use crate::readmodel::{Filter, FilterOp, Generation, ListQuery, Row};
+use crate::spooler::Spoolers;
+
+/// The query handlers.
+#[derive(Clone)]
+pub struct Queries {
+    store: Arc<dyn EventStore>,
+    spoolers: Arc<Spoolers>,
+}
+
+impl Queries {
+    /// Queries over the read models `spoolers` keep, and `store` for the
+    /// consistency checks and audit trails.
+    pub fn new(store: Arc<dyn EventStore>, spoolers: Arc<Spoolers>) -> Self {
+        Self { store, spoolers }
+    }
+
+    /// The row of `resource` with `id` in `instance_id`, after its projection
+    /// applied the aggregate's latest event. `None` when it does not exist
+    /// (or was removed).
+    ///
+    /// # Errors
+    /// [`QueryError`].
+    pub async fn get(
+        &self,
+        resource: &Resource,
+        instance_id: &str,
+        id: &str,
+    ) -> Result<Option<Row>, QueryError> {
+        let aggregate = AggregateRef::new(instance_id, resource.aggregate_type, id);
+        let latest = EventQuery::aggregate(&aggregate).descending().limit(1);
+        let Some(generation) = self.fresh(resource, latest).await? else {
+            return Ok(None);
+        };
+        let mut key = vec![("instance_id", Value::Text(instance_id.to_owned()))];
+        if resource.id_column != "instance_id" {
+            key.push((resource.id_column, Value::Text(id.to_owned())));
+        }
+        let row = self
+            .spoolers
+            .readstore()
+            .get_row(&generation, resource.table, &key)
+            .await?;
+        Ok(row.map(camel_case))
+    }
+
+    /// A page of `resource` rows in `instance_id` (every instance when
+    /// `None`), filtered, sorted and paged by `params`.
+    ///
+    /// # Errors
+    /// [`QueryError::InvalidArgument`] for an unknown filter or sort column,
+    /// else as [`Queries::get`].
+    pub async fn list(
+        &self,
+        resource: &Resource,
+        instance_id: Option<&str>,
+        params: &ListParams,
+    ) -> Result<ListResult, QueryError> {
+        let mut newest = EventQuery::new()
+            .aggregate_type(resource.aggregate_type)
+            .descending()
+            .limit(1);
+        if let Some(instance) = instance_id {
+            newest = newest.instance(instance);
+        }
+        let generation = match self.fresh(resource, newest).await? {
+            Some(generation) => generation,
+            None => self.serving(resource)?,
+        };
+        let table = generation.table(resource.table).ok_or_else(|| {
+            QueryError::Unavailable(format!(
+                "the projection {} no longer declares the table {}",
+                resource.projection, resource.table
+            ))
+        })?;
+        let mut query: ListQuery = params.to_query(table)?;
+        if let Some(instance) = instance_id {
+            query.filters.push(Filter {
+                column: "instance_id".into(),
+                op: FilterOp::Eq,
+                value: Value::Text(instance.to_owned()),
+            });
+        }
+        let page = self
+            .spoolers
+            .readstore()
+            .list_rows(&generation, resource.table, &query)
+            .await?;
+        Ok(ListResult {
+            result: page.rows.into_iter().map(camel_case).collect(),
+            total: page.total,
+            limit: query.limit,
+            offset: query.offset,
+        })
+    }
+
+    /// The first row of `resource` where `column` equals `value`.
+    ///
+    /// # Errors
+    /// As [`Queries::list`].
+    pub async fn find(
+        &self,
+        resource: &Resource,
+        instance_id: Option<&str>,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<Row>, QueryError> {
+        let params = ListParams::equal(column, value);
+        let mut page = self.list(resource, instance_id, &params).await?;
+        Ok(page.result.drain(..).next())
+    }
+
+    /// The instance a host name (without port) belongs to, if any.
+    ///
+    /// # Errors
+    /// As [`Queries::list`].
+    pub async fn instance_by_domain(&self, domain: &str) -> Result<Option<String>, QueryError> {
+        let row = self.find(&INSTANCE_DOMAINS, None, "domain", domain).await?;
+        Ok(row.and_then(|r| r.get("instanceId")?.as_str().map(str::to_owned)))
+    }
+
+    /// The organization owning `domain` in the instance, if any.
+    ///
+    /// # Errors
+    /// As [`Queries::list`].
+    pub async fn org_by_domain(
+        &self,
+        instance_id: &str,
+        domain: &str,
+    ) -> Result<Option<Row>, QueryError> {
+        let domain = domain.trim().to_lowercase();
+        let Some(row) = self
+            .find(&ORG_DOMAINS, Some(instance_id), "domain", &domain)
+            .await?
+        else {
+            return Ok(None);
+        };
+        match row.get("orgId").and_then(|v| v.as_str()) {
+            Some(org_id) => self.get(&ORGS, instance_id, org_id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The events of one aggregate, oldest first, a page at a time.
+    ///
+    /// # Errors
+    /// [`QueryError::Store`].
+    pub async fn audit(
+        &self,
+        aggregate: &AggregateRef,
+        after_sequence: u64,
+        limit: u32,
+    ) -> Result<AuditPage, QueryError> {
+        audit::page(self.store.as_ref(), aggregate, after_sequence, limit).await
+    }
+
+    /// Brings the projection of `resource` up to the newest event `newest`
+    /// selects. `None` when no such event exists.
+    async fn fresh(
+        &self,
+        resource: &Resource,
+        newest: EventQuery,
+    ) -> Result<Option<Generation>, QueryError> {
+        let Some(event) = self.store.query(&newest).await?.pop() else {
+            return Ok(None);
+        };
+        Ok(Some(
+            self.spoolers
+                .wait_for(resource.projection, event.position)
+                .await?,
+        ))
+    }
+
+    fn serving(&self, resource: &Resource) -> Result<Generation, QueryError> {
+        self.spoolers.serving(resource.projection).ok_or_else(|| {
+            QueryError::Unavailable(format!(
+                "the projection {} is not loaded",
+                resource.projection
+            ))
+        })
+    }
+}
+
+/// Re-keys a row from the declared snake_case columns to camelCase, the
+/// casing of the JSON API.
+fn camel_case(row: Row) -> Row {
+    row.into_iter().map(|(k, v)| (list::camel(&k), v)).collect()
+}

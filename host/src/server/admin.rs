@@ -1,6 +1,6 @@
 //! # Operator APIs
 //!
-//! `/admin/v1/*`: the plugin status and reload API today. There is no
+//! `/admin/v1/*`: plugin status and reload, instances, projection status. There is no
 //! authorization yet, so unless `Admin.AllowRemote` is set these routes answer
 //! loopback clients only.
 
@@ -18,11 +18,12 @@ use super::error::ApiError;
 pub(super) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .nest("/v1/plugins", super::plugins::router())
+        .nest("/v1", super::v1::admin_router())
         .layer(axum::middleware::from_fn_with_state(state, loopback_only))
 }
 
 /// Refuses non-loopback peers unless `Admin.AllowRemote` is set.
-async fn loopback_only(
+pub(super) async fn loopback_only(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,

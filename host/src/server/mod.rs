@@ -9,6 +9,7 @@ mod debug;
 mod error;
 mod metered;
 mod plugins;
+pub mod v1;
 
 pub use error::ApiError;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub admin: AdminConfig,
     /// Whether start-up finished (migrations applied, masterkey checked).
     pub started: Arc<AtomicBool>,
+    /// The command and query sides (absent in tests of the plugin API alone).
+    pub cqrs: Option<v1::Cqrs>,
 }
 
 impl AppState {
@@ -48,7 +51,14 @@ impl AppState {
             plugins,
             admin,
             started: Arc::new(AtomicBool::new(false)),
+            cqrs: None,
         }
+    }
+
+    /// The same state with the command and query sides.
+    pub fn with_cqrs(mut self, cqrs: v1::Cqrs) -> Self {
+        self.cqrs = Some(cqrs);
+        self
     }
 
     /// Marks start-up as finished.
@@ -62,6 +72,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/debug", debug::router())
         .nest("/admin", admin::router(state.clone()))
+        .nest("/v1", v1::router(state.clone()))
         .layer(axum::middleware::from_fn(metered::record))
         .with_state(state)
 }

@@ -12,11 +12,27 @@ pub struct AddInstance {
     pub name: String,
 }
 
+/// `instance.rename`: give the instance a new display name.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenameInstance {
+    /// The new display name.
+    pub name: String,
+}
+
 /// `instance.added`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InstanceAdded {
     /// Display name of the instance.
+    pub name: String,
+}
+
+/// `instance.changed`: the instance was renamed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceChanged {
+    /// The new display name.
     pub name: String,
 }
 
@@ -48,10 +64,12 @@ pub struct InstanceDomainRemoved {
 
 command_names! {
     AddInstance => "instance.add",
+    RenameInstance => "instance.rename",
 }
 
 event_types! {
     InstanceAdded => "instance.added",
+    InstanceChanged => "instance.changed",
     InstanceDomainAdded => "instance.domain.added",
     InstanceDomainPrimarySet => "instance.domain.primary.set",
     InstanceDomainRemoved => "instance.domain.removed",

@@ -25,8 +25,8 @@ mod org;
 mod user;
 
 pub use instance::{
-    AddInstance, InstanceAdded, InstanceDomainAdded, InstanceDomainPrimarySet,
-    InstanceDomainRemoved,
+    AddInstance, InstanceAdded, InstanceChanged, InstanceDomainAdded, InstanceDomainPrimarySet,
+    InstanceDomainRemoved, RenameInstance,
 };
 pub use org::{
     AddOrg, AddOrgDomain, DeactivateOrg, OrgAdded, OrgChanged, OrgDeactivated, OrgDomainAdded,

@@ -33,6 +33,7 @@ fn given_an_add_human_user_when_serialized_then_it_is_camel_case_and_nested() {
 #[test]
 fn given_a_human_user_added_when_serialized_then_the_profile_is_flattened() {
     let event = HumanUserAdded {
+        org_id: "o-1".into(),
         username: "ada".into(),
         profile: Profile {
             given_name: "Ada".into(),
@@ -47,7 +48,7 @@ fn given_a_human_user_added_when_serialized_then_the_profile_is_flattened() {
     assert_eq!(
         value,
         json!({
-            "username": "ada", "givenName": "Ada", "familyName": "Lovelace",
+            "orgId": "o-1", "username": "ada", "givenName": "Ada", "familyName": "Lovelace",
             "email": "ada@example.com", "emailVerified": false, "passwordHash": "$argon2id$..."
         })
     );
@@ -70,6 +71,16 @@ fn given_a_profile_change_when_serialized_then_its_fields_are_at_the_top_level()
         serde_json::to_value(&change).unwrap(),
         json!({ "givenName": "Ada", "familyName": "King" })
     );
+}
+
+#[test]
+fn given_a_human_user_added_without_an_org_when_deserialized_then_the_org_is_empty() {
+    let event: HumanUserAdded = serde_json::from_value(json!({
+        "username": "ada", "givenName": "Ada", "familyName": "Lovelace", "email": "ada@example.com"
+    }))
+    .unwrap();
+    assert_eq!(event.org_id, "");
+    assert_eq!(event.username, "ada");
 }
 
 #[test]
@@ -123,6 +134,7 @@ fn given_payloads_with_secrets_when_debug_printed_then_the_secrets_are_redacted(
 fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_distinct() {
     let commands = [
         AddInstance::NAME,
+        RenameInstance::NAME,
         AddOrg::NAME,
         RenameOrg::NAME,
         DeactivateOrg::NAME,
@@ -144,6 +156,7 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
     ];
     let events = [
         InstanceAdded::TYPE,
+        InstanceChanged::TYPE,
         InstanceDomainAdded::TYPE,
         InstanceDomainPrimarySet::TYPE,
         InstanceDomainRemoved::TYPE,

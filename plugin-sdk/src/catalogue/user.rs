@@ -124,6 +124,9 @@ pub struct RemoveUser {}
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HumanUserAdded {
+    /// The organization the user belongs to.
+    #[serde(default)]
+    pub org_id: String,
     /// Login name.
     pub username: String,
     /// Name and language (flattened into the payload).
@@ -142,6 +145,7 @@ pub struct HumanUserAdded {
 impl fmt::Debug for HumanUserAdded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HumanUserAdded")
+            .field("org_id", &self.org_id)
             .field("username", &self.username)
             .field("profile", &self.profile)
             .field("email", &self.email)

@@ -91,6 +91,11 @@ impl TestServer {
         }
     }
 
+    /// Kills the process at once (SIGKILL): a node dying without shutdown.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+
     /// Sends SIGTERM and returns the exit status and everything logged.
     pub async fn terminate(mut self) -> anyhow::Result<(std::process::ExitStatus, String)> {
         let pid = self.child.id().expect("running") as i32;

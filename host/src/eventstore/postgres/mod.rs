@@ -20,7 +20,7 @@ use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Postgres, QueryBuilder, Row};
 use tokio::sync::watch;
 
-use super::sql::{Dialect, event_from_row, select_events};
+use super::sql::{Dialect, count_events, event_from_row, select_events};
 use super::{
     AggregateRef, Event, EventQuery, EventStore, Limits, Notifier, Position, Push, StoreError,
 };
@@ -101,6 +101,12 @@ impl EventStore for PostgresStore {
         let mut qb = select_events::<Postgres>(query);
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter().map(decode).collect()
+    }
+
+    async fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
+        let mut qb = count_events::<Postgres>(query);
+        let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(n as u64)
     }
 
     async fn latest_sequence(&self, a: &AggregateRef) -> Result<u64, StoreError> {

@@ -137,6 +137,12 @@ impl EventStore for SqliteStore {
         read::query(&self.pool, query).await
     }
 
+    async fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
+        let mut qb = super::sql::count_events::<Sqlite>(query);
+        let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(n as u64)
+    }
+
     async fn latest_sequence(&self, aggregate: &AggregateRef) -> Result<u64, StoreError> {
         let mut conn = self.pool.acquire().await?;
         read::latest_sequence(&mut conn, aggregate).await

@@ -4,7 +4,9 @@
 //! event becomes one row of `echo_events`, recording what the plugin saw of
 //! the clock (the SDK's and WASI's) and of WASI randomness, which the host
 //! must derive from the event so that replays write the same rows.
-//! `test.fail` events fail.
+//! `test.fail` events fail, and so does any event whose payload has
+//! `"poison": true`. Built with the `v2` feature it reports version `2.0.0`
+//! (same tables), which makes the host rebuild its read model.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -18,12 +20,19 @@ const TABLE: &str = "echo_events";
 /// Hashed with WASI-seeded keys to expose the randomness the plugin sees.
 const SEED_PROBE: u64 = 0x5EED;
 
+/// The version this build reports.
+const VERSION: &str = if cfg!(feature = "v2") {
+    "2.0.0"
+} else {
+    "1.0.0"
+};
+
 /// The `echo-projection` projection.
 pub struct EchoProjection;
 
 impl Projection for EchoProjection {
     fn manifest() -> Manifest {
-        Manifest::new("echo-projection", "1.0.0")
+        Manifest::new("echo-projection", VERSION)
             .description("Echoes test.* events with the time and randomness the plugin sees")
             .handles(["test.*"])
             .capabilities([Capability::Clock])
@@ -46,6 +55,9 @@ impl Projection for EchoProjection {
     fn project(ctx: &Ctx, event: &Event) -> Result<Vec<Statement>, String> {
         if event.event_type == "test.fail" {
             return Err(format!("refusing test.fail at sequence {}", event.sequence));
+        }
+        if event.payload.contains(r#""poison":true"#) {
+            return Err(format!("poisoned payload at sequence {}", event.sequence));
         }
         let sequence = i64::try_from(event.sequence).map_err(|error| error.to_string())?;
         Ok(vec![

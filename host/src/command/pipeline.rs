@@ -1,0 +1,345 @@
+//! The execution loop every command runs through: load the write model,
+//! ask the validators, decide, push with an expected sequence, and start
+//! over when another writer got there first.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rampart_plugin_sdk::catalogue::EventPayload;
+use serde::Serialize;
+use tokio::sync::OnceCell;
+
+use super::Commands;
+use super::context::CommandContext;
+use super::error::CommandError;
+use super::password::PasswordHasher;
+use super::write_model::{self, EventSource, Loaded, StoreSource, WriteModel};
+use crate::eventstore::{
+    AggregatePush, AggregateRef, Event, EventQuery, ExpectedSequence, NewEvent, Position, Push,
+    StoreError, UniqueOp,
+};
+use crate::plugins::Verdict;
+use crate::plugins::types::{AggregateState, Command};
+
+/// What a successful command wrote: its aggregate and where the aggregate's
+/// last new event landed, so a client can wait for projections to catch up
+/// (read your own writes) or audit the change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// The command's aggregate (for a create: the new id).
+    pub aggregate: AggregateRef,
+    /// The aggregate's sequence after the command.
+    pub sequence: u64,
+    /// Global position of the aggregate's last new event.
+    pub position: Position,
+    /// When the events were stored.
+    pub created_at: DateTime<Utc>,
+    /// How many events the command stored, over all aggregates it touched.
+    pub events: usize,
+}
+
+/// One command's rules: what it is called and carries (for the validators)
+/// and which events it produces from the aggregate's write model.
+///
+/// One implementation per command (or family of commands), beside the write
+/// model of its aggregate; [`Commands::execute`] runs it.
+#[async_trait]
+pub(crate) trait Decide: Send + Sync {
+    /// The write model of the aggregate the command changes.
+    type Model: WriteModel;
+
+    /// Whether the command creates its aggregate. Every other command
+    /// answers "not found" on an aggregate that does not exist (any more).
+    const CREATES: bool = false;
+
+    /// The command's catalogue name, e.g. `user.human.add`; validators are
+    /// chosen by it.
+    fn name(&self) -> &'static str;
+
+    /// The id of the aggregate the command changes (in `ctx`'s instance).
+    fn aggregate_id<'a>(&'a self, ctx: &'a CommandContext) -> &'a str;
+
+    /// The organization the command acts in, as validators see it.
+    fn org_id(&self, model: &Self::Model) -> Option<String>;
+
+    /// The command's catalogue payload, as validators see it.
+    fn payload(&self) -> serde_json::Value;
+
+    /// The command's own rules against the current state: the events to
+    /// append (and unique values to claim or release), or why not.
+    async fn decide(&self, model: &Self::Model, env: &Env<'_>) -> Result<Decision, CommandError>;
+}
+
+/// The outcome of [`Decide::decide`]: everything one push carries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Decision {
+    /// New events of the command's own aggregate (at least one).
+    pub(crate) events: Vec<NewEvent>,
+    /// Unique values claimed or released in the same transaction.
+    pub(crate) unique: Vec<UniqueOp>,
+    /// Events of other aggregates written in the same transaction (e.g. the
+    /// users an org removal takes with it), each with its own expected
+    /// sequence. They precede the command's own events in the push.
+    pub(crate) others: Vec<AggregatePush>,
+}
+
+impl Decision {
+    /// A decision to append `events` to the command's aggregate.
+    pub(crate) fn new(events: Vec<NewEvent>) -> Self {
+        Self {
+            events,
+            ..Self::default()
+        }
+    }
+
+    /// Adds a unique-value claim or release.
+    pub(crate) fn unique(mut self, op: UniqueOp) -> Self {
+        self.unique.push(op);
+        self
+    }
+
+    /// The push: other aggregates first, then the command's own aggregate
+    /// expected at `sequence`.
+    fn into_push(self, aggregate: AggregateRef, sequence: u64) -> Push {
+        let mut aggregates = self.others;
+        aggregates.push(AggregatePush {
+            aggregate,
+            expected: ExpectedSequence::Exact(sequence),
+            events: self.events,
+        });
+        Push {
+            aggregates,
+            unique: self.unique,
+        }
+    }
+}
+
+/// What a decision may use besides its own write model: the caller, other
+/// aggregates' write models, the password hasher.
+pub(crate) struct Env<'a> {
+    /// Who issues the command, in which instance.
+    pub(crate) ctx: &'a CommandContext,
+    source: &'a dyn EventSource,
+    hasher: &'a PasswordHasher,
+    /// The hash computed in an earlier attempt of the same execution.
+    password_hash: &'a OnceCell<String>,
+}
+
+impl<'a> Env<'a> {
+    /// An environment over `source` (the store, or given events in tests).
+    pub(crate) fn new(
+        ctx: &'a CommandContext,
+        source: &'a dyn EventSource,
+        hasher: &'a PasswordHasher,
+        password_hash: &'a OnceCell<String>,
+    ) -> Self {
+        Self {
+            ctx,
+            source,
+            hasher,
+            password_hash,
+        }
+    }
+
+    /// The write model of aggregate `id` of `M`'s type in the command's instance.
+    ///
+    /// # Errors
+    /// [`CommandError::Store`] when the events cannot be read.
+    pub(crate) async fn load<M: WriteModel>(&self, id: &str) -> Result<Loaded<M>, CommandError> {
+        let aggregate = AggregateRef::new(&self.ctx.instance_id, M::AGGREGATE_TYPE, id);
+        Ok(write_model::load(self.source, &aggregate).await?)
+    }
+
+    /// The events matching `query` (e.g. every user of an org).
+    ///
+    /// # Errors
+    /// [`CommandError::Store`] when the events cannot be read.
+    pub(crate) async fn events(&self, query: &EventQuery) -> Result<Vec<Event>, CommandError> {
+        Ok(self.source.events(query).await?)
+    }
+
+    /// The argon2id hash of `password`. Computed once per execution: a retry
+    /// after a conflict reuses it (a command carries at most one password).
+    ///
+    /// # Errors
+    /// As [`PasswordHasher::hash`].
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String, CommandError> {
+        self.password_hash
+            .get_or_try_init(|| self.hasher.hash(password))
+            .await
+            .cloned()
+    }
+
+    /// A new event with `payload`, created by the command's actor.
+    pub(crate) fn event<P: EventPayload>(&self, payload: &P) -> NewEvent {
+        NewEvent::new(P::TYPE, json(payload), &self.ctx.actor)
+    }
+
+    /// Claims `value` of `kind` in the command's instance; `message` is what
+    /// the caller hears when it is taken.
+    pub(crate) fn claim(&self, kind: &str, value: &str, message: impl Into<String>) -> UniqueOp {
+        claim(&self.ctx.instance_id, kind, value, message)
+    }
+
+    /// Releases `value` of `kind` in the command's instance.
+    pub(crate) fn release(&self, kind: &str, value: &str) -> UniqueOp {
+        release(&self.ctx.instance_id, kind, value)
+    }
+}
+
+/// Claims `value` of `kind` in `instance_id` (see [`Env::claim`]).
+pub(crate) fn claim(
+    instance_id: &str,
+    kind: &str,
+    value: &str,
+    message: impl Into<String>,
+) -> UniqueOp {
+    UniqueOp::Claim {
+        instance_id: instance_id.to_owned(),
+        kind: kind.to_owned(),
+        value: value.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Releases `value` of `kind` in `instance_id`.
+pub(crate) fn release(instance_id: &str, kind: &str, value: &str) -> UniqueOp {
+    UniqueOp::Release {
+        instance_id: instance_id.to_owned(),
+        kind: kind.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
+/// A catalogue payload as JSON.
+pub(crate) fn json<T: Serialize>(payload: &T) -> serde_json::Value {
+    // The catalogue's payloads are plain structs of strings, booleans and
+    // options: serializing them cannot fail.
+    serde_json::to_value(payload).expect("catalogue payloads serialize to JSON")
+}
+
+/// [`CommandError::NotFound`] unless the aggregate exists or the command
+/// creates it.
+pub(crate) fn require_exists<D: Decide>(
+    model: &D::Model,
+    aggregate: &AggregateRef,
+) -> Result<(), CommandError> {
+    if D::CREATES || model.exists() {
+        return Ok(());
+    }
+    Err(CommandError::NotFound {
+        kind: <D::Model as WriteModel>::AGGREGATE_TYPE,
+        id: aggregate.aggregate_id.clone(),
+    })
+}
+
+impl Commands {
+    /// Runs `cmd` for `ctx`: load, validate, decide, push; on a concurrency
+    /// conflict start over, at most `Commands.MaxRetries` more times.
+    ///
+    /// # Errors
+    /// Whatever a step fails with (see [`CommandError`]).
+    pub(crate) async fn execute<D: Decide>(
+        &self,
+        ctx: &CommandContext,
+        cmd: &D,
+    ) -> Result<Written, CommandError> {
+        let aggregate = AggregateRef::new(
+            &ctx.instance_id,
+            <D::Model as WriteModel>::AGGREGATE_TYPE,
+            cmd.aggregate_id(ctx),
+        );
+        let payload = cmd.payload().to_string();
+        let source = StoreSource(self.store.as_ref());
+        let password_hash = OnceCell::new();
+        let env = Env::new(ctx, &source, &self.hasher, &password_hash);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let loaded: Loaded<D::Model> = write_model::load(&source, &aggregate).await?;
+            require_exists::<D>(&loaded.model, &aggregate)?;
+            self.validate(ctx, cmd, &aggregate, &loaded, &payload)?;
+            let decision = cmd.decide(&loaded.model, &env).await?;
+            let push = decision.into_push(aggregate.clone(), loaded.sequence);
+            match self.store.push(push).await {
+                Ok(stored) => return written(aggregate, &stored),
+                Err(StoreError::Conflict { .. }) if attempts <= self.max_retries => {
+                    tracing::debug!(
+                        command = cmd.name(),
+                        %aggregate,
+                        attempts,
+                        "concurrent change; deciding again"
+                    );
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    return Err(CommandError::Conflict { attempts });
+                }
+                Err(StoreError::UniqueTaken {
+                    kind,
+                    value,
+                    message,
+                }) => {
+                    return Err(CommandError::AlreadyExists {
+                        kind,
+                        value,
+                        message,
+                    });
+                }
+                Err(other) => return Err(CommandError::Store(other)),
+            }
+        }
+    }
+
+    /// Runs the validator chain; the first rejection fails the command.
+    fn validate<D: Decide>(
+        &self,
+        ctx: &CommandContext,
+        cmd: &D,
+        aggregate: &AggregateRef,
+        loaded: &Loaded<D::Model>,
+        payload: &str,
+    ) -> Result<(), CommandError> {
+        let command = Command {
+            name: cmd.name().to_owned(),
+            instance_id: ctx.instance_id.clone(),
+            org_id: cmd.org_id(&loaded.model),
+            actor: ctx.actor.clone(),
+            aggregate_type: aggregate.aggregate_type.clone(),
+            aggregate_id: aggregate.aggregate_id.clone(),
+            payload: payload.to_owned(),
+        };
+        let state = AggregateState {
+            sequence: loaded.sequence,
+            state: if loaded.sequence == 0 {
+                "null".to_owned()
+            } else {
+                json(&loaded.model).to_string()
+            },
+        };
+        match self.plugins.validate(&command, &state)? {
+            Verdict::Allowed => Ok(()),
+            Verdict::Rejected { plugin, rejection } => Err(CommandError::Rejected {
+                plugin,
+                code: rejection.code,
+                message: rejection.message,
+            }),
+        }
+    }
+}
+
+/// The [`Written`] of a push: the last stored event of `aggregate`.
+fn written(aggregate: AggregateRef, stored: &[Event]) -> Result<Written, CommandError> {
+    let last = stored
+        .iter()
+        .rev()
+        .find(|e| e.aggregate == aggregate)
+        .ok_or_else(|| {
+            CommandError::Internal(format!("the store returned no event of {aggregate}"))
+        })?;
+    Ok(Written {
+        sequence: last.sequence,
+        position: last.position,
+        created_at: last.created_at,
+        events: stored.len(),
+        aggregate,
+    })
+}

@@ -1,0 +1,56 @@
+//! # User commands
+//!
+//! Human users: a username unique per instance (case-insensitive: stored
+//! lowercase, claimed under [`USERNAME_KIND`]), a profile, an e-mail
+//! address, an optional password (only its argon2id hash is stored), and a
+//! state: active, inactive or locked.
+//!
+//! - `model`: the write model.
+//! - `add`: `user.human.add`.
+//! - `profile`: `user.human.profile.change`, `user.human.email.change`.
+//! - `password`: `user.human.password.set`.
+//! - `state`: `user.deactivate`, `user.reactivate`, `user.lock`, `user.unlock`.
+//! - `remove`: `user.remove`.
+
+mod add;
+pub(crate) mod model;
+pub(crate) mod password;
+mod profile;
+mod remove;
+pub(crate) mod state;
+
+#[cfg(test)]
+mod tests;
+
+use rampart_plugin_sdk::catalogue::Profile;
+
+use crate::command::{CommandError, optional, required};
+
+/// The aggregate type of users.
+pub(crate) const AGGREGATE_TYPE: &str = "user";
+
+/// Unique-value kind of usernames (per instance).
+pub(crate) const USERNAME_KIND: &str = "username";
+
+/// `profile` with its names trimmed and required, empty optional fields
+/// dropped.
+///
+/// # Errors
+/// [`CommandError::InvalidArgument`] for an empty given or family name.
+pub(crate) fn normalize_profile(profile: &Profile) -> Result<Profile, CommandError> {
+    Ok(Profile {
+        given_name: required(&profile.given_name, "the given name")?,
+        family_name: required(&profile.family_name, "the family name")?,
+        display_name: optional(profile.display_name.as_deref()),
+        preferred_language: optional(profile.preferred_language.as_deref()),
+    })
+}
+
+/// `profile` as stored: the display name defaults to "given family".
+pub(crate) fn stored_profile(profile: &Profile) -> Profile {
+    let mut stored = profile.clone();
+    if stored.display_name.is_none() {
+        stored.display_name = Some(format!("{} {}", profile.given_name, profile.family_name));
+    }
+    stored
+}

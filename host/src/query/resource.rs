@@ -1,0 +1,55 @@
+//! The read-model tables the query side reads, and the aggregates whose
+//! events fill them.
+
+/// One queryable table of a projection.
+#[derive(Debug, Clone, Copy)]
+pub struct Resource {
+    /// The projection plugin that owns the table.
+    pub projection: &'static str,
+    /// The table, as the plugin declares it.
+    pub table: &'static str,
+    /// The aggregate type whose events fill it.
+    pub aggregate_type: &'static str,
+    /// The column holding the aggregate's id.
+    pub id_column: &'static str,
+}
+
+/// Instances (`instances` plugin).
+pub const INSTANCES: Resource = Resource {
+    projection: "instances",
+    table: "instances",
+    aggregate_type: "instance",
+    id_column: "instance_id",
+};
+
+/// Host names of instances (`instances` plugin).
+pub const INSTANCE_DOMAINS: Resource = Resource {
+    projection: "instances",
+    table: "instance_domains",
+    aggregate_type: "instance",
+    id_column: "instance_id",
+};
+
+/// Organizations (`orgs` plugin).
+pub const ORGS: Resource = Resource {
+    projection: "orgs",
+    table: "orgs",
+    aggregate_type: "org",
+    id_column: "id",
+};
+
+/// Domains of organizations (`orgs` plugin).
+pub const ORG_DOMAINS: Resource = Resource {
+    projection: "orgs",
+    table: "org_domains",
+    aggregate_type: "org",
+    id_column: "org_id",
+};
+
+/// Users (`users` plugin).
+pub const USERS: Resource = Resource {
+    projection: "users",
+    table: "users",
+    aggregate_type: "user",
+    id_column: "id",
+};
