@@ -84,9 +84,12 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
         names,
         [
             "email-format",
+            "instances",
             "org-domain-policy",
+            "orgs",
             "password-policy",
-            "username-format"
+            "username-format",
+            "users"
         ]
     );
     let password = &list["plugins"][2];
