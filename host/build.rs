@@ -37,6 +37,8 @@ fn main() {
         "plugin-sdk",
         "wit",
         "Cargo.lock",
+        // Embedded by `sqlx::migrate!`, which cannot ask cargo to watch them.
+        "migrations",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }

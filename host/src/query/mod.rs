@@ -64,11 +64,14 @@ impl Queries {
         if resource.id_column != "instance_id" {
             key.push((resource.id_column, Value::Text(id.to_owned())));
         }
-        let row = self
-            .spoolers
-            .readstore()
-            .get_row(&generation, resource.table, &key)
-            .await?;
+        let readstore = self.spoolers.readstore();
+        let row = match readstore.get_row(&generation, resource.table, &key).await {
+            Err(error) => match self.switched(resource, &generation).await {
+                Some(current) => readstore.get_row(&current, resource.table, &key).await?,
+                None => return Err(error.into()),
+            },
+            ok => ok?,
+        };
         Ok(row.map(camel_case))
     }
 
@@ -109,11 +112,14 @@ impl Queries {
                 value: Value::Text(instance.to_owned()),
             });
         }
-        let page = self
-            .spoolers
-            .readstore()
-            .list_rows(&generation, resource.table, &query)
-            .await?;
+        let readstore = self.spoolers.readstore();
+        let page = match readstore.list_rows(&generation, resource.table, &query).await {
+            Err(error) => match self.switched(resource, &generation).await {
+                Some(current) => readstore.list_rows(&current, resource.table, &query).await?,
+                None => return Err(error.into()),
+            },
+            ok => ok?,
+        };
         Ok(ListResult {
             result: page.rows.into_iter().map(camel_case).collect(),
             total: page.total,
@@ -197,6 +203,13 @@ impl Queries {
                 .wait_for(resource.projection, event.position)
                 .await?,
         ))
+    }
+
+    /// The generation serving now, if another node switched away from
+    /// `read` (whose tables are then gone) since this node last looked.
+    async fn switched(&self, resource: &Resource, read: &Generation) -> Option<Generation> {
+        let current = self.spoolers.refresh(resource.projection).await.ok()??;
+        (current.number != read.number).then_some(current)
     }
 
     fn serving(&self, resource: &Resource) -> Result<Generation, QueryError> {

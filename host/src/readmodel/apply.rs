@@ -98,17 +98,24 @@ pub(super) fn builder<'a, DB: Database>(_pool: &Pool<DB>) -> QueryBuilder<'a, DB
     QueryBuilder::new("")
 }
 
-/// The message an event's failing statement is reported with: the
-/// database's message and, when PostgreSQL gives one, its detail.
+/// The message an event's failing statement is reported with: the table,
+/// the database's message and, when PostgreSQL gives one, its detail.
 fn statement_message(plan: &Plan<'_>, error: &sqlx::Error) -> String {
-    let detail = match error {
-        sqlx::Error::Database(db) => db
-            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-            .and_then(|pg| pg.detail())
-            .map(|d| format!(" ({d})")),
-        _ => None,
-    };
-    format!("{} on {}{}", error, plan.table, detail.unwrap_or_default())
+    match error {
+        sqlx::Error::Database(db) => {
+            let detail = db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .and_then(|pg| pg.detail())
+                .map(|d| format!(" ({d})"));
+            format!(
+                "{}: {}{}",
+                plan.table,
+                db.message(),
+                detail.unwrap_or_default()
+            )
+        }
+        other => format!("{}: {other}", plan.table),
+    }
 }
 
 /// The batch with bound parameters on one transaction of `$pool`: the

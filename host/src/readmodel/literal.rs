@@ -115,10 +115,10 @@ pub(super) fn batch(
         to.tx, to.index
     );
     text(&mut out.sql, &generation.projection);
-    let _ = write!(
+    let _ = writeln!(
         out.sql,
         " AND generation = {} AND position_tx = {} AND position_index = {} \
-         AND status <> 'retired' RETURNING 1) SELECT count(*) FROM moved;\n",
+         AND status <> 'retired' RETURNING 1) SELECT count(*) FROM moved;",
         generation.number, from.tx, from.index
     );
     for plan in plans.iter().flatten() {

@@ -10,19 +10,19 @@
 //!   (`rm_<projection>_<n>_<table>`) built by one plugin version from one
 //!   declaration. A new version gets a new generation that rebuilds from
 //!   position 0 while the old one keeps serving; [`ReadStore::switch`] then
-//!   retires the old one and drops its tables ([`generation`]).
+//!   retires the old one and drops its tables (`generation.rs`).
 //! - [`ReadStore::apply`] writes the statements a batch of events produced
 //!   and moves the generation's position with a compare-and-set, in one
 //!   transaction: a read model is always exactly "the events up to its
-//!   position", and two nodes can never both apply a batch ([`apply`]).
-//!   PostgreSQL sends a whole batch as one script of literals ([`literal`]).
+//!   position", and two nodes can never both apply a batch (`apply.rs`).
+//!   PostgreSQL sends a whole batch as one script of literals (`literal.rs`).
 //! - Events that keep failing are counted and, once given up on, skipped
-//!   with a record of why ([`failures`]).
+//!   with a record of why (`failures.rs`).
 //! - The query side reads rows back as JSON, by key or filtered, sorted and
-//!   paged ([`list`], [`rows`]).
+//!   paged (`list.rs`, `rows.rs`).
 //!
 //! Plugins' statements and the query side's filters are checked against the
-//! generation's own declaration ([`plan`], [`value`]) before any SQL is built,
+//! generation's own declaration (`plan.rs`, `value.rs`) before any SQL is built,
 //! so both backends accept and refuse the same things.
 
 /// Runs `$body` once per backend with `$pool` bound to that backend's pool

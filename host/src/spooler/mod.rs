@@ -177,25 +177,45 @@ impl Spoolers {
         let generation = self
             .serving(projection)
             .ok_or_else(|| CatchUpError::NoProjection(projection.to_owned()))?;
+        match self.wait_on(&generation, needed).await {
+            Err(behind @ CatchUpError::Behind { .. }) => {
+                // Another node may have switched to a rebuilt generation
+                // since this node last looked: wait on that one instead.
+                match self.refresh(projection).await? {
+                    Some(current) if current.number != generation.number => {
+                        self.wait_on(&current, needed).await
+                    }
+                    _ => Err(behind),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn wait_on(
+        &self,
+        generation: &Generation,
+        needed: Position,
+    ) -> Result<Generation, CatchUpError> {
         let timeout = self.shared.config.read_your_writes_timeout;
-        let local = self.local_worker(&generation);
-        let reached = match local {
+        let reached = match self.local_worker(generation) {
             Some(mut position) => {
                 tokio::time::timeout(timeout, position.wait_for(|at| *at >= needed))
                     .await
                     .is_ok_and(|r| r.is_ok())
             }
-            None => self.poll_position(&generation, needed, timeout).await?,
+            None => self.poll_position(generation, needed, timeout).await?,
         };
-        if reached {
-            return Ok(generation);
-        }
-        let at = self.shared.readstore.position(&generation).await?;
+        let at = if reached {
+            needed
+        } else {
+            self.shared.readstore.position(generation).await?
+        };
         if at >= needed {
-            return Ok(generation);
+            return Ok(generation.clone());
         }
         Err(CatchUpError::Behind {
-            projection: projection.to_owned(),
+            projection: generation.projection.clone(),
             at,
             needed,
             timeout,

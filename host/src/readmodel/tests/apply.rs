@@ -287,31 +287,3 @@ async fn throughput() {
         println!("{}: {rate:.0} events/s", store.backend());
     }
 }
-
-#[tokio::test]
-#[ignore = "probe"]
-async fn probe_render_cost() {
-    let harness = Harness::postgres().await;
-    let g = first_generation(&harness.store).await;
-    let items: Vec<_> = (0..500)
-        .map(|n| {
-            let fields = vec![
-                field("id", text(&format!("user-{}", n % 3000))),
-                field("name", text(&format!("name '{n}'"))),
-                field("age", Value::Integer(n)),
-                field("meta", Value::Json(format!("{{\"n\": {n}}}"))),
-            ];
-            item(n + 1, vec![upsert("users", fields, &["id"])])
-        })
-        .collect();
-    let t = std::time::Instant::now();
-    for _ in 0..20 {
-        let plans = crate::readmodel::plan::plan_batch(&g, &items).unwrap();
-        let s = crate::readmodel::literal::batch(&g, Position::ZERO, at(1), 500, &plans).unwrap();
-        std::hint::black_box(s);
-    }
-    println!("render: {:?} per batch", t.elapsed() / 20);
-    let plans = crate::readmodel::plan::plan_batch(&g, &items).unwrap();
-    let s = crate::readmodel::literal::batch(&g, Position::ZERO, at(1), 500, &plans).unwrap();
-    std::fs::write("/tmp/batch.sql", &s).unwrap();
-}
