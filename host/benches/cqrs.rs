@@ -325,6 +325,9 @@ async fn catchup() {
     let leadership = Leadership::postgres((*store.pool().connect_options()).clone());
     let mut projections = Config::defaults().projections;
     projections.read_your_writes_timeout = Duration::from_secs(3600);
+    if let Ok(batch) = std::env::var("BENCH_BATCH") {
+        projections.batch_size = batch.parse().expect("BENCH_BATCH");
+    }
     let store: Arc<dyn EventStore> = Arc::new(store);
     let started = Instant::now();
     let spoolers = Spoolers::start(store, readstore, registry, leadership, projections).await;

@@ -113,9 +113,16 @@ impl Queries {
             });
         }
         let readstore = self.spoolers.readstore();
-        let page = match readstore.list_rows(&generation, resource.table, &query).await {
+        let page = match readstore
+            .list_rows(&generation, resource.table, &query)
+            .await
+        {
             Err(error) => match self.switched(resource, &generation).await {
-                Some(current) => readstore.list_rows(&current, resource.table, &query).await?,
+                Some(current) => {
+                    readstore
+                        .list_rows(&current, resource.table, &query)
+                        .await?
+                }
                 None => return Err(error.into()),
             },
             ok => ok?,

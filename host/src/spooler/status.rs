@@ -10,8 +10,9 @@ use super::worker::WorkerStatus;
 use crate::eventstore::Position;
 use crate::readmodel::{Generation, GenerationStatus, ReadModelError};
 
-/// The largest backlog counted exactly; beyond it lag reads as this number.
-const LAG_COUNT_CAP: u32 = 1_000_000;
+/// The largest backlog counted exactly; beyond it lag reads as this number
+/// (counting a long backlog on every refresh would cost more than it tells).
+const LAG_COUNT_CAP: u32 = 10_000;
 
 /// One projection plugin and its generations.
 #[derive(Debug, Clone, Serialize)]
@@ -41,7 +42,7 @@ pub struct GenerationStatusView {
     pub position: Position,
     /// Events applied since the generation was created (all nodes).
     pub events_applied: u64,
-    /// Events still to apply (counted up to 1,000,000).
+    /// Events still to apply (counted up to 10,000).
     pub lag_events: u64,
     /// Age of the oldest event still to apply, 0 when caught up.
     pub lag_seconds: f64,

@@ -172,6 +172,10 @@ impl Worker {
             shared.config.requeue_interval,
         );
         let mut progress = Progress::new(self.generation.status == GenerationStatus::Building);
+        // The next batch, read and projected while the previous one was
+        // being applied: plugins are pure functions of the event, so the
+        // database and the plugin calls work side by side.
+        let mut prefetched: Option<(Vec<Event>, Projected)> = None;
         loop {
             if self.stopped()
                 || lost
@@ -183,14 +187,17 @@ impl Worker {
             if !shared.leadership.holds(key).await {
                 return;
             }
-            let events = match follower.next_batch().await {
-                Ok(events) => events,
-                Err(error) => {
-                    self.note_error(error.to_string());
-                    tracing::warn!(projection = %key, %error, "cannot read events");
-                    tokio::time::sleep(UNAVAILABLE_BACKOFF).await;
-                    return;
-                }
+            let (events, projected) = match prefetched.take() {
+                Some(ready) => ready,
+                None => match self.read(&mut follower).await {
+                    Ok(ready) => ready,
+                    Err(error) => {
+                        self.note_error(error.to_string());
+                        tracing::warn!(projection = %key, %error, "cannot read events");
+                        tokio::time::sleep(UNAVAILABLE_BACKOFF).await;
+                        return;
+                    }
+                },
             };
             if events.is_empty() {
                 if progress.rebuilding && self.finish_rebuild(shared, from).await {
@@ -198,9 +205,15 @@ impl Worker {
                 }
                 continue;
             }
-            let flow = self.apply(shared, from, &events).await;
+            let (flow, next) = tokio::join!(
+                self.apply(shared, from, &events, projected),
+                self.read(&mut follower)
+            );
             match flow {
-                Flow::Continue(position) => from = position,
+                Flow::Continue(position) => {
+                    from = position;
+                    prefetched = next.ok();
+                }
                 Flow::Reread(position) => {
                     from = position;
                     follower = Follower::new(
@@ -217,18 +230,28 @@ impl Worker {
         }
     }
 
+    /// Reads the next batch and projects it.
+    async fn read(
+        &self,
+        follower: &mut Follower,
+    ) -> Result<(Vec<Event>, Projected), crate::eventstore::StoreError> {
+        let events = follower.next_batch().await?;
+        if events.is_empty() {
+            return Ok((events, (Vec::new(), None)));
+        }
+        let projected = project(self.plugin.load_full(), events.clone()).await;
+        Ok((events, projected))
+    }
+
     /// Projects `events` and applies them after `from`.
-    async fn apply(&self, shared: &Shared, from: Position, events: &[Event]) -> Flow {
-        let plugin = self.plugin.load_full();
-        let batch = events.to_vec();
-        let projected = tokio::task::spawn_blocking(move || project_all(&plugin, &batch)).await;
-        let (items, failure) = match projected {
-            Ok(result) => result,
-            Err(join) => (
-                Vec::new(),
-                Some((0, format!("projection task failed: {join}"))),
-            ),
-        };
+    async fn apply(
+        &self,
+        shared: &Shared,
+        from: Position,
+        events: &[Event],
+        projected: Projected,
+    ) -> Flow {
+        let (items, failure) = projected;
         let mut from = from;
         if !items.is_empty() {
             match shared.readstore.apply(&self.generation, from, &items).await {
@@ -378,10 +401,26 @@ impl Worker {
     }
 }
 
+/// The statements of a batch's events up to its first failure, and that
+/// failure (index and error).
+type Projected = (Vec<Applied>, Option<(usize, String)>);
+
+/// Projects `events` with the plugin off the async executor (the calls are
+/// synchronous).
+async fn project(plugin: Arc<LoadedPlugin>, events: Vec<Event>) -> Projected {
+    let projected = tokio::task::spawn_blocking(move || project_all(&plugin, &events)).await;
+    projected.unwrap_or_else(|join| {
+        (
+            Vec::new(),
+            Some((0, format!("projection task failed: {join}"))),
+        )
+    })
+}
+
 /// Projects each event in order until the first failure: the statements of
 /// the events before it, and the failing event's index and error. Events the
 /// plugin does not handle advance the position with no statements.
-fn project_all(plugin: &LoadedPlugin, events: &[Event]) -> (Vec<Applied>, Option<(usize, String)>) {
+fn project_all(plugin: &LoadedPlugin, events: &[Event]) -> Projected {
     let handles = &plugin.manifest.handles;
     let mut items = Vec::with_capacity(events.len());
     for (index, event) in events.iter().enumerate() {
