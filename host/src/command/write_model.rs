@@ -33,6 +33,16 @@ pub(crate) struct Loaded<M> {
     pub(crate) sequence: u64,
 }
 
+impl<M: Default> Loaded<M> {
+    /// The state of an aggregate without events.
+    pub(crate) fn new() -> Self {
+        Self {
+            model: M::default(),
+            sequence: 0,
+        }
+    }
+}
+
 /// Where write models read their events from: the eventstore, or in tests a
 /// list of given events.
 #[async_trait]

@@ -106,7 +106,7 @@ pub struct PasswordHashConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct ProjectionsConfig {
-    /// `BatchSize`: events per spooler transaction (default 500).
+    /// `BatchSize`: most events per spooler transaction (default 2000).
     pub batch_size: u32,
     /// `RequeueInterval`: periodic wake-up without notification (default 1s).
     #[serde(with = "duration")]

@@ -28,6 +28,7 @@ pub struct Follower {
     cursor: Position,
     batch: u32,
     poll_interval: Duration,
+    coalesce: Duration,
     notifications: watch::Receiver<Position>,
 }
 
@@ -48,8 +49,16 @@ impl Follower {
             cursor,
             batch: batch.max(1),
             poll_interval,
+            coalesce: Duration::ZERO,
             notifications,
         }
+    }
+
+    /// After a notification, waits `window` before reading, so that the
+    /// pushes of a busy moment are read in one query instead of one each.
+    pub fn coalesce(mut self, window: Duration) -> Self {
+        self.coalesce = window;
+        self
     }
 
     /// Position of the last event returned (the cursor to persist).
@@ -86,6 +95,8 @@ impl Follower {
                     if changed.is_err() {
                         // The store closed; wait out the interval like a poll.
                         tokio::time::sleep_until(deadline).await;
+                    } else if !self.coalesce.is_zero() {
+                        tokio::time::sleep(self.coalesce).await;
                     }
                 }
                 () = tokio::time::sleep_until(deadline) => {}

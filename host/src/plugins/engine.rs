@@ -65,7 +65,9 @@ pub(crate) fn build(settings: &EngineSettings<'_>) -> wasmtime::Result<Engine> {
         .max_wasm_stack(1 << 20);
     if let Some(dir) = settings.cache_dir {
         let mut cache = CacheConfig::new();
-        cache.with_directory(dir);
+        // wasmtime wants an absolute path; `Plugins.CacheDir` defaults to a
+        // relative one (`./data/plugin-cache`).
+        cache.with_directory(std::path::absolute(dir)?);
         config.cache(Some(Cache::new(cache)?));
     }
     Engine::new(&config)

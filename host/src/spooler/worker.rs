@@ -27,6 +27,9 @@ use crate::readmodel::{Applied, ApplyError, Generation, GenerationStatus};
 /// How long a spooler waits before retrying after the store or the read
 /// model could not be reached.
 const UNAVAILABLE_BACKOFF: Duration = Duration::from_secs(1);
+/// How long a woken spooler lets further pushes arrive before it reads:
+/// under load one read then serves many pushes instead of one each.
+const WAKE_COALESCE: Duration = Duration::from_millis(2);
 /// How often a rebuilding spooler logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -170,7 +173,8 @@ impl Worker {
             from,
             shared.config.batch_size,
             shared.config.requeue_interval,
-        );
+        )
+        .coalesce(WAKE_COALESCE);
         let mut progress = Progress::new(self.generation.status == GenerationStatus::Building);
         // The next batch, read and projected while the previous one was
         // being applied: plugins are pure functions of the event, so the
@@ -222,7 +226,8 @@ impl Worker {
                         from,
                         shared.config.batch_size,
                         shared.config.requeue_interval,
-                    );
+                    )
+                    .coalesce(WAKE_COALESCE);
                 }
                 Flow::Lost => return,
             }

@@ -143,7 +143,10 @@ async fn exercise(api: &Api) {
 #[tokio::test]
 async fn an_unknown_host_name_is_no_instance() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), &Backend::Sqlite, &[]).await;
+    // The default, relative code cache (the other tests share one absolute
+    // cache to compile each component once).
+    let cache = [("RAMPART_PLUGINS_CACHEDIR", "./data/plugin-cache")];
+    let server = start(dir.path(), &Backend::Sqlite, &cache).await;
     let answer = reqwest::Client::new()
         .get(format!("{}/v1/instance", server.url))
         .header("host", "nowhere.example:443")

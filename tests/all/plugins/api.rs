@@ -92,7 +92,7 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
             "users"
         ]
     );
-    let password = &list["plugins"][2];
+    let password = &list["plugins"][4];
     assert_eq!(
         (password["world"].as_str(), password["order"].as_u64()),
         (Some("validator"), Some(1))
