@@ -257,33 +257,3 @@ async fn empty_batches_and_events_without_statements(h: &Harness) {
     assert_eq!(to, at(2));
     assert_eq!(store.position(&g).await.unwrap(), at(2));
 }
-
-/// Catch-up speed: 20 batches of 500 events, one upsert each. Run with
-/// `cargo test -p rampart --lib --release readmodel::tests::apply::throughput -- --ignored --nocapture`.
-#[tokio::test]
-#[ignore = "a measurement, not a check"]
-async fn throughput() {
-    for harness in [Harness::sqlite().await, Harness::postgres().await] {
-        let store = &harness.store;
-        let g = first_generation(store).await;
-        let started = std::time::Instant::now();
-        let mut from = Position::ZERO;
-        for batch in 0..20 {
-            let items: Vec<_> = (0..500)
-                .map(|i| {
-                    let n = batch * 500 + i;
-                    let fields = vec![
-                        field("id", text(&format!("user-{}", n % 3000))),
-                        field("name", text(&format!("name '{n}'"))),
-                        field("age", Value::Integer(n)),
-                        field("meta", Value::Json(format!("{{\"n\": {n}}}"))),
-                    ];
-                    item(n + 1, vec![upsert("users", fields, &["id"])])
-                })
-                .collect();
-            from = store.apply(&g, from, &items).await.unwrap();
-        }
-        let rate = 10_000.0 / started.elapsed().as_secs_f64();
-        println!("{}: {rate:.0} events/s", store.backend());
-    }
-}
