@@ -138,6 +138,17 @@ async fn exercise(api: &Api) {
     );
     let (status, answer) = api.get("/v1/orgs/nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    let (status, answer) = api.get(&format!("/v1/orgs/{org}/events?limit=many")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(answer["code"], "INVALID_ARGUMENT");
+    let (status, answer) = api
+        .post("/v1/users", json!({"orgId": org, "username": "x"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("profile"),
+        "{answer}"
+    );
 }
 
 #[tokio::test]

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rampart_plugin_sdk::catalogue::RenameInstance;
 use serde::Deserialize;
 
-use super::body::Body;
+use super::body::{Body, Params};
 use super::caller::{ACTOR_HEADER, Caller};
 use super::users::AuditParams;
 use super::written::{changed, created};
@@ -77,7 +77,7 @@ async fn rename(
 async fn events(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Query(params): Query<AuditParams>,
+    Params(params): Params<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let id = ctx.instance_id.clone();
     let aggregate = AggregateRef::new(ctx.instance_id, "instance", id);
@@ -92,7 +92,7 @@ async fn events(
 async fn domains(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Query(params): Query<BTreeMap<String, String>>,
+    Params(params): Params<BTreeMap<String, String>>,
 ) -> Result<Json<ListResult>, ApiError> {
     let queries = &state.cqrs()?.queries;
     let page = queries
@@ -160,7 +160,7 @@ async fn add_instance(
 
 async fn list_instances(
     State(state): State<AppState>,
-    Query(params): Query<BTreeMap<String, String>>,
+    Params(params): Params<BTreeMap<String, String>>,
 ) -> Result<Json<ListResult>, ApiError> {
     let queries = &state.cqrs()?.queries;
     Ok(Json(

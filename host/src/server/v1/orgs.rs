@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -10,7 +10,7 @@ use rampart_plugin_sdk::catalogue::{
     AddOrg, AddOrgDomain, RemoveOrgDomain, RenameOrg, SetPrimaryOrgDomain, VerifyOrgDomain,
 };
 
-use super::body::Body;
+use super::body::{Body, Params};
 use super::caller::Caller;
 use super::written::{changed, created};
 use crate::eventstore::AggregateRef;
@@ -46,7 +46,7 @@ async fn add(
 async fn list(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Query(params): Query<BTreeMap<String, String>>,
+    Params(params): Params<BTreeMap<String, String>>,
 ) -> Result<Json<ListResult>, ApiError> {
     let queries = &state.cqrs()?.queries;
     let page = queries
@@ -123,7 +123,7 @@ async fn domains(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
-    Query(mut params): Query<BTreeMap<String, String>>,
+    Params(mut params): Params<BTreeMap<String, String>>,
 ) -> Result<Json<ListResult>, ApiError> {
     params.insert("orgId".into(), id);
     let queries = &state.cqrs()?.queries;
@@ -198,7 +198,7 @@ async fn events(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
-    Query(params): Query<super::users::AuditParams>,
+    Params(params): Params<super::users::AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let aggregate = AggregateRef::new(ctx.instance_id, "org", id);
     let queries = &state.cqrs()?.queries;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -11,7 +11,7 @@ use rampart_plugin_sdk::catalogue::{
 };
 use serde::Deserialize;
 
-use super::body::Body;
+use super::body::{Body, Params};
 use super::caller::Caller;
 use super::written::{changed, created};
 use crate::eventstore::AggregateRef;
@@ -72,7 +72,7 @@ async fn add(
 async fn list(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Query(params): Query<BTreeMap<String, String>>,
+    Params(params): Params<BTreeMap<String, String>>,
 ) -> Result<Json<ListResult>, ApiError> {
     let queries = &state.cqrs()?.queries;
     let page = queries
@@ -193,7 +193,7 @@ async fn events(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
-    Query(params): Query<AuditParams>,
+    Params(params): Params<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let aggregate = AggregateRef::new(ctx.instance_id, "user", id);
     let queries = &state.cqrs()?.queries;
