@@ -179,36 +179,12 @@ impl<'a> Env<'a> {
     /// Claims `value` of `kind` in the command's instance; `message` is what
     /// the caller hears when it is taken.
     pub(crate) fn claim(&self, kind: &str, value: &str, message: impl Into<String>) -> UniqueOp {
-        claim(&self.ctx.instance_id, kind, value, message)
+        UniqueOp::claim(&self.ctx.instance_id, kind, value, message)
     }
 
     /// Releases `value` of `kind` in the command's instance.
     pub(crate) fn release(&self, kind: &str, value: &str) -> UniqueOp {
-        release(&self.ctx.instance_id, kind, value)
-    }
-}
-
-/// Claims `value` of `kind` in `instance_id` (see [`Env::claim`]).
-pub(crate) fn claim(
-    instance_id: &str,
-    kind: &str,
-    value: &str,
-    message: impl Into<String>,
-) -> UniqueOp {
-    UniqueOp::Claim {
-        instance_id: instance_id.to_owned(),
-        kind: kind.to_owned(),
-        value: value.to_owned(),
-        message: message.into(),
-    }
-}
-
-/// Releases `value` of `kind` in `instance_id`.
-pub(crate) fn release(instance_id: &str, kind: &str, value: &str) -> UniqueOp {
-    UniqueOp::Release {
-        instance_id: instance_id.to_owned(),
-        kind: kind.to_owned(),
-        value: value.to_owned(),
+        UniqueOp::release(&self.ctx.instance_id, kind, value)
     }
 }
 

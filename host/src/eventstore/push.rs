@@ -57,6 +57,37 @@ pub enum UniqueOp {
     },
 }
 
+impl UniqueOp {
+    /// Takes `value` of kind `kind` in `instance_id`; `message` is what the
+    /// caller is told when it is taken.
+    pub fn claim(
+        instance_id: impl Into<String>,
+        kind: impl Into<String>,
+        value: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        UniqueOp::Claim {
+            instance_id: instance_id.into(),
+            kind: kind.into(),
+            value: value.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Gives `value` of kind `kind` in `instance_id` back.
+    pub fn release(
+        instance_id: impl Into<String>,
+        kind: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        UniqueOp::Release {
+            instance_id: instance_id.into(),
+            kind: kind.into(),
+            value: value.into(),
+        }
+    }
+}
+
 /// One atomic append: every aggregate's events and every unique operation
 /// apply together, or none does.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -103,12 +134,8 @@ impl Push {
         value: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        self.unique.push(UniqueOp::Claim {
-            instance_id: instance_id.into(),
-            kind: kind.into(),
-            value: value.into(),
-            message: message.into(),
-        });
+        self.unique
+            .push(UniqueOp::claim(instance_id, kind, value, message));
         self
     }
 
@@ -119,11 +146,8 @@ impl Push {
         kind: impl Into<String>,
         value: impl Into<String>,
     ) -> Self {
-        self.unique.push(UniqueOp::Release {
-            instance_id: instance_id.into(),
-            kind: kind.into(),
-            value: value.into(),
-        });
+        self.unique
+            .push(UniqueOp::release(instance_id, kind, value));
         self
     }
 

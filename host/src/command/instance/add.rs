@@ -7,9 +7,10 @@ use rampart_plugin_sdk::catalogue::{
 
 use super::model::InstanceModel;
 use super::{DOMAIN_KIND, GLOBAL};
-use crate::command::pipeline::{Decide, Decision, Env, claim, json};
+use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::write_model::WriteModel as _;
 use crate::command::{CommandContext, CommandError, Commands, Written, domain, new_id, required};
+use crate::eventstore::UniqueOp;
 
 /// Creates instance `id` named `payload.name` with `domains`.
 #[derive(Debug, Clone)]
@@ -95,7 +96,7 @@ impl Decide for AddInstanceCommand {
         }
         let mut decision = Decision::new(events);
         for d in &self.domains {
-            decision = decision.unique(claim(
+            decision = decision.unique(UniqueOp::claim(
                 GLOBAL,
                 DOMAIN_KIND,
                 d,

@@ -12,8 +12,9 @@ use serde::Serialize;
 
 use super::model::InstanceModel;
 use super::{DOMAIN_KIND, GLOBAL};
-use crate::command::pipeline::{Decide, Decision, Env, claim, json, release};
+use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written, domain};
+use crate::eventstore::UniqueOp;
 
 /// What to do with the domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +103,12 @@ impl Decide for InstanceDomainCommand {
                     generated: false,
                 });
                 let taken = format!("the domain {d} is already used by an instance");
-                Ok(Decision::new(vec![event]).unique(claim(GLOBAL, DOMAIN_KIND, d, taken)))
+                Ok(Decision::new(vec![event]).unique(UniqueOp::claim(
+                    GLOBAL,
+                    DOMAIN_KIND,
+                    d,
+                    taken,
+                )))
             }
             DomainAction::SetPrimary => {
                 if !model.has_domain(d) {
@@ -126,7 +132,7 @@ impl Decide for InstanceDomainCommand {
                     )));
                 }
                 let event = env.event(&InstanceDomainRemoved { domain: d.clone() });
-                Ok(Decision::new(vec![event]).unique(release(GLOBAL, DOMAIN_KIND, d)))
+                Ok(Decision::new(vec![event]).unique(UniqueOp::release(GLOBAL, DOMAIN_KIND, d)))
             }
         }
     }

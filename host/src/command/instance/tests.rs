@@ -9,9 +9,8 @@ use super::add::AddInstanceCommand;
 use super::domain::{DomainAction, InstanceDomainCommand};
 use super::rename::RenameInstanceCommand;
 use super::{AGGREGATE_TYPE, DOMAIN_KIND, GLOBAL};
-use crate::command::pipeline::{claim, release};
 use crate::command::testing::{INSTANCE, aggregate, event, expected, given, given_nothing};
-use crate::eventstore::{AggregateRef, NewEvent};
+use crate::eventstore::{AggregateRef, NewEvent, UniqueOp};
 
 fn instance() -> AggregateRef {
     aggregate(AGGREGATE_TYPE, INSTANCE)
@@ -71,13 +70,13 @@ async fn given_nothing_when_adding_an_instance_then_domains_are_added_claimed_an
     assert_eq!(
         decision.unique,
         vec![
-            claim(
+            UniqueOp::claim(
                 GLOBAL,
                 DOMAIN_KIND,
                 "login.example.com",
                 "the domain login.example.com is already used by an instance"
             ),
-            claim(
+            UniqueOp::claim(
                 GLOBAL,
                 DOMAIN_KIND,
                 "localhost",
@@ -137,7 +136,7 @@ async fn given_an_instance_when_a_domain_is_added_then_it_is_claimed_globally() 
         })]);
     assert_eq!(
         decision.unique,
-        vec![claim(
+        vec![UniqueOp::claim(
             GLOBAL,
             DOMAIN_KIND,
             "auth.example.com",
@@ -193,7 +192,7 @@ async fn given_two_domains_when_the_secondary_is_removed_then_it_is_released() {
         })]);
     assert_eq!(
         decision.unique,
-        vec![release(GLOBAL, DOMAIN_KIND, "auth.example.com")]
+        vec![UniqueOp::release(GLOBAL, DOMAIN_KIND, "auth.example.com")]
     );
 }
 

@@ -10,11 +10,10 @@ use super::add::{AddOrgCommand, slug};
 use super::change::{OrgStateCommand, RenameOrgCommand};
 use super::domain::{DomainAction, OrgDomainCommand};
 use super::remove::RemoveOrgCommand;
-use crate::command::pipeline::{claim, release};
 use crate::command::testing::fixtures::{instance_added, org_added, org_ref, user_added, user_ref};
 use crate::command::testing::{ACTOR, INSTANCE, event, expected, given, given_nothing};
 use crate::command::user::USERNAME_KIND;
-use crate::eventstore::{AggregatePush, ExpectedSequence, NewEvent};
+use crate::eventstore::{AggregatePush, ExpectedSequence, NewEvent, UniqueOp};
 
 fn add(name: &str, domain: Option<&str>) -> AddOrgCommand {
     AddOrgCommand::new(
@@ -69,7 +68,7 @@ async fn given_an_instance_when_adding_an_org_without_domain_then_one_is_derived
         .then(events);
     assert_eq!(
         decision.unique,
-        vec![claim(
+        vec![UniqueOp::claim(
             INSTANCE,
             DOMAIN_KIND,
             "acme-corp.localhost",
@@ -195,7 +194,7 @@ async fn given_an_org_when_a_domain_is_added_then_it_is_unverified_and_claimed()
         })]);
     assert_eq!(
         decision.unique,
-        vec![claim(
+        vec![UniqueOp::claim(
             INSTANCE,
             DOMAIN_KIND,
             "login.acme.example",
@@ -280,7 +279,7 @@ async fn given_domains_when_removing_then_only_a_secondary_goes_and_is_released(
         })]);
     assert_eq!(
         decision.unique,
-        vec![release(INSTANCE, DOMAIN_KIND, "acme.test")]
+        vec![UniqueOp::release(INSTANCE, DOMAIN_KIND, "acme.test")]
     );
 }
 
@@ -317,9 +316,9 @@ async fn given_an_org_with_users_when_removed_then_its_live_users_go_with_it() {
     assert_eq!(
         decision.unique,
         vec![
-            release(INSTANCE, USERNAME_KIND, "ada"),
-            release(INSTANCE, USERNAME_KIND, "edsger"),
-            release(INSTANCE, DOMAIN_KIND, "acme.example"),
+            UniqueOp::release(INSTANCE, USERNAME_KIND, "ada"),
+            UniqueOp::release(INSTANCE, USERNAME_KIND, "edsger"),
+            UniqueOp::release(INSTANCE, DOMAIN_KIND, "acme.example"),
         ]
     );
     assert!(decision.others.iter().all(|p| p.events[0].creator == ACTOR));

@@ -13,12 +13,11 @@ use super::profile::{ChangeEmailCommand, ChangeProfileCommand};
 use super::remove::RemoveUserCommand;
 use super::state::{StateChange, UserStateCommand};
 use crate::command::password::verify;
-use crate::command::pipeline::{claim, release};
 use crate::command::testing::fixtures::{
     ada, instance_added, org_added, org_ref, user_added, user_ref,
 };
 use crate::command::testing::{Given, INSTANCE, event, expected, given};
-use crate::eventstore::{AggregateRef, NewEvent};
+use crate::eventstore::{AggregateRef, NewEvent, UniqueOp};
 
 /// The instance, org-1 and `more` events.
 fn org(more: Vec<(AggregateRef, NewEvent)>) -> Given {
@@ -80,7 +79,7 @@ async fn given_an_active_org_when_adding_a_user_then_added_with_lowercase_name_a
         })]);
     assert_eq!(
         decision.unique,
-        vec![claim(
+        vec![UniqueOp::claim(
             INSTANCE,
             USERNAME_KIND,
             "ada.lovelace",
@@ -306,7 +305,7 @@ async fn given_a_user_when_removed_then_removed_and_username_released() {
         })]);
     assert_eq!(
         decision.unique,
-        vec![release(INSTANCE, USERNAME_KIND, "ada")]
+        vec![UniqueOp::release(INSTANCE, USERNAME_KIND, "ada")]
     );
 }
 
