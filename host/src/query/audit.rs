@@ -52,29 +52,20 @@ pub(super) async fn page(
             "limit must be between 1 and 1000, got {limit}"
         )));
     }
-    let mut query = EventQuery::aggregate(aggregate);
-    if after_sequence > 0 {
-        let skip = store
-            .query(&EventQuery::aggregate(aggregate))
-            .await?
-            .into_iter()
-            .find(|e| e.sequence == after_sequence);
-        match skip {
-            Some(event) => query = query.after(event.position),
-            None => {
-                return Ok(AuditPage {
-                    events: Vec::new(),
-                    next_after_sequence: None,
-                });
-            }
-        }
-    }
-    let events = store.query(&query.limit(limit + 1)).await?;
-    let more = events.len() > limit as usize;
-    let events: Vec<AuditEvent> = events.into_iter().take(limit as usize).map(audit).collect();
+    // An aggregate's events are few (they are all folded for every command),
+    // so one read serves any page.
+    let events = store.query(&EventQuery::aggregate(aggregate)).await?;
+    let mut page = events
+        .into_iter()
+        .filter(|e| e.sequence > after_sequence)
+        .take(limit as usize + 1)
+        .map(audit)
+        .collect::<Vec<_>>();
+    let more = page.len() > limit as usize;
+    page.truncate(limit as usize);
     Ok(AuditPage {
-        next_after_sequence: more.then(|| events.last().map(|e| e.sequence)).flatten(),
-        events,
+        next_after_sequence: more.then(|| page.last().map(|e| e.sequence)).flatten(),
+        events: page,
     })
 }
 

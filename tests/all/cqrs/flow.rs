@@ -117,6 +117,12 @@ async fn exercise(api: &Api) {
     );
     assert!(events.iter().all(|e| e["creator"] == "tester"));
     assert_eq!(events[0]["payload"]["passwordHash"], "<redacted>");
+    let (_, page) = api
+        .get(&format!("/v1/users/{user}/events?afterSequence=1&limit=1"))
+        .await;
+    assert_eq!(page["events"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["events"][0]["eventType"], "user.human.profile.changed");
+    assert_eq!(page["nextAfterSequence"], 2);
 
     // Removal frees the username.
     assert_eq!(
