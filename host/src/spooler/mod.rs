@@ -393,11 +393,11 @@ impl Spoolers {
     async fn export_lag(self: Arc<Self>) {
         loop {
             tokio::time::sleep(LAG_EVERY).await;
-            if let Ok(report) = self.status().await {
-                for projection in report {
-                    for generation in projection.generations {
+            if let Ok(report) = status::generations(&self).await {
+                for (name, _, generations) in report {
+                    for generation in generations {
                         let labels = [
-                            ("projection", projection.name.clone()),
+                            ("projection", name.clone()),
                             ("generation", generation.number.to_string()),
                         ];
                         metrics::gauge!("rampart_projection_lag_events", &labels)

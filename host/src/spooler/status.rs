@@ -54,6 +54,29 @@ pub struct GenerationStatusView {
 
 /// Builds the status of every projection known to this node.
 pub(super) async fn collect(spoolers: &Spoolers) -> Result<Vec<ProjectionStatus>, ReadModelError> {
+    let mut report = Vec::new();
+    for (name, plugin_version, generations) in generations(spoolers).await? {
+        report.push(ProjectionStatus {
+            failed_events: spoolers
+                .shared
+                .readstore
+                .failures(&name, 10_000)
+                .await?
+                .len(),
+            name,
+            plugin_version,
+            generations,
+        });
+    }
+    Ok(report)
+}
+
+/// Every projection's name, plugin version and generations (serving
+/// first), with positions and lag: what the lag metrics need, without the
+/// failure records the status API adds.
+pub(super) async fn generations(
+    spoolers: &Spoolers,
+) -> Result<Vec<(String, String, Vec<GenerationStatusView>)>, ReadModelError> {
     let known: Vec<(String, String, Vec<String>)> = {
         let running = spoolers.running.lock().expect("running lock");
         running
@@ -69,7 +92,7 @@ pub(super) async fn collect(spoolers: &Spoolers) -> Result<Vec<ProjectionStatus>
             .collect()
     };
     let readstore = &spoolers.shared.readstore;
-    let mut report = Vec::with_capacity(known.len());
+    let mut all = Vec::with_capacity(known.len());
     for (name, plugin_version, handles) in known {
         let mut generations = readstore.generations(&name).await?;
         generations.sort_by_key(|g| g.status != GenerationStatus::Serving);
@@ -77,14 +100,9 @@ pub(super) async fn collect(spoolers: &Spoolers) -> Result<Vec<ProjectionStatus>
         for generation in generations {
             views.push(view(spoolers, &handles, generation).await?);
         }
-        report.push(ProjectionStatus {
-            failed_events: readstore.failures(&name, 10_000).await?.len(),
-            name,
-            plugin_version,
-            generations: views,
-        });
+        all.push((name, plugin_version, views));
     }
-    Ok(report)
+    Ok(all)
 }
 
 async fn view(
