@@ -167,14 +167,17 @@ impl Worker {
         };
         self.position.send_replace(from);
         let filter = filter_for(&self.plugin.load().manifest.handles);
-        let mut follower = Follower::new(
-            shared.store.clone(),
-            filter.clone(),
-            from,
-            shared.config.batch_size,
-            shared.config.requeue_interval,
-        )
-        .coalesce(WAKE_COALESCE);
+        let follow = |from| {
+            Follower::new(
+                shared.store.clone(),
+                filter.clone(),
+                from,
+                shared.config.batch_size,
+                shared.config.requeue_interval,
+            )
+            .coalesce(WAKE_COALESCE)
+        };
+        let mut follower = follow(from);
         let mut progress = Progress::new(self.generation.status == GenerationStatus::Building);
         // The next batch, read and projected while the previous one was
         // being applied: plugins are pure functions of the event, so the
@@ -220,14 +223,7 @@ impl Worker {
                 }
                 Flow::Reread(position) => {
                     from = position;
-                    follower = Follower::new(
-                        shared.store.clone(),
-                        filter.clone(),
-                        from,
-                        shared.config.batch_size,
-                        shared.config.requeue_interval,
-                    )
-                    .coalesce(WAKE_COALESCE);
+                    follower = follow(from);
                 }
                 Flow::Lost => return,
             }
