@@ -1,6 +1,7 @@
 //! Who is calling, on which instance: the context of every command.
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::tenant::host_name;
@@ -24,20 +25,28 @@ impl FromRequestParts<AppState> for Caller {
         let cqrs = state.cqrs()?;
         let host = host_name(parts)?;
         let instance_id = cqrs.instances.resolve(&cqrs.queries, &host).await?;
-        let actor = match parts.headers.get(ACTOR_HEADER) {
-            None => ANONYMOUS.to_owned(),
-            Some(value) => value
-                .to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|a| !a.is_empty() && a.len() <= MAX_ACTOR)
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "{ACTOR_HEADER} must be 1 to {MAX_ACTOR} visible ASCII characters"
-                    ))
-                })?
-                .to_owned(),
-        };
+        let actor = actor(&parts.headers, ANONYMOUS)?;
         Ok(Caller(CommandContext { instance_id, actor }))
     }
+}
+
+/// The actor the `X-Rampart-Actor` header names, or `default` without one.
+///
+/// # Errors
+/// 400 when the header is empty, too long or not visible ASCII.
+pub(super) fn actor(headers: &HeaderMap, default: &str) -> Result<String, ApiError> {
+    let Some(value) = headers.get(ACTOR_HEADER) else {
+        return Ok(default.to_owned());
+    };
+    value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|a| !a.is_empty() && a.len() <= MAX_ACTOR)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{ACTOR_HEADER} must be 1 to {MAX_ACTOR} visible ASCII characters"
+            ))
+        })
 }

@@ -12,9 +12,10 @@ use rampart_plugin_sdk::catalogue::RenameInstance;
 use serde::Deserialize;
 
 use super::body::{Body, Params};
-use super::caller::{ACTOR_HEADER, Caller};
+use super::caller::{Caller, actor};
 use super::users::AuditParams;
 use super::written::{changed, created};
+use crate::bootstrap::SYSTEM_ACTOR;
 use crate::eventstore::AggregateRef;
 use crate::query::{AuditPage, INSTANCE_DOMAINS, INSTANCES, ListParams, ListResult};
 use crate::readmodel::{FailedEvent, Row};
@@ -146,14 +147,11 @@ async fn add_instance(
     headers: axum::http::HeaderMap,
     Body(body): Body<AddInstance>,
 ) -> Result<Response, ApiError> {
-    let actor = headers
-        .get(ACTOR_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("system");
+    let actor = actor(&headers, SYSTEM_ACTOR)?;
     let commands = &state.cqrs()?.commands;
     Ok(created(
         commands
-            .add_instance(actor, &body.name, &body.domains)
+            .add_instance(&actor, &body.name, &body.domains)
             .await?,
     ))
 }
