@@ -62,12 +62,8 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
-
 use sqlx::postgres::PgPool;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
 
 pub use apply::Applied;
 pub use error::{ApplyError, ReadModelError};
@@ -76,7 +72,8 @@ pub use generation::{Generation, GenerationStatus};
 pub use list::{Filter, FilterOp, ListQuery, Page, SortOrder};
 pub use rows::Row;
 
-use crate::config::{SqliteConfig, SqliteSynchronous as SyncSetting};
+use crate::config::SqliteConfig;
+use crate::eventstore::sqlite::connect_options;
 
 /// The bookkeeping migrations for SQLite, embedded from
 /// `migrations/sqlite-projections/` (PostgreSQL's are part of the eventstore's
@@ -164,17 +161,4 @@ impl ReadStore {
             Backend::Postgres(pool) => pool.close().await,
         }
     }
-}
-
-fn connect_options(path: &Path, cfg: &SqliteConfig) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(match cfg.synchronous {
-            SyncSetting::Full => SqliteSynchronous::Full,
-            SyncSetting::Normal => SqliteSynchronous::Normal,
-        })
-        .busy_timeout(cfg.busy_timeout)
-        .pragma("temp_store", "memory")
 }

@@ -56,7 +56,7 @@ impl SqliteStore {
     /// [`StoreError::Migration`] / [`StoreError::Database`] otherwise.
     pub async fn open(cfg: &SqliteConfig, limits: Limits) -> Result<Self, StoreError> {
         let lock = lock::DirLock::acquire(&cfg.dir)?;
-        let options = connect_options(&cfg.dir.join(DB_FILE), cfg);
+        let options = connect_options(&cfg.dir.join(DB_FILE), cfg).pragma("cache_size", "-32768");
         let pool = SqlitePoolOptions::new()
             .max_connections(cfg.max_readers.max(1))
             .min_connections(1)
@@ -101,7 +101,10 @@ impl SqliteStore {
     }
 }
 
-fn connect_options(path: &Path, cfg: &SqliteConfig) -> SqliteConnectOptions {
+/// Options for a SQLite file in the data directory as `Database.Sqlite`
+/// configures it (WAL, `synchronous`, busy timeout); the read models' file
+/// is opened the same way.
+pub(crate) fn connect_options(path: &Path, cfg: &SqliteConfig) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -111,7 +114,6 @@ fn connect_options(path: &Path, cfg: &SqliteConfig) -> SqliteConnectOptions {
             SyncSetting::Normal => SqliteSynchronous::Normal,
         })
         .busy_timeout(cfg.busy_timeout)
-        .pragma("cache_size", "-32768")
         .pragma("temp_store", "memory")
 }
 
