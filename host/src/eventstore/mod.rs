@@ -19,6 +19,8 @@ mod event;
 mod follow;
 mod limits;
 mod notify;
+#[cfg(test)]
+mod plans;
 pub mod postgres;
 mod push;
 mod query;

@@ -59,14 +59,31 @@ where
 {
     let mut qb = QueryBuilder::new(format!("SELECT {columns} FROM events WHERE TRUE"));
     filters(&mut qb, q);
-    qb.push(match q.order {
-        Order::Ascending => " ORDER BY tx_id, tx_index",
-        Order::Descending => " ORDER BY tx_id DESC, tx_index DESC",
+    qb.push(match (q.order, one_aggregate(q)) {
+        (Order::Ascending, false) => " ORDER BY tx_id, tx_index",
+        (Order::Descending, false) => " ORDER BY tx_id DESC, tx_index DESC",
+        (Order::Ascending, true) => " ORDER BY sequence",
+        (Order::Descending, true) => " ORDER BY sequence DESC",
     });
     if let Some(limit) = q.limit {
         qb.push(" LIMIT ").push_bind(i64::from(limit));
     }
     qb
+}
+
+/// Whether `q` reads exactly one aggregate. Its events are then ordered by
+/// `sequence`, which within one aggregate is position order (every push reads
+/// the aggregate's sequence before it takes its position;
+/// `docs/eventstore.md`), so the aggregate's key `(instance_id,
+/// aggregate_type, aggregate_id, sequence)` (the primary key on PostgreSQL,
+/// the unique index `events_aggregate_sequence` on SQLite) serves both the
+/// filter and the order: the newest
+/// event of an aggregate (the read-your-writes check of every read by id) is
+/// one index probe, however many newer events other aggregates have. Ordered
+/// by position, SQLite walked the `(aggregate_type, tx_id, tx_index)` index
+/// backwards from the newest event of the type instead.
+fn one_aggregate(q: &EventQuery) -> bool {
+    q.instance_ids.len() == 1 && q.aggregate_types.len() == 1 && q.aggregate_ids.len() == 1
 }
 
 /// The `AND …` conditions of `q`.
