@@ -22,7 +22,11 @@ const BARE_VARIANTS: &[&str] = &["toggle"];
 const SHIPPED_PREFIX: &str = "rampart-plugin-";
 const TEST_PREFIX: &str = "rampart-test-plugin-";
 /// Test plugins also built with a cargo feature, as `<name>-<feature>.wasm`.
-const FEATURE_VARIANTS: &[(&str, &str)] = &[("toggle", "v2"), ("echo-projection", "v2")];
+const FEATURE_VARIANTS: &[(&str, &str)] = &[
+    ("toggle", "v2"),
+    ("echo-projection", "v2"),
+    ("hostile", "modest"),
+];
 
 fn main() {
     let host_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));

@@ -225,7 +225,7 @@ fn call(dir: &Path) {
         let registry = PluginRegistry::start(config(&root, "")).expect("runtime");
         let (command, state) = (small_command(), new_state());
         let (p50, p99) = measure(|| {
-            let verdict = registry.validate(&command, &state).expect("call");
+            let verdict = registry.validate_blocking(&command, &state).expect("call");
             assert!(matches!(verdict, Verdict::Rejected { .. }));
         });
         println!("  registry.validate, {label}");
@@ -352,7 +352,7 @@ fn swap_under_load(dir: &Path) {
             std::thread::spawn(move || {
                 let (command, state) = (small_command(), new_state());
                 while !stop.load(Ordering::Relaxed) {
-                    match registry.validate(&command, &state) {
+                    match registry.validate_blocking(&command, &state) {
                         Ok(Verdict::Rejected { .. }) => {}
                         _ => {
                             failures.fetch_add(1, Ordering::Relaxed);
@@ -456,7 +456,7 @@ fn memory(dir: &Path) {
     );
     let (command, state) = (small_command(), new_state());
     for _ in 0..10_000 {
-        registry.validate(&command, &state).expect("call");
+        registry.validate_blocking(&command, &state).expect("call");
     }
     let after = rss();
     drop(catalog);

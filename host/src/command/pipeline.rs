@@ -241,7 +241,8 @@ impl Commands {
                 write_model::load(&source, &aggregate).await?
             };
             require_exists::<D>(&loaded.model, &aggregate)?;
-            self.validate(ctx, cmd, &aggregate, &loaded, &payload)?;
+            self.validate(ctx, cmd, &aggregate, &loaded, &payload)
+                .await?;
             let decision = cmd.decide(&loaded.model, &env).await?;
             let push = decision.into_push(aggregate.clone(), loaded.sequence);
             match self.store.push(push).await {
@@ -273,8 +274,9 @@ impl Commands {
         }
     }
 
-    /// Runs the validator chain; the first rejection fails the command.
-    fn validate<D: Decide>(
+    /// Runs the validator chain on the plugin call pool; the first rejection
+    /// fails the command.
+    async fn validate<D: Decide>(
         &self,
         ctx: &CommandContext,
         cmd: &D,
@@ -299,7 +301,7 @@ impl Commands {
                 json(&loaded.model).to_string()
             },
         };
-        match self.plugins.validate(&command, &state)? {
+        match self.plugins.validate(command, state).await? {
             Verdict::Allowed => Ok(()),
             Verdict::Rejected { plugin, rejection } => Err(CommandError::Rejected {
                 plugin,

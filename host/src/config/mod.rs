@@ -26,7 +26,7 @@ pub use error::{ConfigError, Source};
 pub use model::{
     AdminConfig, Backend, Capability, CommandsConfig, Config, DatabaseConfig, EventstoreConfig,
     FirstAdminConfig, FirstInstanceConfig, FirstOrgConfig, LogConfig, LogFormat,
-    PasswordHashConfig, PgSslMode, PluginSettings, PluginsConfig, PostgresConfig,
+    PasswordHashConfig, PgSslMode, PluginSettings, PluginsConfig, PoolConfig, PostgresConfig,
     ProjectionsConfig, SqliteConfig, SqliteSynchronous,
 };
 pub use plugins::is_plugin_name;

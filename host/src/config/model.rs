@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use super::plugins::{Capability, PluginSettings, PluginsConfig};
+pub use super::plugins::{Capability, PluginSettings, PluginsConfig, PoolConfig};
 
 /// The complete server configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

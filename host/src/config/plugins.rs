@@ -36,6 +36,8 @@ pub struct PluginsConfig {
     pub max_output: ByteSize,
     /// `MaxConcurrentCalls`: plugin instances that may exist at once (default 256).
     pub max_concurrent_calls: u32,
+    /// `Pool`: the threads that run plugin calls, off the async runtime.
+    pub pool: PoolConfig,
     /// `Validators`: the order validators run in; unlisted validators run
     /// after these, by name.
     pub validators: Vec<String>,
@@ -58,6 +60,32 @@ impl PluginsConfig {
     }
 }
 
+/// `Plugins.Pool`: the bounded pool that runs validator and login-flow calls
+/// (and dry runs), so a slow plugin cannot starve the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct PoolConfig {
+    /// `Threads`: worker threads; 0 means one less than the CPU cores, at
+    /// least one, so plugins never take every core from the server (default 0).
+    pub threads: usize,
+    /// `Queue`: calls that may wait for a free thread; one more is refused at
+    /// once with 503 (default 64).
+    pub queue: usize,
+}
+
+impl PoolConfig {
+    /// The worker threads to start: `Threads`, or one less than the cores
+    /// (at least one) when 0.
+    pub fn thread_count(&self) -> usize {
+        if self.threads > 0 {
+            return self.threads;
+        }
+        std::thread::available_parallelism()
+            .map_or(1, |cores| usize::from(cores).saturating_sub(1))
+            .max(1)
+    }
+}
+
 /// `Plugins.<name>`: one plugin's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields, default)]
@@ -72,7 +100,8 @@ pub struct PluginSettings {
     pub deadline: Option<Duration>,
     /// `MemoryLimit`: overrides `Plugins.MemoryLimit`.
     pub memory_limit: Option<ByteSize>,
-    /// `Grants`: capabilities the plugin may use (default: all of them).
+    /// `Grants`: capabilities the plugin may use (default: `config` only —
+    /// least privilege: `log` and `clock` must be granted by name).
     pub grants: Vec<Capability>,
 }
 
@@ -83,7 +112,7 @@ impl Default for PluginSettings {
             config: serde_json::Value::Object(Default::default()),
             deadline: None,
             memory_limit: None,
-            grants: Capability::ALL.to_vec(),
+            grants: Capability::DEFAULT_GRANTS.to_vec(),
         }
     }
 }
@@ -103,6 +132,11 @@ pub enum Capability {
 impl Capability {
     /// Every capability, in declaration order.
     pub const ALL: [Capability; 3] = [Capability::Log, Capability::Config, Capability::Clock];
+
+    /// What a plugin gets without a `Grants` entry: its own settings, which
+    /// the operator wrote for it. Writing to the host's log and reading the
+    /// real clock must be granted by name.
+    pub const DEFAULT_GRANTS: [Capability; 1] = [Capability::Config];
 
     /// The capability named `name`, as plugins write it in their manifest.
     pub fn parse(name: &str) -> Option<Self> {
@@ -138,6 +172,7 @@ struct RuntimeKeys {
     memory_limit: ByteSize,
     max_output: ByteSize,
     max_concurrent_calls: u32,
+    pool: PoolConfig,
     validators: Vec<String>,
 }
 
@@ -150,6 +185,7 @@ const RUNTIME_KEYS: &[&str] = &[
     "MemoryLimit",
     "MaxOutput",
     "MaxConcurrentCalls",
+    "Pool",
     "Validators",
 ];
 
@@ -198,6 +234,7 @@ impl<'de> Deserialize<'de> for PluginsConfig {
             memory_limit: keys.memory_limit,
             max_output: keys.max_output,
             max_concurrent_calls: keys.max_concurrent_calls,
+            pool: keys.pool,
             validators: keys.validators,
             plugins,
         })

@@ -343,9 +343,10 @@ fn plugin_defaults_and_per_plugin_settings_load() {
     assert_eq!(settings.deadline, Some(Duration::from_millis(20)));
     assert_eq!(settings.memory_limit.map(|m| m.as_u64()), Some(8 << 20));
     assert_eq!(settings.grants, [Capability::Config]);
-    // an unconfigured plugin gets every capability and no settings
+    // an unconfigured plugin gets the least privilege, `config`, and no settings
     let other = plugins.settings("email-format");
-    assert!(other.enabled && other.grants.len() == 3);
+    assert!(other.enabled);
+    assert_eq!(other.grants, [Capability::Config]);
     assert_eq!(other.config, serde_json::json!({}));
 }
 
@@ -373,4 +374,23 @@ fn an_unknown_grant_or_plugin_setting_is_refused() {
         msg.contains("plugin `my-rule`") && msg.contains("Enabeld"),
         "{msg}"
     );
+}
+
+#[test]
+fn the_plugin_pool_is_configured_and_checked() {
+    let defaults = Config::defaults().plugins.pool;
+    assert_eq!((defaults.threads, defaults.queue), (0, 64));
+    assert!(defaults.thread_count() >= 1);
+    let config = Config::load(
+        &[],
+        env(&[
+            ("RAMPART_PLUGINS_POOL_THREADS", "3"),
+            ("RAMPART_PLUGINS_POOL_QUEUE", "10"),
+        ]),
+    )
+    .expect("load");
+    assert_eq!(config.plugins.pool.thread_count(), 3);
+    assert_eq!(config.plugins.pool.queue, 10);
+    let (msg, _) = load_err("Plugins:\n  Pool:\n    Threds: 2\n", &[]);
+    assert!(msg.contains("Threds"), "{msg}");
 }

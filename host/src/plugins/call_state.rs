@@ -91,7 +91,8 @@ impl CallState {
         }
     }
 
-    /// What the guest wrote to stdout and stderr, if it used WASI at all.
+    /// What the guest wrote to stdout and stderr, if it used WASI at all
+    /// (always empty without the `log` grant: its output was discarded).
     pub(crate) fn take_stdio(&mut self) -> Option<(Vec<u8>, Vec<u8>)> {
         let wasi = self.wasi.take()?;
         Some((
@@ -100,21 +101,35 @@ impl CallState {
         ))
     }
 
+    /// The WASI context of this call. Capabilities decide what WASI may
+    /// reach: without `log`, stdout and stderr go nowhere (not even into
+    /// error messages); without `clock`, WASI's clocks are pinned to the Unix
+    /// epoch, as a replay pins them to the event's time.
     fn build_wasi(&self) -> LazyWasi {
         let stdout = MemoryOutputPipe::new(STDIO_CAPACITY);
         let stderr = MemoryOutputPipe::new(STDIO_CAPACITY);
         let mut builder = WasiCtxBuilder::new();
         builder
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
-        if let Determinism::Replay { at, seed } = self.determinism {
-            let fixed = Duration::new(at.seconds.max(0) as u64, at.nanoseconds);
+        if self.granted(Capability::Log) {
+            builder.stdout(stdout.clone()).stderr(stderr.clone());
+        }
+        let pinned = match (self.granted(Capability::Clock), self.determinism) {
+            (true, Determinism::Live) => None,
+            (true, Determinism::Replay { at, .. }) => {
+                Some(Duration::new(at.seconds.max(0) as u64, at.nanoseconds))
+            }
+            (false, _) => Some(Duration::ZERO),
+        };
+        if let Some(at) = pinned {
             builder
-                .wall_clock(FixedClock(fixed))
-                .monotonic_clock(FixedClock(fixed))
+                .wall_clock(FixedClock(at))
+                .monotonic_clock(FixedClock(at));
+        }
+        if let Determinism::Replay { seed, .. } = self.determinism {
+            builder
                 .secure_random(rand::rngs::StdRng::seed_from_u64(seed))
                 .insecure_random(rand::rngs::StdRng::seed_from_u64(!seed))
                 .insecure_random_seed(u128::from(seed));

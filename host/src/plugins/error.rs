@@ -131,6 +131,20 @@ pub enum PluginError {
         /// What is wrong.
         message: String,
     },
+    /// Every thread of the call pool is busy and its queue is full
+    /// (`Plugins.Pool`): the call was refused at once, without running.
+    /// Callers should retry later (HTTP 503, gRPC `RESOURCE_EXHAUSTED`).
+    #[error(
+        "plugin `{plugin}` is overloaded: all {threads} plugin threads are busy and {queue} calls are queued (Plugins.Pool); retry later"
+    )]
+    Overloaded {
+        /// Plugin name.
+        plugin: String,
+        /// Threads of the call pool.
+        threads: usize,
+        /// Its queue's capacity.
+        queue: usize,
+    },
     /// Every pooled instance slot is in use (`Plugins.MaxConcurrentCalls`).
     #[error("plugin `{plugin}` could not be instantiated: {message}")]
     Unavailable {
@@ -151,6 +165,7 @@ impl PluginError {
             | PluginError::OutputTooLarge { plugin, .. }
             | PluginError::Trap { plugin, .. }
             | PluginError::InvalidOutput { plugin, .. }
+            | PluginError::Overloaded { plugin, .. }
             | PluginError::Unavailable { plugin, .. } => plugin,
         }
     }

@@ -49,6 +49,7 @@ fn run<R>(
     size: impl FnOnce(&R) -> usize,
 ) -> Result<R, PluginError> {
     let started = Instant::now();
+    let _running = super::pool::running(&identity.name);
     let (mut store, outcome) = match pre.instantiate(identity, limits.deadline, determinism) {
         Ok(Fresh {
             mut store,

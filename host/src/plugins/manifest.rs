@@ -44,22 +44,25 @@ pub(crate) fn check(
             manifest.name
         ));
     }
-    for asked in &manifest.capabilities {
-        let Some(capability) = Capability::parse(asked) else {
+    // Unknown names first: no grant could make such a plugin load.
+    let mut asked = Vec::new();
+    for name in &manifest.capabilities {
+        let Some(capability) = Capability::parse(name) else {
             let known: Vec<&str> = Capability::ALL.iter().map(|c| c.as_str()).collect();
             return Err(format!(
-                "plugin `{}` asks for capability `{asked}`, which Rampart does not offer (known: {})",
+                "plugin `{}` asks for capability `{name}`, which Rampart does not offer (known: {})",
                 manifest.name,
                 known.join(", ")
             ));
         };
-        if !settings.grants.contains(&capability) {
-            return Err(format!(
-                "plugin `{}` asks for capability `{asked}`, which is not granted \
-                 (add it to Plugins.{}.Grants to allow it)",
-                manifest.name, manifest.name
-            ));
-        }
+        asked.push(capability);
+    }
+    if let Some(missing) = asked.iter().find(|c| !settings.grants.contains(c)) {
+        return Err(format!(
+            "plugin `{}` asks for capability `{missing}`, which is not granted \
+             (add it to Plugins.{}.Grants to allow it)",
+            manifest.name, manifest.name
+        ));
     }
     Ok(())
 }
@@ -92,14 +95,23 @@ mod tests {
 
     #[test]
     fn granted_capabilities_pass() {
+        let settings = PluginSettings {
+            grants: vec![Capability::Log, Capability::Clock],
+            ..Default::default()
+        };
+        let manifest = manifest(&["log", "clock"]);
+        assert_eq!(check(&manifest, PluginKind::Validator, &settings), Ok(()));
+    }
+
+    #[test]
+    fn by_default_only_config_is_granted() {
+        let defaults = PluginSettings::default();
         assert_eq!(
-            check(
-                &manifest(&["log", "clock"]),
-                PluginKind::Validator,
-                &PluginSettings::default()
-            ),
+            check(&manifest(&["config"]), PluginKind::Validator, &defaults),
             Ok(())
         );
+        let err = check(&manifest(&["log"]), PluginKind::Validator, &defaults).unwrap_err();
+        assert!(err.contains("`log`, which is not granted"), "{err}");
     }
 
     #[test]

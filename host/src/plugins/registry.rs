@@ -21,6 +21,7 @@ use super::component::{self, LoadedPlugin, PluginSource};
 use super::engine::{self, EngineSettings, EpochTicker};
 use super::error::{LoadError, PluginError};
 use super::manifest::handles;
+use super::pool::CallPool;
 use super::stats::PluginStats;
 use crate::config::PluginsConfig;
 
@@ -104,6 +105,7 @@ pub struct PluginRegistry {
     catalog: ArcSwap<Catalog>,
     stats: Mutex<HashMap<String, Arc<PluginStats>>>,
     sources: Mutex<Sources>,
+    pool: CallPool,
     _ticker: EpochTicker,
 }
 
@@ -113,6 +115,9 @@ pub enum RuntimeError {
     /// wasmtime refused the engine configuration.
     #[error("cannot start the WebAssembly runtime: {0}")]
     Engine(String),
+    /// The threads of the call pool could not be started.
+    #[error("cannot start the plugin call pool: {0}")]
+    Pool(std::io::Error),
     /// The plugin or cache directory could not be created.
     #[error("cannot create {path}: {error}")]
     Dir {
@@ -141,7 +146,10 @@ impl PluginRegistry {
         let mut linker = Linker::new(&engine);
         super::imports::add_to_linker(&mut linker)
             .map_err(|err| RuntimeError::Engine(format!("{err:#}")))?;
+        let pool = CallPool::start(config.pool.thread_count(), config.pool.queue)
+            .map_err(RuntimeError::Pool)?;
         let registry = Self {
+            pool,
             _ticker: EpochTicker::start(&engine),
             engine,
             linker,
@@ -176,30 +184,71 @@ impl PluginRegistry {
             .lock()
             .expect("stats lock")
             .entry(name.to_owned())
-            .or_default()
+            .or_insert_with(|| Arc::new(PluginStats::named(name)))
             .clone()
     }
 
-    /// Runs the validators that handle `command.name`, in order; the first
-    /// rejection wins.
-    pub fn validate(
+    /// The pool that runs plugin calls off the async runtime.
+    pub fn pool(&self) -> &CallPool {
+        &self.pool
+    }
+
+    /// Runs the validators that handle `command.name`, in order, on the call
+    /// pool; the first rejection wins. The whole chain is one pool job.
+    ///
+    /// # Errors
+    /// The first validator failure, or [`PluginError::Overloaded`] (naming
+    /// the plugin that keeps the pool busy) when the pool's queue is full.
+    pub async fn validate(
+        &self,
+        command: Command,
+        state: AggregateState,
+    ) -> Result<Verdict, PluginError> {
+        let catalog = self.catalog();
+        let chain: Vec<_> = catalog
+            .validators
+            .iter()
+            .filter(|v| handles(&v.manifest.handles, &command.name))
+            .collect();
+        let Some(first) = chain.first() else {
+            return Ok(Verdict::Allowed);
+        };
+        let first = first.manifest.name.clone();
+        let stats: Vec<_> = chain.iter().map(|v| v.stats.clone()).collect();
+        self.pool
+            .run(&first, &stats, move || {
+                validator_chain(&catalog, &command, &state)
+            })
+            .await
+    }
+
+    /// Runs `call` on `plugin` on the call pool (dry runs, login flows).
+    ///
+    /// # Errors
+    /// The call's own error, or [`PluginError::Overloaded`] when the pool's
+    /// queue is full.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        plugin: Arc<LoadedPlugin>,
+        call: impl FnOnce(&LoadedPlugin) -> Result<R, PluginError> + Send + 'static,
+    ) -> Result<R, PluginError> {
+        let name = plugin.manifest.name.clone();
+        let stats = [plugin.stats.clone()];
+        self.pool.run(&name, &stats, move || call(&plugin)).await
+    }
+
+    /// Runs the validator chain on the calling thread, which blocks for up to
+    /// the validators' deadlines and must not be an async worker (tests and
+    /// benchmarks; the server uses [`PluginRegistry::validate`]).
+    ///
+    /// # Errors
+    /// The first validator failure.
+    pub fn validate_blocking(
         &self,
         command: &Command,
         state: &AggregateState,
     ) -> Result<Verdict, PluginError> {
-        let catalog = self.catalog.load();
-        for validator in &catalog.validators {
-            if !handles(&validator.manifest.handles, &command.name) {
-                continue;
-            }
-            if let Err(rejection) = validator.validate(command, state)? {
-                return Ok(Verdict::Rejected {
-                    plugin: validator.manifest.name.clone(),
-                    rejection,
-                });
-            }
-        }
-        Ok(Verdict::Allowed)
+        validator_chain(&self.catalog(), command, state)
     }
 
     /// Loads (or reloads) the shipped plugins; done once at start.
@@ -396,6 +445,27 @@ impl PluginRegistry {
             report.unloaded.push(name.clone());
         }
     }
+}
+
+/// The validators of `catalog` that handle `command.name`, in order; the
+/// first rejection wins.
+fn validator_chain(
+    catalog: &Catalog,
+    command: &Command,
+    state: &AggregateState,
+) -> Result<Verdict, PluginError> {
+    for validator in &catalog.validators {
+        if !handles(&validator.manifest.handles, &command.name) {
+            continue;
+        }
+        if let Err(rejection) = validator.validate(command, state)? {
+            return Ok(Verdict::Rejected {
+                plugin: validator.manifest.name.clone(),
+                rejection,
+            });
+        }
+    }
+    Ok(Verdict::Allowed)
 }
 
 /// A [`LoadFailure`] record.

@@ -15,6 +15,8 @@ const BUCKETS: usize = 64 << SUB_BITS;
 
 /// Counters and latencies of one plugin.
 pub struct PluginStats {
+    /// The plugin's name, which labels its metrics (none: not exported).
+    name: Option<String>,
     calls: AtomicU64,
     errors: AtomicU64,
     buckets: Box<[AtomicU64]>,
@@ -22,9 +24,10 @@ pub struct PluginStats {
 }
 
 impl PluginStats {
-    /// Empty statistics.
+    /// Empty statistics, not exported as metrics.
     pub fn new() -> Self {
         Self {
+            name: None,
             calls: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
@@ -32,16 +35,33 @@ impl PluginStats {
         }
     }
 
+    /// Empty statistics of plugin `name`, also exported as the metrics
+    /// `rampart_plugin_calls_total` and `rampart_plugin_call_errors_total`.
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: Some(name.to_owned()),
+            ..Self::new()
+        }
+    }
+
     /// Records one successful call.
     pub(crate) fn record(&self, elapsed: Duration) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.buckets[bucket(elapsed)].fetch_add(1, Ordering::Relaxed);
+        if let Some(name) = &self.name {
+            metrics::counter!("rampart_plugin_calls_total", "plugin" => name.clone()).increment(1);
+        }
     }
 
-    /// Records one failed call and why.
+    /// Records one failed call and why: whatever failed (the plugin, its
+    /// limits, a full call pool, the host), it counts here.
     pub(crate) fn record_error(&self, elapsed: Duration, error: &str) {
         self.record(elapsed);
         self.errors.fetch_add(1, Ordering::Relaxed);
+        if let Some(name) = &self.name {
+            metrics::counter!("rampart_plugin_call_errors_total", "plugin" => name.clone())
+                .increment(1);
+        }
         *self.last_error.lock().expect("stats lock") = Some((Utc::now(), error.to_owned()));
     }
 

@@ -39,7 +39,10 @@ pub fn projections() -> ProjectionsConfig {
 impl Node {
     /// A node on SQLite (`postgres: false`) or a fresh PostgreSQL database.
     pub async fn start(postgres: bool, plugins: &[&str]) -> Node {
-        let (dir, registry) = registry_with(plugins, "Shipped: false\nWatch: false\n");
+        let (dir, registry) = registry_with(
+            plugins,
+            "Shipped: false\nWatch: false\necho-projection:\n  Grants: [clock]\n",
+        );
         let registry = Arc::new(registry);
         let fixture = if postgres {
             postgres_store().await

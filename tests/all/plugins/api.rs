@@ -64,7 +64,7 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
     let config = dir.path().join("rampart.yaml");
     std::fs::write(
         &config,
-        "Plugins:\n  hostile:\n    Config: {mode: loop}\n    Deadline: 30ms\n",
+        "Plugins:\n  hostile:\n    Config: {mode: loop}\n    Deadline: 30ms\n    Grants: [log, config, clock]\n",
     )
     .unwrap();
     let server = TestServer::start(dir.path(), &[], &["--config", config.to_str().unwrap()])

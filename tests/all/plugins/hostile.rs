@@ -7,17 +7,25 @@ use rampart::plugins::{PluginError, PluginRegistry, Verdict};
 
 use super::{command, new_aggregate, registry_with};
 
-/// The runtime with the `hostile` plugin in `mode` (and only it validating).
+/// The runtime with the `hostile` plugin in `mode` (and only it validating),
+/// granted every capability it asks for.
 fn hostile(mode: &str) -> (tempfile::TempDir, PluginRegistry) {
     let yaml = format!(
-        "Shipped: false\nDeadline: 50ms\nMemoryLimit: 16MiB\nhostile:\n  Config: {{mode: {mode}}}\n"
+        "Shipped: false\nDeadline: 50ms\nMemoryLimit: 16MiB\nhostile:\n  Config: {{mode: {mode}}}\n  Grants: [log, config, clock]\n"
     );
     registry_with(&["hostile"], &yaml)
 }
 
+/// The runtime with the `modest` build of `hostile` in `mode`: it asks for
+/// (and gets) the default grant, `config`, and neither `log` nor `clock`.
+fn modest(mode: &str) -> (tempfile::TempDir, PluginRegistry) {
+    let yaml = format!("Shipped: false\nhostile:\n  Config: {{mode: {mode}}}\n");
+    registry_with(&["hostile-modest"], &yaml)
+}
+
 /// Calls the hostile validator once.
 fn call(registry: &PluginRegistry) -> Result<Verdict, PluginError> {
-    registry.validate(
+    registry.validate_blocking(
         &command("user.human.add", serde_json::json!({})),
         &new_aggregate(),
     )
@@ -31,7 +39,7 @@ fn still_serves_after(error: &PluginError) {
         super::add_user("ada", "ada@example.com", Some("Sup3r-secret")),
     );
     assert_eq!(
-        registry.validate(&good, &new_aggregate()).unwrap(),
+        registry.validate_blocking(&good, &new_aggregate()).unwrap(),
         Verdict::Allowed,
         "after {error}"
     );
@@ -168,4 +176,40 @@ fn the_clock_capability_reads_the_host_clock() {
     let seen: i64 = rejection.message.parse().expect("unix seconds");
     let now = chrono::Utc::now().timestamp();
     assert!((now - seen).abs() < 60, "plugin saw {seen}, host {now}");
+}
+
+#[test]
+fn wasi_clocks_read_the_real_time_only_with_the_clock_grant() {
+    let seconds = |registry: &PluginRegistry| -> i64 {
+        let Verdict::Rejected { rejection, .. } = call(registry).unwrap() else {
+            panic!("expected WASI_CLOCK")
+        };
+        assert_eq!(rejection.code, "WASI_CLOCK");
+        rejection.message.parse().expect("unix seconds")
+    };
+    let (_dir, granted) = hostile("wasi-clock");
+    let now = chrono::Utc::now().timestamp();
+    assert!((now - seconds(&granted)).abs() < 60);
+    let (_dir, modest) = modest("wasi-clock");
+    assert_eq!(
+        seconds(&modest),
+        0,
+        "without `clock`, WASI's clock is pinned to the epoch"
+    );
+}
+
+#[test]
+fn without_the_log_grant_stdio_reaches_neither_log_nor_errors() {
+    // Printing is harmless (the output is discarded) ...
+    let (_dir, registry) = modest("stdout");
+    assert_eq!(call(&registry).unwrap(), Verdict::Allowed);
+    // ... and a panic's message, printed to stderr, is not quoted in the error.
+    let (_dir, registry) = modest("panic");
+    let err = call(&registry).unwrap_err().to_string();
+    assert!(
+        err.starts_with("plugin `hostile` failed in `validate`"),
+        "{err}"
+    );
+    assert!(!err.contains("hostile panic"), "{err}");
+    // With the grant it is quoted (see a_panic_is_a_trap_that_quotes_the_panic_message).
 }

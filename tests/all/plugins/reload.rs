@@ -11,7 +11,7 @@ use super::{command, new_aggregate, registry_with, test_plugin};
 /// The rejection code the `toggle` plugin answers with.
 fn toggle_code(registry: &PluginRegistry) -> String {
     match registry
-        .validate(
+        .validate_blocking(
             &command("anything", serde_json::json!({})),
             &new_aggregate(),
         )

@@ -90,7 +90,9 @@ fn new_plugins_of_every_world_test_build_and_load() {
         registry.catalog().failures
     );
     let admin = command("user.human.add", add_user("admin", "a@example.com", None));
-    let Verdict::Rejected { rejection, .. } = registry.validate(&admin, &new_aggregate()).unwrap()
+    let Verdict::Rejected { rejection, .. } = registry
+        .validate_blocking(&admin, &new_aggregate())
+        .unwrap()
     else {
         panic!("`admin` is reserved by the generated validator");
     };

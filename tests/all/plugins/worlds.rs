@@ -19,7 +19,7 @@ fn shipped_validators_accept_a_good_user_and_reject_a_weak_password() {
         add_user("ada", "ada@example.com", Some("Sup3r-secret")),
     );
     assert_eq!(
-        registry.validate(&good, &new_aggregate()).unwrap(),
+        registry.validate_blocking(&good, &new_aggregate()).unwrap(),
         Verdict::Allowed
     );
     // when / then: a short password is rejected by the password policy, with its code
@@ -28,7 +28,7 @@ fn shipped_validators_accept_a_good_user_and_reject_a_weak_password() {
         add_user("ada", "ada@example.com", Some("abc")),
     );
     let Verdict::Rejected { plugin, rejection } =
-        registry.validate(&weak, &new_aggregate()).unwrap()
+        registry.validate_blocking(&weak, &new_aggregate()).unwrap()
     else {
         panic!("a weak password must be rejected");
     };
@@ -49,7 +49,7 @@ fn validators_run_in_configured_order_and_the_first_rejection_wins() {
         add_user("ada", "not-an-email", Some("abc")),
     );
     // when
-    let verdict = registry.validate(&bad, &new_aggregate()).unwrap();
+    let verdict = registry.validate_blocking(&bad, &new_aggregate()).unwrap();
     // then
     let Verdict::Rejected { plugin, rejection } = verdict else {
         panic!("must be rejected")
@@ -76,7 +76,7 @@ fn plugin_config_from_yaml_reaches_the_plugin() {
         add_user("ada", "ada@example.com", Some("Sup3r-secret")),
     );
     // when
-    let verdict = registry.validate(&cmd, &new_aggregate()).unwrap();
+    let verdict = registry.validate_blocking(&cmd, &new_aggregate()).unwrap();
     // then
     assert!(
         matches!(verdict, Verdict::Rejected { rejection, .. } if rejection.code == "PASSWORD_TOO_SHORT")
@@ -119,7 +119,7 @@ fn field<'a>(statement: &'a Statement, column: &str) -> &'a Value {
 #[test]
 fn projections_see_the_event_time_and_seeded_randomness_so_replays_agree() {
     // given
-    let (_dir, registry) = registry_with(&["echo-projection"], "");
+    let (_dir, registry) = registry_with(&["echo-projection"], ECHO_GRANTS);
     let plugin = registry.get("echo-projection").expect("projection loaded");
     assert_eq!(plugin.tables[0].name, "echo_events");
     // when: the same event is projected twice
@@ -145,7 +145,7 @@ fn projections_see_the_event_time_and_seeded_randomness_so_replays_agree() {
 
 #[test]
 fn a_projection_error_is_the_plugins_answer_not_a_failure() {
-    let (_dir, registry) = registry_with(&["echo-projection"], "");
+    let (_dir, registry) = registry_with(&["echo-projection"], ECHO_GRANTS);
     let plugin = registry.get("echo-projection").unwrap();
     let answer = plugin
         .project(&event("test.fail", 7))
@@ -215,3 +215,6 @@ fn login_flow_hooks_decide_and_complement_claims() {
         IdentityMapping::Link("gh-42".into())
     );
 }
+
+/// echo-projection reads the clock (to show it reads the event's time).
+const ECHO_GRANTS: &str = "echo-projection:\n  Grants: [clock]\n";

@@ -2,7 +2,9 @@
 //!
 //! A validator that misbehaves on purpose, for the host's isolation tests and
 //! benchmarks. Its configuration picks the behaviour: `{"mode": "..."}`
-//! (default `"allow"`), plus `{"bytes": N}` for `"huge-output"`.
+//! (default `"allow"`), plus `{"bytes": N}` for `"huge-output"`, and
+//! `{"commands": [...]}` to misbehave on those commands only (and allow the
+//! rest).
 //!
 //! | mode | behaviour |
 //! |---|---|
@@ -15,6 +17,7 @@
 //! | `huge-output` | rejects with `HUGE_OUTPUT` and a message of `bytes` (default 8 MiB) `x` |
 //! | `log` | logs `hostile says <level>` at each level, then `Ok` |
 //! | `clock` | rejects with `CLOCK` and the clock's Unix seconds |
+//! | `wasi-clock` | rejects with `WASI_CLOCK` and the Unix seconds of `SystemTime::now()`, read through WASI, not the `clock` import |
 //! | `stdout` | prints to stdout and stderr, then `Ok` |
 //! | `wasi-escape` | tries the file system, environment and network; rejects with `ESCAPE` and a report |
 //! | `state-leak` | rejects with `COUNT` and a static counter incremented per call |
@@ -36,7 +39,15 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 struct Config {
     mode: String,
     bytes: Option<usize>,
+    commands: Option<Vec<String>>,
 }
+
+/// What the manifest asks for: everything, or (feature `modest`) only the
+/// `config` grant every plugin has by default.
+#[cfg(not(feature = "modest"))]
+const CAPABILITIES: [Capability; 3] = [Capability::Log, Capability::Config, Capability::Clock];
+#[cfg(feature = "modest")]
+const CAPABILITIES: [Capability; 1] = [Capability::Config];
 
 /// The `hostile` validator.
 pub struct Hostile;
@@ -46,11 +57,16 @@ impl Validator for Hostile {
         Manifest::new("hostile", "1.0.0")
             .description("Misbehaves as configured; for the host's isolation tests")
             .handles(["*"])
-            .capabilities([Capability::Log, Capability::Config, Capability::Clock])
+            .capabilities(CAPABILITIES)
     }
 
-    fn validate(ctx: &Ctx, _command: &Command, _state: &State) -> Result<(), Rejection> {
+    fn validate(ctx: &Ctx, command: &Command, _state: &State) -> Result<(), Rejection> {
         let config: Config = ctx.config()?;
+        if let Some(only) = &config.commands
+            && !only.contains(&command.name)
+        {
+            return Ok(());
+        }
         match config.mode.as_str() {
             "" | "allow" => Ok(()),
             "reject" => Err(Rejection::new("HOSTILE_REJECT", "rejected as configured")),
@@ -69,6 +85,7 @@ impl Validator for Hostile {
                 Ok(())
             }
             "clock" => Err(Rejection::new("CLOCK", ctx.now().timestamp().to_string())),
+            "wasi-clock" => Err(Rejection::new("WASI_CLOCK", wasi_seconds().to_string())),
             "stdout" => {
                 println!("hostile on stdout");
                 eprintln!("hostile on stderr");
@@ -127,6 +144,13 @@ fn trap() -> ! {
     {
         panic!("hostile trap")
     }
+}
+
+/// Unix seconds as WASI's wall clock tells them (`std`, not the SDK's clock).
+fn wasi_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// What the sandbox let through: `fs=denied file=denied env=0 net=denied`.

@@ -1,0 +1,322 @@
+//! A slow validator on the real request path must not starve the server.
+//!
+//! The release `rampart` binary on SQLite with the `hostile` test validator
+//! spinning to its 50 ms deadline on every `org.add` (and allowing
+//! everything else), default plugin pool. Two phases of the same length, in
+//! one run:
+//!
+//! 1. **baseline**: `GET /debug/healthz` and `GET /v1/users/{id}` (with its
+//!    read-your-writes check), each open-loop at a fixed rate;
+//! 2. **flood**: the same probes while 16 clients send `POST /v1/orgs` back
+//!    to back (each one runs the spinning validator, or is refused when the
+//!    pool's queue is full).
+//!
+//! Latency is timed from each probe's scheduled send (no coordinated
+//! omission); only successful probes count in the percentiles, and failures
+//! are printed. The target: each probe's p99 in the flood stays within 2x
+//! its baseline p99.
+//!
+//! `cargo bench -p rampart --bench containment`
+
+#![allow(missing_docs)]
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// Probes per second, for each of the two probes.
+const PROBE_RATE: u64 = 200;
+/// Length of each phase.
+const PHASE: Duration = Duration::from_secs(10);
+/// Concurrent clients creating orgs in the flood.
+const FLOODERS: usize = 16;
+/// Users the get-by-id probe cycles through.
+const USERS: usize = 200;
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path()).await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("client");
+    let ids = Arc::new(seed(&client, &server.url).await);
+    println!(
+        "containment: hostile validator spinning to its 50 ms deadline on org.add; \
+         probes at {PROBE_RATE}/s each, {} s per phase, {FLOODERS} flooding clients\n",
+        PHASE.as_secs()
+    );
+    let baseline = probe_phase(&client, &server.url, &ids, false).await;
+    let flood = probe_phase(&client, &server.url, &ids, true).await;
+    for (name, base, under) in [
+        ("healthz", &baseline.healthz, &flood.healthz),
+        ("get-user-by-id", &baseline.get, &flood.get),
+    ] {
+        println!(
+            "{name:>15}: baseline {}; flood {}; p99 ratio {:.2} (target <= 2)",
+            base.summary(),
+            under.summary(),
+            under.p99() / base.p99()
+        );
+    }
+    let outcomes = flood.outcomes.lock().expect("lock");
+    let secs = PHASE.as_secs_f64();
+    println!("\nflood answers (measured over {secs:.0} s):");
+    for (code, count) in outcomes.iter() {
+        println!("  {code:>26}: {count:>6} ({:.1}/s)", *count as f64 / secs);
+    }
+    server.stop().await;
+}
+
+/// The latencies of one probe, in milliseconds.
+#[derive(Default)]
+struct Samples {
+    ok: Vec<f64>,
+    failed: u64,
+}
+
+impl Samples {
+    fn pct(&self, p: f64) -> f64 {
+        let mut sorted = self.ok.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted
+            .get(((sorted.len().max(1) - 1) as f64 * p) as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    }
+
+    fn p99(&self) -> f64 {
+        self.pct(0.99)
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} ok / {} failed, p50 {:.2} ms, p99 {:.2} ms",
+            self.ok.len(),
+            self.failed,
+            self.pct(0.5),
+            self.p99()
+        )
+    }
+}
+
+/// What one phase measured.
+struct Phase {
+    healthz: Samples,
+    get: Samples,
+    outcomes: Mutex<Vec<(String, u64)>>,
+}
+
+/// Runs both probes open-loop for [`PHASE`], with the flood if `flood`.
+async fn probe_phase(
+    client: &reqwest::Client,
+    url: &str,
+    ids: &Arc<Vec<String>>,
+    flood: bool,
+) -> Phase {
+    let stop = Arc::new(AtomicBool::new(false));
+    let outcomes: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
+    let flooders: Vec<_> = (0..if flood { FLOODERS } else { 0 })
+        .map(|n| {
+            let (client, url, stop, outcomes) = (
+                client.clone(),
+                url.to_owned(),
+                stop.clone(),
+                outcomes.clone(),
+            );
+            tokio::spawn(async move {
+                let mut k = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let answer = client
+                        .post(format!("{url}/v1/orgs"))
+                        .json(&json!({ "name": format!("Flood {n} {k}") }))
+                        .send()
+                        .await;
+                    let code = match answer {
+                        Ok(r) => {
+                            let status = r.status();
+                            let body: Value = r.json().await.unwrap_or(Value::Null);
+                            format!(
+                                "{} {}",
+                                status.as_u16(),
+                                body["code"].as_str().unwrap_or("")
+                            )
+                        }
+                        Err(_) => "transport error".to_owned(),
+                    };
+                    let mut outcomes = outcomes.lock().expect("lock");
+                    match outcomes.iter_mut().find(|(c, _)| *c == code) {
+                        Some((_, count)) => *count += 1,
+                        None => outcomes.push((code, 1)),
+                    }
+                    k += 1;
+                }
+            })
+        })
+        .collect();
+    let healthz = probe(client, PROBE_RATE, move |_| {
+        format!("{}/debug/healthz", url.to_owned())
+    });
+    let get_url = url.to_owned();
+    let ids = ids.clone();
+    let get = probe(client, PROBE_RATE, move |n| {
+        format!("{get_url}/v1/users/{}", ids[n % ids.len()])
+    });
+    let (healthz, get) = tokio::join!(healthz, get);
+    stop.store(true, Ordering::Relaxed);
+    for flooder in flooders {
+        flooder.await.expect("flooder");
+    }
+    let outcomes = std::mem::take(&mut *outcomes.lock().expect("lock"));
+    Phase {
+        healthz,
+        get,
+        outcomes: Mutex::new(outcomes),
+    }
+}
+
+/// GETs `url_of(n)` at `rate` per second for [`PHASE`], each timed from
+/// its scheduled start.
+async fn probe(client: &reqwest::Client, rate: u64, url_of: impl Fn(usize) -> String) -> Samples {
+    let interval = Duration::from_nanos(1_000_000_000 / rate);
+    let start = Instant::now();
+    let failed = Arc::new(AtomicU64::new(0));
+    let ok = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for n in 0..(rate * PHASE.as_secs()) as usize {
+        let scheduled = start + interval * n as u32;
+        tokio::time::sleep_until(scheduled.into()).await;
+        let (client, url, failed, ok) = (client.clone(), url_of(n), failed.clone(), ok.clone());
+        tasks.push(tokio::spawn(async move {
+            let answer = client.get(&url).send().await;
+            let success = match answer {
+                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            if success {
+                let ms = scheduled.elapsed().as_secs_f64() * 1e3;
+                ok.lock().expect("lock").push(ms);
+            } else {
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("probe");
+    }
+    let ok = std::mem::take(&mut *ok.lock().expect("lock"));
+    Samples {
+        ok,
+        failed: failed.load(Ordering::Relaxed),
+    }
+}
+
+/// Creates [`USERS`] users in the first organization; returns their ids.
+async fn seed(client: &reqwest::Client, url: &str) -> Vec<String> {
+    let orgs: Value = client
+        .get(format!("{url}/v1/orgs"))
+        .send()
+        .await
+        .expect("list orgs")
+        .json()
+        .await
+        .expect("json");
+    let org = orgs["result"][0]["id"]
+        .as_str()
+        .expect("first org")
+        .to_owned();
+    let mut ids = Vec::new();
+    for n in 0..USERS {
+        let created: Value = client
+            .post(format!("{url}/v1/users"))
+            .json(&json!({
+                "orgId": org,
+                "username": format!("probe{n}"),
+                "profile": { "givenName": "Probe", "familyName": "User" },
+                "email": { "address": format!("probe{n}@bench.example") },
+            }))
+            .send()
+            .await
+            .expect("create user")
+            .json()
+            .await
+            .expect("json");
+        ids.push(created["id"].as_str().expect("user id").to_owned());
+    }
+    ids
+}
+
+/// The release `rampart` binary on SQLite in a temporary directory.
+struct Server {
+    url: String,
+    child: tokio::process::Child,
+}
+
+impl Server {
+    async fn start(dir: &Path) -> Self {
+        let plugins = dir.join("data/plugins");
+        std::fs::create_dir_all(&plugins).expect("plugin dir");
+        let hostile = Path::new(env!("OUT_DIR")).join("test-plugins/hostile.wasm");
+        std::fs::copy(hostile, plugins.join("hostile.wasm")).expect("copy hostile");
+        let config = dir.join("rampart.yaml");
+        std::fs::write(
+            &config,
+            "Plugins:\n  Deadline: 50ms\n  hostile:\n    Config: {mode: loop, commands: [org.add]}\n    \
+             Grants: [log, config, clock]\n",
+        )
+        .expect("config");
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .arg("--config")
+            .arg(&config)
+            .arg("start")
+            .current_dir(dir)
+            .env("RAMPART_PORT", "0")
+            .env("RAMPART_LISTENADDRESS", "127.0.0.1")
+            .env("RAMPART_LOG_LEVEL", "error")
+            .env("RAMPART_FIRSTINSTANCE_ADMIN_PASSWORD", "Bench-Passw0rd")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn rampart");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let url = loop {
+            let line = lines
+                .next_line()
+                .await
+                .expect("stdout")
+                .expect("server exited");
+            if let Some(url) = line.strip_prefix("rampart listening on ") {
+                break url.to_owned();
+            }
+        };
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let client = reqwest::Client::new();
+        loop {
+            let ready = client.get(format!("{url}/debug/ready")).send().await;
+            if ready.is_ok_and(|r| r.status() == 200) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { url, child }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
