@@ -181,11 +181,12 @@ pub async fn start(
         cfg.projections.clone(),
     )
     .await;
+    let queries = Queries::new(store.clone(), spoolers.clone());
     let cqrs = Cqrs {
         commands: commands.clone(),
-        queries: Queries::new(store.clone(), spoolers.clone()),
+        instances: InstanceResolver::watching(queries.clone(), store.notifications()),
+        queries,
         spoolers: spoolers.clone(),
-        instances: InstanceResolver::default(),
     };
     let state = AppState::new(store.clone(), plugins, cfg.admin.clone()).with_cqrs(cqrs);
     let served = serve_until(listener, state.clone(), shutdown, cfg.shutdown_timeout);

@@ -160,6 +160,23 @@ impl Queries {
         Ok(row.and_then(|r| r.get("instanceId")?.as_str().map(str::to_owned)))
     }
 
+    /// Where the newest event of `aggregate_type` (in any instance) landed,
+    /// if there is one: what a cache of that type's read model must have
+    /// seen to still be current.
+    ///
+    /// # Errors
+    /// [`QueryError::Store`].
+    pub async fn newest_position(
+        &self,
+        aggregate_type: &str,
+    ) -> Result<Option<crate::eventstore::Position>, QueryError> {
+        let newest = EventQuery::new()
+            .aggregate_type(aggregate_type)
+            .descending()
+            .limit(1);
+        Ok(self.store.query(&newest).await?.pop().map(|e| e.position))
+    }
+
     /// The organization owning `domain` in the instance, if any.
     ///
     /// # Errors

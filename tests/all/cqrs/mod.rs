@@ -4,9 +4,11 @@
 //! PostgreSQL; plus the spoolers in-process (failing events, rebuilds) and
 //! leader failover between two server processes.
 
+mod containment;
 mod failover;
 mod flow;
 mod rebuild;
+mod routing;
 mod spooling;
 mod validators;
 

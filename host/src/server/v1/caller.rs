@@ -24,7 +24,10 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let cqrs = state.cqrs()?;
         let host = host_name(parts)?;
-        let instance_id = cqrs.instances.resolve(&cqrs.queries, &host).await?;
+        // Anything but a read may write: it resolves against the newest
+        // instance events in the store, not this node's cache alone.
+        let write = !parts.method.is_safe();
+        let instance_id = cqrs.instances.resolve(&cqrs.queries, &host, write).await?;
         let actor = actor(&parts.headers, ANONYMOUS)?;
         Ok(Caller(CommandContext { instance_id, actor }))
     }
