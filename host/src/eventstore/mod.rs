@@ -35,8 +35,15 @@ pub use notify::Notifier;
 pub use push::{AggregatePush, ExpectedSequence, Push, UniqueOp};
 pub use query::{EventQuery, Order};
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use tokio::sync::watch;
+
+/// How long a push may stay open before it counts as stalled: followers
+/// cannot pass its position while it is open, so reads by id that wait for
+/// later events time out (`/debug/ready` reports it, the log warns).
+pub const PUSH_STALLED_AFTER: Duration = Duration::from_secs(5);
 
 /// The eventstore contract both backends implement.
 #[async_trait]
@@ -84,6 +91,17 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// The backend's name, `sqlite` or `postgres`, for logs and metrics.
     fn backend(&self) -> &'static str;
+
+    /// How long the oldest push still open on this store has been open, on a
+    /// backend where an open push holds followers back (PostgreSQL: no
+    /// follower passes its position until it ends); `None` when no push is
+    /// open. SQLite settles every push at its commit: always `None`.
+    ///
+    /// # Errors
+    /// As [`EventStore::query`].
+    async fn oldest_open_push(&self) -> Result<Option<Duration>, StoreError> {
+        Ok(None)
+    }
 
     /// Waits for in-flight pushes, then closes every connection.
     async fn close(&self);

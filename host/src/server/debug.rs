@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::AppState;
+use crate::eventstore::PUSH_STALLED_AFTER;
 
 /// How long `/debug/ready` waits for the store before calling it unreachable.
 const STORE_PING_TIMEOUT: Duration = Duration::from_secs(2);
@@ -37,13 +38,35 @@ async fn ready(State(state): State<AppState>) -> Response {
     match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => {
             let plugins = state.plugins.catalog().plugins.len();
-            Json(json!({ "status": "ready", "store": state.store.backend(), "plugins": plugins }))
-                .into_response()
+            let mut body =
+                json!({ "status": "ready", "store": state.store.backend(), "plugins": plugins });
+            report_open_push(&state, &mut body).await;
+            Json(body).into_response()
         }
         Ok(Err(e)) => not_ready(format!("the event store does not answer: {e}")),
         Err(_) => not_ready(format!(
             "the event store did not answer within {STORE_PING_TIMEOUT:?}"
         )),
+    }
+}
+
+/// Adds the age of the oldest open push (PostgreSQL) to a ready answer, and
+/// marks the node `degraded` once a push has been open for
+/// [`PUSH_STALLED_AFTER`]: until it ends no projection passes it, so reads
+/// of later writes time out. Still 200: every node of the store sees the
+/// same stall, and taking them all out of rotation would help nobody
+/// (`docs/eventstore.md`).
+async fn report_open_push(state: &AppState, body: &mut serde_json::Value) {
+    let open = tokio::time::timeout(STORE_PING_TIMEOUT, state.store.oldest_open_push()).await;
+    if let Ok(Ok(Some(age))) = open {
+        body["oldestOpenPushSeconds"] = json!(age.as_secs_f64());
+        if age >= PUSH_STALLED_AFTER {
+            body["status"] = json!("degraded");
+            body["reason"] = json!(format!(
+                "degraded: oldest open push {} s; projections wait for it to end",
+                age.as_secs()
+            ));
+        }
     }
 }
 

@@ -42,9 +42,12 @@ pub struct GenerationStatusView {
     pub position: Position,
     /// Events applied since the generation was created (all nodes).
     pub events_applied: u64,
-    /// Events still to apply (counted up to 10,000).
+    /// Events still to apply (counted up to 10,000): every committed event
+    /// after the position, settled or not, so a push that stays open (and
+    /// holds the spooler before it) shows here as a growing backlog.
     pub lag_events: u64,
-    /// Age of the oldest event still to apply, 0 when caught up.
+    /// Age of the oldest committed event still to apply, 0 when caught up;
+    /// keeps growing while an open push holds the spooler back.
     pub lag_seconds: f64,
     /// When it started serving.
     pub switched_at: Option<DateTime<Utc>>,
@@ -111,7 +114,9 @@ async fn view(
     generation: Generation,
 ) -> Result<GenerationStatusView, ReadModelError> {
     let position = spoolers.shared.readstore.position(&generation).await?;
-    let backlog = filter_for(handles).after(position).settled();
+    // Not only the settled prefix: events committed after a push that is
+    // still open wait for it, and that wait is lag.
+    let backlog = filter_for(handles).after(position);
     let store = &spoolers.shared.store;
     let lag_events = store
         .count(&backlog.clone().limit(LAG_COUNT_CAP))

@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod contract;
+mod foreign_tx;
 mod postgres_only;
 mod query;
 mod unique;

@@ -44,8 +44,8 @@ async fn an_open_push_holds_back_later_positions_until_it_commits() {
     );
 
     a_tx.commit().await.unwrap();
-    // The settled prefix is cluster-wide: a transaction of a test running
-    // beside this one may hold it back a moment longer.
+    // Only pushes to this database hold the horizon back, but a push of
+    // another store of this test could still be committing.
     let settled = wait_for_settled(&store, 2).await;
     let ids: Vec<_> = settled
         .iter()

@@ -3,16 +3,20 @@
 //! Many nodes push concurrently into one database. Each push is one call of
 //! the `rampart_push` function (one round trip, one transaction; see
 //! `migrations/postgres/`). Positions are `(transaction id, index)`, and
-//! followers read only below the oldest still-open transaction, so an event
-//! that commits late can never land behind a follower's cursor, without a
-//! global lock on writers (`docs/eventstore.md`). Nodes learn of each other's
-//! pushes through a coalesced `NOTIFY` ([`notify`]).
+//! followers read only below the oldest transaction that is or may be a
+//! still-open push ([`horizon`]), so an event that commits late can never
+//! land behind a follower's cursor, without a global lock on writers, and
+//! without waiting for transactions of other applications
+//! (`docs/eventstore.md`). Nodes learn of each other's pushes through a
+//! coalesced `NOTIFY` ([`notify`]).
 
 mod connect;
+pub mod horizon;
 mod notify;
 mod push;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -42,6 +46,7 @@ pub struct PostgresStore {
     limits: Limits,
     notifier: Arc<Notifier>,
     broadcaster: notify::Broadcaster,
+    monitor: horizon::Monitor,
 }
 
 impl PostgresStore {
@@ -57,15 +62,18 @@ impl PostgresStore {
     }
 
     /// Wraps an existing pool (tests and benchmarks use their own databases).
+    /// Starts the cross-node notifications and the monitor of open pushes.
     pub fn with_pool(pool: PgPool, es: &EventstoreConfig) -> Self {
         let notifier = Arc::new(Notifier::new(Position::ZERO));
         let broadcaster =
             notify::Broadcaster::start(pool.clone(), notifier.clone(), es.notify_interval);
+        let monitor = horizon::Monitor::start(pool.clone());
         Self {
             pool,
             limits: Limits::from(es),
             notifier,
             broadcaster,
+            monitor,
         }
     }
 
@@ -126,15 +134,19 @@ impl EventStore for PostgresStore {
         "postgres"
     }
 
+    async fn oldest_open_push(&self) -> Result<Option<Duration>, StoreError> {
+        Ok(horizon::oldest_open_push(&self.pool).await?.map(|p| p.age))
+    }
+
     async fn close(&self) {
+        self.monitor.stop();
         self.broadcaster.stop().await;
         self.pool.close().await;
     }
 }
 
 impl Dialect for Postgres {
-    const SETTLED: Option<&'static str> =
-        Some("tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
+    const SETTLED: Option<&'static str> = Some(horizon::SETTLED);
 
     fn bind_time(qb: &mut QueryBuilder<'_, Self>, time: DateTime<Utc>) {
         qb.push_bind(time);
