@@ -7,6 +7,7 @@
 mod containment;
 mod failover;
 mod flow;
+mod horizon;
 mod rebuild;
 mod routing;
 mod spooling;
