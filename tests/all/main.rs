@@ -10,6 +10,7 @@
 
 mod cli;
 mod cqrs;
+mod edge;
 mod eventstore;
 mod http;
 mod plugins;

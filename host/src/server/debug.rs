@@ -43,7 +43,13 @@ async fn ready(State(state): State<AppState>) -> Response {
             report_open_push(&state, &mut body).await;
             Json(body).into_response()
         }
-        Ok(Err(e)) => not_ready(format!("the event store does not answer: {e}")),
+        Ok(Err(e)) => {
+            let reference = super::edge::request_id();
+            tracing::warn!(request_id = %reference, error = %e, "not ready: store unreachable");
+            not_ready(format!(
+                "the event store does not answer (reference {reference})"
+            ))
+        }
         Err(_) => not_ready(format!(
             "the event store did not answer within {STORE_PING_TIMEOUT:?}"
         )),
@@ -70,10 +76,16 @@ async fn report_open_push(state: &AppState, body: &mut serde_json::Value) {
     }
 }
 
+/// 503 in the API's error shape, plus the probe's own `status` and `reason`.
 fn not_ready(reason: String) -> Response {
+    let body = json!({
+        "code": "UNAVAILABLE", "message": reason, "status": "not ready", "reason": reason
+    });
+    let retry = super::RETRY_AFTER_SECONDS;
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "status": "not ready", "reason": reason })),
+        [(header::RETRY_AFTER, retry.to_string())],
+        Json(body),
     )
         .into_response()
 }

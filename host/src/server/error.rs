@@ -2,19 +2,32 @@
 //!
 //! The one error type of the HTTP edge: every library error is mapped here,
 //! once, to a status code and a JSON body `{"code": ..., "message": ...}`.
+//!
+//! No database text ever reaches a client. A 5xx answer is logged with the
+//! request's id (the `x-request-id` response header, see [`super::edge`])
+//! and its internal cause; the client gets the id as a reference: a 500 says
+//! only `internal error; reference <id>`. Every 503 carries `Retry-After`.
 
 use std::borrow::Cow;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::rejection::{
+    BytesRejection, JsonRejection, PathRejection, QueryRejection, RawPathParamsRejection,
+};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::edge::request_id;
 use crate::command::CommandError;
 use crate::eventstore::StoreError;
 use crate::plugins::PluginError;
 use crate::query::QueryError;
 use crate::readmodel::ReadModelError;
+use crate::spooler::CatchUpError;
+
+/// Seconds a client should wait before retrying a 503 (`Retry-After`).
+pub const RETRY_AFTER_SECONDS: u32 = 1;
 
 /// An error answer of the HTTP API.
 #[derive(Debug)]
@@ -22,6 +35,8 @@ pub struct ApiError {
     status: StatusCode,
     code: Cow<'static, str>,
     message: String,
+    /// The internal cause of a 5xx: logged with the request id, never sent.
+    cause: Option<String>,
 }
 
 impl ApiError {
@@ -35,6 +50,7 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -43,14 +59,35 @@ impl ApiError {
         self.status
     }
 
-    /// 503 for a dependency that cannot serve right now.
+    /// The machine-readable code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The message as it stands before the response adds a reference.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// 503 for a dependency that cannot serve right now; `message` is sent.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", message)
     }
 
-    /// 500 for a failure that is not the caller's.
-    pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", message)
+    /// 503 whose `cause` (a database's words) is logged, not sent.
+    pub fn unavailable_because(message: impl Into<String>, cause: impl Into<String>) -> Self {
+        Self::unavailable(message).with_cause(cause)
+    }
+
+    /// 500 for a failure that is not the caller's: `cause` is logged and the
+    /// client gets a reference to the log line.
+    pub fn internal(cause: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "internal error",
+        )
+        .with_cause(cause)
     }
 
     /// 404 for a resource that does not exist.
@@ -61,6 +98,35 @@ impl ApiError {
     /// 400 for a request the API cannot understand.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message)
+    }
+
+    /// The answer to a request the framework refused with `status` and
+    /// `text`: the status is kept, the code follows from it.
+    pub fn rejection(status: StatusCode, text: impl Into<String>) -> Self {
+        let code = match status {
+            StatusCode::NOT_FOUND => "NOT_FOUND",
+            StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+            StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+            StatusCode::URI_TOO_LONG => "URI_TOO_LONG",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+            StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
+            s if s.is_server_error() => return Self::internal(text),
+            _ => "INVALID_ARGUMENT",
+        };
+        // Framework refusals of the request itself are the caller's: 400,
+        // not 422, whatever the extractor chose.
+        let status = if status == StatusCode::UNPROCESSABLE_ENTITY {
+            StatusCode::BAD_REQUEST
+        } else {
+            status
+        };
+        Self::new(status, code, text)
+    }
+
+    /// The same error with an internal `cause` to log.
+    fn with_cause(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into());
+        self
     }
 }
 
@@ -85,6 +151,9 @@ impl From<PluginError> for ApiError {
             PluginError::Unavailable { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "PLUGIN_UNAVAILABLE")
             }
+            PluginError::Overloaded { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "PLUGIN_OVERLOADED")
+            }
         };
         Self::new(status, code, error.to_string())
     }
@@ -99,10 +168,13 @@ impl From<StoreError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "ALREADY_EXISTS", message)
             }
             StoreError::PayloadTooLarge { .. } => {
-                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "INVALID_ARGUMENT", message)
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message)
             }
             StoreError::InvalidPush(_) => Self::bad_request(message),
-            StoreError::Unavailable(_) | StoreError::Locked(_) => Self::unavailable(message),
+            StoreError::Unavailable(_) | StoreError::Locked(_) => Self::unavailable_because(
+                "the event store is unavailable right now; retry shortly",
+                message,
+            ),
             StoreError::Migration(_) | StoreError::Database(_) => Self::internal(message),
         }
     }
@@ -136,8 +208,11 @@ impl From<QueryError> for ApiError {
         let message = error.to_string();
         match error {
             QueryError::InvalidArgument(_) => Self::bad_request(message),
-            QueryError::Unavailable(_) | QueryError::CatchUp(_) => Self::unavailable(message),
-            QueryError::ReadModel(error) => error.into(),
+            QueryError::Unavailable(_) => Self::unavailable(message),
+            QueryError::CatchUp(CatchUpError::Store(error)) | QueryError::ReadModel(error) => {
+                error.into()
+            }
+            QueryError::CatchUp(_) => Self::unavailable(message),
             QueryError::Store(error) => error.into(),
         }
     }
@@ -150,21 +225,60 @@ impl From<ReadModelError> for ApiError {
             ReadModelError::UnknownColumn { .. } | ReadModelError::InvalidFilter(_) => {
                 Self::bad_request(message)
             }
-            ReadModelError::Unavailable(_) => Self::unavailable(message),
+            ReadModelError::Unavailable(_) => Self::unavailable_because(
+                "the read models are unavailable right now; retry shortly",
+                message,
+            ),
             _ => Self::internal(message),
         }
     }
 }
 
-impl From<axum::extract::rejection::JsonRejection> for ApiError {
-    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
-        Self::bad_request(rejection.body_text())
-    }
+/// Framework rejections keep their status (413 stays 413, 415 stays 415).
+macro_rules! rejections {
+    ($($rejection:ty),* $(,)?) => {
+        $(impl From<$rejection> for ApiError {
+            fn from(rejection: $rejection) -> Self {
+                Self::rejection(rejection.status(), rejection.body_text())
+            }
+        })*
+    };
 }
+
+rejections!(
+    BytesRejection,
+    JsonRejection,
+    PathRejection,
+    QueryRejection,
+    RawPathParamsRejection,
+);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Json(json!({ "code": self.code, "message": self.message }));
-        (self.status, body).into_response()
+        let message = if self.status.is_server_error() {
+            let reference = request_id();
+            let cause = self.cause.as_deref().unwrap_or(&self.message);
+            let code = &self.code;
+            if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+                tracing::error!(request_id = %reference, %code, error = %cause, "request failed");
+            } else {
+                tracing::warn!(request_id = %reference, %code, error = %cause, "request failed");
+            }
+            if self.code == "INTERNAL" {
+                format!("internal error; reference {reference}")
+            } else {
+                format!("{} (reference {reference})", self.message)
+            }
+        } else {
+            self.message
+        };
+        let body = Json(json!({ "code": self.code, "message": message }));
+        let mut response = (self.status, body).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
+        response
     }
 }

@@ -6,12 +6,15 @@
 
 mod admin;
 mod debug;
+mod dry_run;
+pub mod edge;
 mod error;
+mod extract;
 mod metered;
 mod plugins;
 pub mod v1;
 
-pub use error::ApiError;
+pub use error::{ApiError, RETRY_AFTER_SECONDS};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -67,13 +70,17 @@ impl AppState {
     }
 }
 
-/// The node's HTTP routes.
+/// The node's HTTP routes. Every answer carries a request id, and every
+/// error one is `{code, message}` JSON ([`edge`]).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/debug", debug::router())
         .nest("/admin", admin::router(state.clone()))
         .nest("/v1", v1::router(state.clone()))
+        .fallback(edge::not_found)
+        .method_not_allowed_fallback(edge::method_not_allowed)
         .layer(axum::middleware::from_fn(metered::record))
+        .layer(axum::middleware::from_fn(edge::edge))
         .with_state(state)
 }
 

@@ -5,15 +5,16 @@
 //! `POST /admin/v1/plugins/{name}/validate` and `.../project`.
 //! Handlers stay thin: parse, call the registry off the executor, map errors.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::AppState;
+use super::dry_run::{EventBody, ValidateRequest};
 use super::error::ApiError;
-use crate::plugins::types::{AggregateState, Command, Event, Rejection, Statement};
+use super::extract::{Body, NoBody, Path};
+use crate::plugins::types::{Event, Rejection, Statement};
 use crate::plugins::{LoadedPlugin, PluginStatus, ReloadReport, StatusReport};
 
 pub(super) fn router() -> Router<AppState> {
@@ -44,17 +45,9 @@ async fn one(
 }
 
 /// Rescans the plugin directory now (the watcher does this on its own).
-async fn reload(State(state): State<AppState>) -> Result<Json<ReloadReport>, ApiError> {
+async fn reload(State(state): State<AppState>, _: NoBody) -> Result<Json<ReloadReport>, ApiError> {
     let plugins = state.plugins.clone();
     blocking(move || plugins.reload()).await.map(Json)
-}
-
-/// Body of a validator dry run.
-#[derive(Debug, Deserialize)]
-struct ValidateRequest {
-    command: Command,
-    /// Defaults to a new aggregate.
-    state: Option<AggregateState>,
 }
 
 /// A validator's verdict.
@@ -69,15 +62,11 @@ enum ValidateResponse {
 async fn validate(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Result<Json<ValidateRequest>, JsonRejection>,
+    Body(body): Body<ValidateRequest>,
 ) -> Result<Json<ValidateResponse>, ApiError> {
-    let Json(body) = body?;
     let plugin = serving(&state, &name)?;
-    let aggregate = body.state.unwrap_or(AggregateState {
-        sequence: 0,
-        state: "null".to_owned(),
-    });
-    let verdict = blocking(move || plugin.validate(&body.command, &aggregate)).await??;
+    let (command, aggregate) = body.into_parts();
+    let verdict = blocking(move || plugin.validate(&command, &aggregate)).await??;
     Ok(Json(match verdict {
         Ok(()) => ValidateResponse::Allowed,
         Err(rejection) => ValidateResponse::Rejected(rejection),
@@ -96,9 +85,9 @@ enum ProjectResponse {
 async fn project(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    event: Result<Json<Event>, JsonRejection>,
+    Body(event): Body<EventBody>,
 ) -> Result<Json<ProjectResponse>, ApiError> {
-    let Json(event) = event?;
+    let event = Event::from(event);
     let plugin = serving(&state, &name)?;
     let answer = blocking(move || plugin.project(&event)).await??;
     Ok(Json(match answer {

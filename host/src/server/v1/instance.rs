@@ -4,21 +4,21 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rampart_plugin_sdk::catalogue::RenameInstance;
-use serde::Deserialize;
 
-use super::body::{Body, Params};
 use super::caller::{Caller, actor};
+use super::requests::{AddInstanceRequest, DomainRequest, NameRequest};
 use super::users::AuditParams;
 use super::written::{changed, created};
 use crate::bootstrap::SYSTEM_ACTOR;
 use crate::eventstore::AggregateRef;
 use crate::query::{AuditPage, INSTANCE_DOMAINS, INSTANCES, ListParams, ListResult};
 use crate::readmodel::{FailedEvent, Row};
+use crate::server::extract::{Body, NoBody, Params, Path};
 use crate::server::{ApiError, AppState};
 use crate::spooler::ProjectionStatus;
 
@@ -39,21 +39,6 @@ pub(super) fn admin_router() -> Router<AppState> {
         .route("/projections/{name}/failures", get(failures))
 }
 
-/// A domain in a request body.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DomainBody {
-    domain: String,
-}
-
-/// `POST /admin/v1/instances`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AddInstance {
-    name: String,
-    domains: Vec<String>,
-}
-
 async fn current(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -69,8 +54,9 @@ async fn current(
 async fn rename(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Body(cmd): Body<RenameInstance>,
+    Body(body): Body<NameRequest>,
 ) -> Result<Response, ApiError> {
+    let cmd = RenameInstance::from(body);
     let commands = &state.cqrs()?.commands;
     Ok(changed(commands.rename_instance(&ctx, &cmd.name).await?))
 }
@@ -109,7 +95,7 @@ async fn domains(
 async fn add_domain(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Body(body): Body<DomainBody>,
+    Body(body): Body<DomainRequest>,
 ) -> Result<Response, ApiError> {
     let cqrs = state.cqrs()?;
     let written = cqrs
@@ -124,6 +110,7 @@ async fn primary_domain(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(domain): Path<String>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     let commands = &state.cqrs()?.commands;
     Ok(changed(
@@ -135,6 +122,7 @@ async fn remove_domain(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(domain): Path<String>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     let cqrs = state.cqrs()?;
     let written = cqrs.commands.remove_instance_domain(&ctx, &domain).await?;
@@ -145,7 +133,7 @@ async fn remove_domain(
 async fn add_instance(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
-    Body(body): Body<AddInstance>,
+    Body(body): Body<AddInstanceRequest>,
 ) -> Result<Response, ApiError> {
     let actor = actor(&headers, SYSTEM_ACTOR)?;
     let commands = &state.cqrs()?.commands;

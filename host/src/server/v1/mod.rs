@@ -9,10 +9,10 @@
 //! loopback clients only unless `Admin.AllowRemote` is set, and the actor
 //! recorded on every event comes from the `X-Rampart-Actor` header.
 
-mod body;
 mod caller;
 mod instance;
 mod orgs;
+mod requests;
 pub mod tenant;
 mod users;
 mod written;

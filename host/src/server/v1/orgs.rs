@@ -2,20 +2,19 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rampart_plugin_sdk::catalogue::{
-    AddOrg, AddOrgDomain, RemoveOrgDomain, RenameOrg, SetPrimaryOrgDomain, VerifyOrgDomain,
-};
+use rampart_plugin_sdk::catalogue::{RemoveOrgDomain, SetPrimaryOrgDomain, VerifyOrgDomain};
 
-use super::body::{Body, Params};
 use super::caller::Caller;
+use super::requests::{AddOrgRequest, DomainRequest, NameRequest};
 use super::written::{changed, created};
 use crate::eventstore::AggregateRef;
 use crate::query::{AuditPage, ListParams, ListResult, ORG_DOMAINS, ORGS};
 use crate::readmodel::Row;
+use crate::server::extract::{Body, NoBody, Params, Path};
 use crate::server::{ApiError, AppState};
 
 pub(super) fn router() -> Router<AppState> {
@@ -38,9 +37,11 @@ pub(super) fn router() -> Router<AppState> {
 async fn add(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Body(cmd): Body<AddOrg>,
+    Body(body): Body<AddOrgRequest>,
 ) -> Result<Response, ApiError> {
-    Ok(created(state.cqrs()?.commands.add_org(&ctx, cmd).await?))
+    Ok(created(
+        state.cqrs()?.commands.add_org(&ctx, body.into()).await?,
+    ))
 }
 
 async fn list(
@@ -84,17 +85,17 @@ async fn rename(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
-    Body(cmd): Body<RenameOrg>,
+    Body(body): Body<NameRequest>,
 ) -> Result<Response, ApiError> {
-    Ok(changed(
-        state.cqrs()?.commands.rename_org(&ctx, &id, cmd).await?,
-    ))
+    let commands = &state.cqrs()?.commands;
+    Ok(changed(commands.rename_org(&ctx, &id, body.into()).await?))
 }
 
 async fn deactivate(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     Ok(changed(
         state.cqrs()?.commands.deactivate_org(&ctx, &id).await?,
@@ -105,6 +106,7 @@ async fn reactivate(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     Ok(changed(
         state.cqrs()?.commands.reactivate_org(&ctx, &id).await?,
@@ -115,6 +117,7 @@ async fn remove(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     Ok(changed(state.cqrs()?.commands.remove_org(&ctx, &id).await?))
 }
@@ -141,14 +144,11 @@ async fn add_domain(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
-    Body(cmd): Body<AddOrgDomain>,
+    Body(body): Body<DomainRequest>,
 ) -> Result<Response, ApiError> {
+    let commands = &state.cqrs()?.commands;
     Ok(created(
-        state
-            .cqrs()?
-            .commands
-            .add_org_domain(&ctx, &id, cmd)
-            .await?,
+        commands.add_org_domain(&ctx, &id, body.into()).await?,
     ))
 }
 
@@ -156,6 +156,7 @@ async fn verify_domain(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path((id, domain)): Path<(String, String)>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     let cmd = VerifyOrgDomain { domain };
     Ok(changed(
@@ -171,6 +172,7 @@ async fn primary_domain(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path((id, domain)): Path<(String, String)>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     let cmd = SetPrimaryOrgDomain { domain };
     let commands = &state.cqrs()?.commands;
@@ -183,6 +185,7 @@ async fn remove_domain(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path((id, domain)): Path<(String, String)>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     let cmd = RemoveOrgDomain { domain };
     Ok(changed(

@@ -2,21 +2,19 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use rampart_plugin_sdk::catalogue::{
-    AddHumanUser, ChangeHumanEmail, ChangeHumanProfile, SetHumanPassword,
-};
 use serde::Deserialize;
 
-use super::body::{Body, Params};
 use super::caller::Caller;
+use super::requests::{AddUserRequest, EmailRequest, PasswordRequest, ProfileRequest};
 use super::written::{changed, created};
 use crate::eventstore::AggregateRef;
 use crate::query::{AuditPage, ListParams, ListResult, USERS};
 use crate::readmodel::Row;
+use crate::server::extract::{Body, NoBody, Params, Path};
 use crate::server::{ApiError, AppState};
 
 pub(super) fn router() -> Router<AppState> {
@@ -32,15 +30,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/{id}/lock", post(lock))
         .route("/{id}/unlock", post(unlock))
         .route("/{id}/events", get(events))
-}
-
-/// `POST /v1/users`: the catalogue's `user.human.add` plus the organization.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AddUser {
-    org_id: String,
-    #[serde(flatten)]
-    user: AddHumanUser,
 }
 
 /// Paging of an audit trail: `afterSequence` (default 0) and `limit`
@@ -61,12 +50,11 @@ fn default_limit() -> u32 {
 async fn add(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Body(cmd): Body<AddUser>,
+    Body(body): Body<AddUserRequest>,
 ) -> Result<Response, ApiError> {
     let commands = &state.cqrs()?.commands;
-    Ok(created(
-        commands.add_human_user(&ctx, &cmd.org_id, cmd.user).await?,
-    ))
+    let (org_id, user) = body.into_command();
+    Ok(created(commands.add_human_user(&ctx, &org_id, user).await?))
 }
 
 async fn list(
@@ -113,11 +101,13 @@ async fn profile(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
-    Body(cmd): Body<ChangeHumanProfile>,
+    Body(body): Body<ProfileRequest>,
 ) -> Result<Response, ApiError> {
     let commands = &state.cqrs()?.commands;
     Ok(changed(
-        commands.change_human_profile(&ctx, &id, cmd).await?,
+        commands
+            .change_human_profile(&ctx, &id, body.into())
+            .await?,
     ))
 }
 
@@ -125,26 +115,31 @@ async fn email(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
-    Body(cmd): Body<ChangeHumanEmail>,
+    Body(body): Body<EmailRequest>,
 ) -> Result<Response, ApiError> {
     let commands = &state.cqrs()?.commands;
-    Ok(changed(commands.change_human_email(&ctx, &id, cmd).await?))
+    Ok(changed(
+        commands.change_human_email(&ctx, &id, body.into()).await?,
+    ))
 }
 
 async fn password(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
-    Body(cmd): Body<SetHumanPassword>,
+    Body(body): Body<PasswordRequest>,
 ) -> Result<Response, ApiError> {
     let commands = &state.cqrs()?.commands;
-    Ok(changed(commands.set_human_password(&ctx, &id, cmd).await?))
+    Ok(changed(
+        commands.set_human_password(&ctx, &id, body.into()).await?,
+    ))
 }
 
 async fn deactivate(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     Ok(changed(
         state.cqrs()?.commands.deactivate_user(&ctx, &id).await?,
@@ -155,6 +150,7 @@ async fn reactivate(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     Ok(changed(
         state.cqrs()?.commands.reactivate_user(&ctx, &id).await?,
@@ -165,6 +161,7 @@ async fn lock(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     Ok(changed(state.cqrs()?.commands.lock_user(&ctx, &id).await?))
 }
@@ -173,6 +170,7 @@ async fn unlock(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     Ok(changed(
         state.cqrs()?.commands.unlock_user(&ctx, &id).await?,
@@ -183,6 +181,7 @@ async fn remove(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
+    _: NoBody,
 ) -> Result<Response, ApiError> {
     Ok(changed(
         state.cqrs()?.commands.remove_user(&ctx, &id).await?,
