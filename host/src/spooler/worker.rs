@@ -126,6 +126,12 @@ impl Worker {
         self.status.lock().expect("status lock").last_error = Some(error.into());
     }
 
+    /// Forgets the latest error: the spooler did its work since (caught up,
+    /// or stands by behind a reachable leader lock).
+    fn recovered(&self) {
+        self.status.lock().expect("status lock").last_error = None;
+    }
+
     async fn run(self: Arc<Self>, shared: Arc<Shared>) {
         let key = self.key();
         let mut stop = self.stop.subscribe();
@@ -139,7 +145,10 @@ impl Worker {
                         self.set_state(RunState::Standby);
                     }
                 }
-                Ok(false) => self.set_state(RunState::Standby),
+                Ok(false) => {
+                    self.set_state(RunState::Standby);
+                    self.recovered();
+                }
                 Err(error) => {
                     self.note_error(format!("leader election: {error}"));
                     tracing::warn!(projection = %key, %error, "cannot reach the leader lock");
@@ -207,6 +216,7 @@ impl Worker {
                 },
             };
             if events.is_empty() {
+                self.recovered();
                 if progress.rebuilding && self.finish_rebuild(shared, from).await {
                     progress.rebuilding = false;
                 }

@@ -1,9 +1,12 @@
 //! The HTTP edge of the real server: bodies refuse unknown fields, text no
 //! backend can store is refused before it reaches one, every error is
-//! `{code, message}` JSON with its status.
+//! `{code, message}` JSON with its status, and a database that is away
+//! answers 503 with `Retry-After`, never 500.
 
 mod errors;
+mod proxy;
 mod strict;
+mod unavailable;
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
