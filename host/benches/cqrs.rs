@@ -7,9 +7,17 @@
 //!   single-row INSERTs from 32 clients measured in the same run;
 //! - `catchup`: the `users` projection plugin replaying 1,000,000 events;
 //! - `get`: `GET /v1/users/{id}` (with its read-your-writes check) at an
-//!   open-loop 1,000 requests per second.
+//!   open-loop 1,000 requests per second;
+//! - `read-by-id` (both backends) or `read-by-id-sqlite` /
+//!   `read-by-id-postgres`: a store of 100,000 users (seeded through the
+//!   eventstore API while the server is down, then projected by the
+//!   restarted server), read by id over HTTP from 32 connections, the 1,000
+//!   oldest and the 1,000 newest users apart: the closed-loop rate, then
+//!   latency at an open-loop 5,000 requests per second; beside the rate of
+//!   `GET /debug/healthz` from the same 32 connections (the HTTP ceiling of
+//!   this box); then every user once, and the server's memory afterwards.
 //!
-//! `cargo bench -p rampart --bench cqrs [create|catchup|get]`
+//! `cargo bench -p rampart --bench cqrs [create|catchup|get|read-by-id|read-by-id-sqlite|read-by-id-postgres]`
 
 #![allow(missing_docs)]
 
@@ -20,7 +28,10 @@ use std::time::{Duration, Instant};
 
 use rampart::config::{Config, PostgresConfig};
 use rampart::eventstore::postgres::PostgresStore;
-use rampart::eventstore::{EventQuery, EventStore};
+use rampart::eventstore::sqlite::SqliteStore;
+use rampart::eventstore::{
+    AggregateRef, EventQuery, EventStore, ExpectedSequence, Limits, NewEvent, Push,
+};
 use rampart::plugins::PluginRegistry;
 use rampart::readmodel::ReadStore;
 use rampart::spooler::{Leadership, Spoolers};
@@ -45,7 +56,7 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        println!("CQRS benchmark on PostgreSQL\n");
+        println!("CQRS benchmark (PostgreSQL unless a section names SQLite)\n");
         if runs("create") {
             create().await;
         }
@@ -54,6 +65,12 @@ fn main() {
         }
         if runs("get") {
             get().await;
+        }
+        if runs("read-by-id") || runs("read-by-id-sqlite") {
+            read_by_id(ReadBackend::Sqlite).await;
+        }
+        if runs("read-by-id") || runs("read-by-id-postgres") {
+            read_by_id(ReadBackend::Postgres).await;
         }
     });
 }
@@ -117,29 +134,29 @@ impl Db {
 struct Server {
     url: String,
     child: tokio::process::Child,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
     async fn start(db: &Db) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let c = db.config();
+        let mut server = Self::spawn(dir.path(), &postgres_env(db)).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    /// Starts `rampart start` in `dir` with `env` (on top of the bench's
+    /// defaults) and waits until `/debug/ready` answers 200.
+    async fn spawn(dir: &std::path::Path, env: &[(String, String)]) -> Self {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
             .arg("start")
-            .current_dir(dir.path())
+            .current_dir(dir)
             .env("RAMPART_PORT", "0")
             .env("RAMPART_LISTENADDRESS", "127.0.0.1")
             .env("RAMPART_LOG_LEVEL", "warn")
             .env("RAMPART_MASTERKEY", "b".repeat(32))
-            .env("RAMPART_DATABASE_BACKEND", "postgres")
-            .env("RAMPART_DATABASE_POSTGRES_HOST", &c.host)
-            .env("RAMPART_DATABASE_POSTGRES_PORT", c.port.to_string())
-            .env("RAMPART_DATABASE_POSTGRES_USER", &c.user)
-            .env("RAMPART_DATABASE_POSTGRES_PASSWORD", &c.password)
-            .env("RAMPART_DATABASE_POSTGRES_DATABASE", &c.database)
-            .env("RAMPART_DATABASE_POSTGRES_SSLMODE", "disable")
-            .env("RAMPART_DATABASE_POSTGRES_MAXOPENCONNS", "40")
             .env("RAMPART_FIRSTINSTANCE_ADMIN_PASSWORD", "Bench-Passw0rd")
+            .envs(env.iter().cloned())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -168,7 +185,7 @@ impl Server {
         Self {
             url,
             child,
-            _dir: dir,
+            _dir: None,
         }
     }
 
@@ -188,6 +205,53 @@ impl Server {
     async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+
+    /// Resident and peak resident memory of the server process, in MiB.
+    fn memory(&self) -> (f64, f64) {
+        let status = self
+            .child
+            .id()
+            .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                .map_or(f64::NAN, |kb| kb / 1024.0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// SIGTERM, then waits for the process to exit (it releases the SQLite
+    /// directory lock on the way out).
+    async fn terminate(mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
+    }
+}
+
+/// `RAMPART_*` variables that put a server on `db`.
+fn postgres_env(db: &Db) -> Vec<(String, String)> {
+    let c = db.config();
+    [
+        ("RAMPART_DATABASE_BACKEND", "postgres".to_owned()),
+        ("RAMPART_DATABASE_POSTGRES_HOST", c.host.clone()),
+        ("RAMPART_DATABASE_POSTGRES_PORT", c.port.to_string()),
+        ("RAMPART_DATABASE_POSTGRES_USER", c.user.clone()),
+        ("RAMPART_DATABASE_POSTGRES_PASSWORD", c.password.clone()),
+        ("RAMPART_DATABASE_POSTGRES_DATABASE", c.database.clone()),
+        ("RAMPART_DATABASE_POSTGRES_SSLMODE", "disable".to_owned()),
+        ("RAMPART_DATABASE_POSTGRES_MAXOPENCONNS", "40".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 fn user_body(org: &str, username: &str) -> serde_json::Value {
@@ -442,4 +506,373 @@ async fn get() {
         pct(0.99),
         pct(1.0)
     );
+}
+
+/// Users in the store of the `read-by-id` section.
+const READ_USERS: usize = 100_000;
+/// Users per seeding push (one event each, one transaction).
+const SEED_BATCH: usize = 100;
+/// Seeding pushes in flight.
+const SEED_CONCURRENCY: usize = 8;
+/// How many of the oldest and of the newest users are read.
+const READ_SET: usize = 1_000;
+/// Length of each measured phase.
+const READ_SECONDS: u64 = 10;
+/// The open-loop rate of the latency phases (the target).
+const READ_RATE: u64 = 5_000;
+
+#[derive(Clone, Copy, PartialEq)]
+enum ReadBackend {
+    Sqlite,
+    Postgres,
+}
+
+async fn read_by_id(backend: ReadBackend) {
+    let name = match backend {
+        ReadBackend::Sqlite => "SQLite",
+        ReadBackend::Postgres => "PostgreSQL",
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = match backend {
+        ReadBackend::Postgres => Some(Db::create().await),
+        ReadBackend::Sqlite => None,
+    };
+    let env = db.as_ref().map(postgres_env).unwrap_or_default();
+
+    // First start: the first instance, an organization and one user created
+    // over HTTP, whose event the seeded users copy.
+    let server = Server::spawn(dir.path(), &env).await;
+    let client = reqwest::Client::new();
+    let org = server.org(&client).await;
+    let created: serde_json::Value = client
+        .post(format!("{}/v1/users", server.url))
+        .json(&user_body(&org, "template"))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let template_id = created["id"].as_str().expect("id").to_owned();
+    server.terminate().await;
+
+    // Seed through the eventstore API while no server runs (SQLite's
+    // directory has one owner). Usernames are not claimed: only reads follow.
+    let es = Config::defaults().eventstore;
+    let store: Arc<dyn EventStore> = match &db {
+        Some(db) => {
+            let store = PostgresStore::connect(&db.config(), &es)
+                .await
+                .expect("connect");
+            Arc::new(store)
+        }
+        None => {
+            let mut cfg = Config::defaults().database.sqlite;
+            cfg.dir = dir.path().join("data");
+            Arc::new(
+                SqliteStore::open(&cfg, Limits::from(&es))
+                    .await
+                    .expect("open"),
+            )
+        }
+    };
+    let seeded = Instant::now();
+    let ids = seed_users(&store, &template_id).await;
+    store.close().await;
+    let seed_took = seeded.elapsed().as_secs_f64();
+
+    // Second start: the users projection catches up on the seeded events.
+    let started = Instant::now();
+    let server = Server::spawn(dir.path(), &env).await;
+    let newest = format!("{}/v1/users/{}", server.url, ids[ids.len() - 1]);
+    loop {
+        let answer = client.get(&newest).send().await;
+        if answer.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the users projection did not catch up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let catchup_took = started.elapsed().as_secs_f64();
+    println!(
+        "read-by-id on {name}: {READ_USERS} users seeded in {seed_took:.1} s, \
+         projected by the restarted server in {catchup_took:.1} s"
+    );
+
+    let clients: Arc<Vec<reqwest::Client>> = Arc::new(
+        (0..CLIENTS)
+            .map(|_| {
+                reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .expect("client")
+            })
+            .collect(),
+    );
+    let healthz = vec![format!("{}/debug/healthz", server.url)];
+    let (ceiling, _) = closed_loop(&clients, healthz, READ_SECONDS / 2).await;
+    println!("  GET /debug/healthz, {CLIENTS} connections, closed loop: {ceiling:>7.0} /s");
+    for (label, set) in [
+        ("oldest", &ids[..READ_SET]),
+        ("newest", &ids[ids.len() - READ_SET..]),
+    ] {
+        let urls: Vec<String> = set
+            .iter()
+            .map(|id| format!("{}/v1/users/{id}", server.url))
+            .collect();
+        let (rate, failed) = closed_loop(&clients, urls.clone(), READ_SECONDS).await;
+        println!(
+            "  GET /v1/users/{{id}}, {label} {READ_SET}, {CLIENTS} connections, closed loop: \
+             {rate:>7.0} /s ({failed} failed)"
+        );
+        let open = open_loop(&clients, urls, READ_RATE, READ_SECONDS).await;
+        println!(
+            "  GET /v1/users/{{id}}, {label} {READ_SET}, open loop at {READ_RATE}/s: {:>7.0} /s ok \
+             ({} failed); p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            open.ok_rate, open.failed, open.p50_ms, open.p99_ms, open.max_ms
+        );
+    }
+    // Every user once: the whole store passes through the caches.
+    let urls: Vec<String> = ids
+        .iter()
+        .map(|id| format!("{}/v1/users/{id}", server.url))
+        .collect();
+    let (rate, failed) = read_each_once(&clients, urls).await;
+    println!(
+        "  GET /v1/users/{{id}}, each of the {READ_USERS} users once, {CLIENTS} connections: \
+         {rate:>7.0} /s ({failed} failed)"
+    );
+    let (rss, peak) = server.memory();
+    println!(
+        "  server memory after the run: RSS {rss:.0} MiB, peak RSS {peak:.0} MiB \
+         (target >= {READ_RATE} req/s, p99 <= 10 ms)\n"
+    );
+    server.stop().await;
+    if let Some(db) = db {
+        db.drop_now().await;
+    }
+}
+
+/// Pushes [`READ_USERS`] copies of the template user's creation event, each
+/// a new user with its own id and username, oldest first; returns the ids in
+/// push order.
+async fn seed_users(store: &Arc<dyn EventStore>, template_id: &str) -> Vec<String> {
+    let template = store
+        .query(
+            &EventQuery::new()
+                .aggregate_type("user")
+                .aggregate_id(template_id)
+                .limit(1),
+        )
+        .await
+        .expect("template")
+        .pop()
+        .expect("the template user's event");
+    let ids: Vec<String> = (0..READ_USERS)
+        .map(|_| uuid::Uuid::now_v7().simple().to_string())
+        .collect();
+    let batches: Vec<Vec<(usize, String)>> = ids
+        .iter()
+        .cloned()
+        .enumerate()
+        .collect::<Vec<_>>()
+        .chunks(SEED_BATCH)
+        .map(<[_]>::to_vec)
+        .collect();
+    // Batches are pushed in order by a few tasks at a time; positions follow
+    // commit order, so "oldest" means the first batches.
+    let template = Arc::new(template);
+    for wave in batches.chunks(SEED_CONCURRENCY) {
+        let pushes = wave.iter().map(|batch| {
+            let mut push: Option<Push> = None;
+            for (n, id) in batch {
+                let mut payload = template.payload.clone();
+                payload["username"] = json!(format!("seeded{n}"));
+                let aggregate =
+                    AggregateRef::new(template.aggregate.instance_id.clone(), "user", id.clone());
+                let event = vec![NewEvent::new(
+                    template.event_type.clone(),
+                    payload,
+                    template.creator.clone(),
+                )];
+                push = Some(match push {
+                    None => Push::new(aggregate, ExpectedSequence::Exact(0), event),
+                    Some(p) => p.and(aggregate, ExpectedSequence::Exact(0), event),
+                });
+            }
+            let store = store.clone();
+            let push = push.expect("a batch has users");
+            async move { store.push(push).await.expect("seed push") }
+        });
+        join_all_spawned(pushes).await;
+    }
+    ids
+}
+
+/// Awaits every future of `futures` concurrently (spawned).
+async fn join_all_spawned<F>(futures: impl Iterator<Item = F>)
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send,
+{
+    let tasks: Vec<_> = futures.map(tokio::spawn).collect();
+    for task in tasks {
+        task.await.expect("task");
+    }
+}
+
+/// Each of the connections asks for the next URL of `urls` as soon as its
+/// previous answer arrived, for `seconds`; returns successes per second and
+/// the number of failures.
+async fn closed_loop(
+    clients: &Arc<Vec<reqwest::Client>>,
+    urls: Vec<String>,
+    seconds: u64,
+) -> (f64, u64) {
+    let urls = Arc::new(urls);
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients.len())
+        .map(|c| {
+            let (clients, urls, ok, failed, stop) = (
+                clients.clone(),
+                urls.clone(),
+                ok.clone(),
+                failed.clone(),
+                stop.clone(),
+            );
+            tokio::spawn(async move {
+                let mut n = c;
+                while !stop.load(Ordering::Relaxed) {
+                    if fetch(&clients[c], &urls[n % urls.len()]).await {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    n += clients.len();
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await.expect("client task");
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    (
+        ok.load(Ordering::Relaxed) as f64 / elapsed,
+        failed.load(Ordering::Relaxed),
+    )
+}
+
+/// Each URL of `urls` once, over the connections as fast as they answer;
+/// returns successes per second and the number of failures.
+async fn read_each_once(clients: &Arc<Vec<reqwest::Client>>, urls: Vec<String>) -> (f64, u64) {
+    let urls = Arc::new(urls);
+    let next = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients.len())
+        .map(|c| {
+            let (clients, urls, next, failed) =
+                (clients.clone(), urls.clone(), next.clone(), failed.clone());
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let Some(url) = urls.get(n) else { break };
+                    if !fetch(&clients[c], url).await {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("client task");
+    }
+    let failed = failed.load(Ordering::Relaxed);
+    (
+        (urls.len() as u64 - failed) as f64 / started.elapsed().as_secs_f64(),
+        failed,
+    )
+}
+
+/// GET `url`: whether it answered 200 with its whole body.
+async fn fetch(client: &reqwest::Client, url: &str) -> bool {
+    match client.get(url).send().await {
+        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+struct OpenLoop {
+    ok_rate: f64,
+    failed: u64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+/// Requests scheduled at `rate` per second for `seconds`, sent over the
+/// connections (each takes the next scheduled request when free); latency
+/// runs from the scheduled time, so a request that waited for a connection
+/// counts its wait. Only successes count in the rate and the percentiles.
+async fn open_loop(
+    clients: &Arc<Vec<reqwest::Client>>,
+    urls: Vec<String>,
+    rate: u64,
+    seconds: u64,
+) -> OpenLoop {
+    let total = rate * seconds;
+    let period = Duration::from_secs(1).as_nanos() as u64 / rate;
+    let urls = Arc::new(urls);
+    let next = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let start = tokio::time::Instant::now() + Duration::from_millis(10);
+    let tasks: Vec<_> = (0..clients.len())
+        .map(|c| {
+            let (clients, urls, next, failed) =
+                (clients.clone(), urls.clone(), next.clone(), failed.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= total {
+                        break latencies;
+                    }
+                    let scheduled = start + Duration::from_nanos(n * period);
+                    tokio::time::sleep_until(scheduled).await;
+                    if fetch(&clients[c], &urls[n as usize % urls.len()]).await {
+                        latencies.push(scheduled.elapsed());
+                    } else {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut samples = Vec::with_capacity(total as usize);
+    for task in tasks {
+        samples.extend(task.await.expect("client task"));
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    samples.sort_unstable();
+    let pct = |p: f64| {
+        samples
+            .get(((samples.len().max(1) - 1) as f64 * p) as usize)
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+    };
+    OpenLoop {
+        ok_rate: samples.len() as f64 / elapsed,
+        failed: failed.load(Ordering::Relaxed),
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+        max_ms: pct(1.0),
+    }
 }

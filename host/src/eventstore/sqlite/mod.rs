@@ -35,6 +35,21 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sql
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "rampart.db";
 
+/// The page cache of every SQLite connection the node opens (`PRAGMA
+/// cache_size`, negative = KiB): 4 MiB, except the eventstore's writer.
+/// Each connection has a cache of its own, filled as pages are read and kept
+/// until it closes, so the budget is per connection times connections:
+/// readers serve index probes whose upper levels fit here, and the rest
+/// comes from the operating system's page cache, which all of them share.
+/// With `MaxReaders` readers per file: (16 + 4 × MaxReaders) MiB for the
+/// events and 4 × (1 + MaxReaders) MiB for the read models, 84 MiB at the
+/// default 8 (`docs/eventstore.md`, "Memory on SQLite").
+pub const CONNECTION_CACHE_KIB: &str = "-4096";
+
+/// The page cache of the eventstore's one writer connection: 16 MiB, for
+/// the sequence and unique-value probes of every push.
+pub const WRITER_CACHE_KIB: &str = "-16384";
+
 /// The embedded eventstore.
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -56,7 +71,7 @@ impl SqliteStore {
     /// [`StoreError::Migration`] / [`StoreError::Database`] otherwise.
     pub async fn open(cfg: &SqliteConfig, limits: Limits) -> Result<Self, StoreError> {
         let lock = lock::DirLock::acquire(&cfg.dir)?;
-        let options = connect_options(&cfg.dir.join(DB_FILE), cfg).pragma("cache_size", "-32768");
+        let options = connect_options(&cfg.dir.join(DB_FILE), cfg);
         let pool = SqlitePoolOptions::new()
             .max_connections(cfg.max_readers.max(1))
             .min_connections(1)
@@ -68,6 +83,7 @@ impl SqliteStore {
         let conn = options
             .clone()
             .pragma("wal_autocheckpoint", "0")
+            .pragma("cache_size", WRITER_CACHE_KIB)
             .connect()
             .await?;
         let next_tx = read::max_tx(&pool).await? + 1;
@@ -102,8 +118,8 @@ impl SqliteStore {
 }
 
 /// Options for a SQLite file in the data directory as `Database.Sqlite`
-/// configures it (WAL, `synchronous`, busy timeout); the read models' file
-/// is opened the same way.
+/// configures it (WAL, `synchronous`, busy timeout, the page cache of
+/// [`CONNECTION_CACHE_KIB`]); the read models' file is opened the same way.
 pub(crate) fn connect_options(path: &Path, cfg: &SqliteConfig) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
@@ -115,6 +131,7 @@ pub(crate) fn connect_options(path: &Path, cfg: &SqliteConfig) -> SqliteConnectO
         })
         .busy_timeout(cfg.busy_timeout)
         .pragma("temp_store", "memory")
+        .pragma("cache_size", CONNECTION_CACHE_KIB)
 }
 
 #[async_trait]
