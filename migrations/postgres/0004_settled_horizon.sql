@@ -50,12 +50,14 @@ CREATE TRIGGER rampart_mark_push
 -- when pg_stat_activity, read after S was taken, shows X (its low 32 bits:
 -- backend_xid is an xid, tx ids are xid8) only on backends that are in
 -- another database or not marked as a push, or when X is a prepared
--- transaction of another database. Everything else holds the horizon back:
+-- transaction of another database; and pg_xact_status, asked after that
+-- read, still says X is in progress. Everything else holds the horizon back:
 -- a marked push; a transaction that ended after S was taken (it may be a push
 -- whose events S cannot see; held for this read only); a transaction whose
 -- backend cannot be seen. Why nothing is lost: a push is marked before it
--- gets its id and unmarked after it released it, so a push that S saw running
--- and that still runs when the activity is read shows up marked there.
+-- gets its id and unmarked only after it ended, so a push that S saw running
+-- and that still runs at the status check was running and marked when the
+-- activity was read (docs/eventstore.md, "The race, argued").
 CREATE OR REPLACE FUNCTION rampart_settled_horizon() RETURNS BIGINT
 LANGUAGE sql STABLE AS $$
     WITH activity AS MATERIALIZED (
@@ -73,7 +75,11 @@ LANGUAGE sql STABLE AS $$
         pg_snapshot_xmax(snap.s)::text::bigint,
         (SELECT min(x::text::bigint)
            FROM pg_snapshot_xip(snap.s) AS x
-          WHERE NOT coalesce((SELECT bool_and(NOT a.push) FROM activity AS a
+          -- The status is asked in the aggregate's result, so after the
+          -- activity was read (PostgreSQL reads every backend's entry at the
+          -- first access of the transaction).
+          WHERE NOT coalesce((SELECT bool_and(NOT a.push) AND pg_xact_status(x) = 'in progress'
+                                FROM activity AS a
                                WHERE a.xid = (x::text::bigint & 4294967295)), false)))
       FROM (SELECT pg_current_snapshot() AS s) AS snap
 $$;

@@ -214,3 +214,61 @@ async fn a_push_must_be_the_first_write_of_its_transaction() {
         .unwrap();
     fixture.close().await;
 }
+
+/// The order guarantee under churn: the concurrent-writers test of
+/// `concurrency.rs` (every event followed exactly once, in order) while
+/// transactions of another application start and end all the time beside
+/// the pushes, in this database and in another, so that horizons are
+/// computed with foreign transactions running, ending and starting around
+/// every read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_follower_misses_nothing_while_foreign_transactions_come_and_go() {
+    let fixture = postgres_store().await;
+    let db = fixture.db.as_ref().unwrap();
+    let other_db = TestDb::create().await;
+    let mut setup = db.connect().await;
+    setup
+        .execute("CREATE TABLE other_app (n INT)")
+        .await
+        .unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut churners = Vec::new();
+    for c in 0..4 {
+        let mut conn = if c % 2 == 0 {
+            db.connect().await
+        } else {
+            other_db.connect().await
+        };
+        let stop = stop.clone();
+        churners.push(tokio::spawn(async move {
+            let write = if c % 2 == 0 {
+                "INSERT INTO other_app VALUES (1)"
+            } else {
+                "SELECT pg_current_xact_id()"
+            };
+            let mut transactions = 0_u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                conn.execute("BEGIN").await.unwrap();
+                conn.execute(write).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(transactions % 4)).await;
+                conn.execute("COMMIT").await.unwrap();
+                transactions += 1;
+            }
+            transactions
+        }));
+    }
+    super::concurrency::a_follower_sees_every_event_of_concurrent_writers_exactly_once_in_order(
+        fixture.store.clone(),
+    )
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut foreign = 0;
+    for churner in churners {
+        foreign += churner.await.unwrap();
+    }
+    assert!(
+        foreign > 100,
+        "only {foreign} foreign transactions ran beside"
+    );
+    fixture.close().await;
+}
