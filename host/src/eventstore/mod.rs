@@ -65,6 +65,14 @@ pub trait EventStore: Send + Sync + 'static {
     /// cannot be read.
     async fn query(&self, query: &EventQuery) -> Result<Vec<Event>, StoreError>;
 
+    /// The positions of the events matching `query`, in the query's order:
+    /// what the read-your-writes check of a read needs, without fetching and
+    /// decoding the events themselves.
+    ///
+    /// # Errors
+    /// As [`EventStore::query`].
+    async fn positions(&self, query: &EventQuery) -> Result<Vec<Position>, StoreError>;
+
     /// How many events match `query` (order ignored; its limit caps the
     /// count). Used for lag figures, so a long backlog stays cheap to count.
     ///

@@ -6,14 +6,14 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::{ConnectOptions, Connection, Executor, Postgres, Row, Sqlite};
 
-use super::sql::select_events;
+use super::sql::select_positions;
 use super::{AggregateRef, EventQuery};
 
 /// Users seeded before the plans are checked (4 events each).
 const USERS: i64 = 5_000;
 
-/// The read-your-writes check of a read by id: the newest event of one
-/// aggregate, here the oldest user of all.
+/// The read-your-writes check of a read by id: the position of the newest
+/// event of one aggregate, here the oldest user of all.
 fn newest_of_oldest_user() -> EventQuery {
     EventQuery::aggregate(&AggregateRef::new("inst", "user", "u0"))
         .descending()
@@ -48,7 +48,7 @@ async fn sqlite_reads_the_newest_event_of_an_aggregate_through_its_key() {
     .expect("seed");
     pool.execute("ANALYZE").await.expect("analyze");
 
-    let sql = select_events::<Sqlite>(&newest_of_oldest_user()).into_sql();
+    let sql = select_positions::<Sqlite>(&newest_of_oldest_user()).into_sql();
     let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
         .bind("inst")
         .bind("user")
@@ -73,7 +73,7 @@ async fn sqlite_reads_the_newest_event_of_an_aggregate_through_its_key() {
         "no sort and no walk of the type's events: {plan:?}"
     );
 
-    let newest: i64 = sqlx::query_scalar(&format!("SELECT sequence FROM ({sql})"))
+    let newest: i64 = sqlx::query_scalar(&format!("SELECT tx_id FROM ({sql})"))
         .bind("inst")
         .bind("user")
         .bind("u0")
@@ -81,7 +81,7 @@ async fn sqlite_reads_the_newest_event_of_an_aggregate_through_its_key() {
         .fetch_one(&pool)
         .await
         .expect("query");
-    assert_eq!(newest, 4, "the newest event of the aggregate");
+    assert_eq!(newest, 4, "the position of the aggregate's newest event");
     pool.close().await;
 }
 
@@ -119,7 +119,7 @@ async fn postgres_reads_the_newest_event_of_an_aggregate_through_its_key() {
         .expect("seed");
         pool.execute("ANALYZE events").await.expect("analyze");
 
-        let sql = select_events::<Postgres>(&newest_of_oldest_user()).into_sql();
+        let sql = select_positions::<Postgres>(&newest_of_oldest_user()).into_sql();
         let plan: Vec<String> = sqlx::query(&format!("EXPLAIN {sql}"))
             .bind("inst")
             .bind("user")

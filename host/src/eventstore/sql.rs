@@ -32,6 +32,18 @@ where
     select(EVENT_COLUMNS, q)
 }
 
+/// Builds `SELECT tx_id, tx_index FROM events WHERE … ORDER BY … LIMIT …`:
+/// the positions of the events `q` selects, without reading the events.
+pub(super) fn select_positions<'a, DB>(q: &EventQuery) -> QueryBuilder<'a, DB>
+where
+    DB: Dialect,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+    i32: Encode<'a, DB> + Type<DB>,
+{
+    select("tx_id, tx_index", q)
+}
+
 /// Builds `SELECT count(*)` over the events `q` selects (its limit caps the
 /// count, so counting a long backlog stays cheap).
 pub(super) fn count_events<'a, DB>(q: &EventQuery) -> QueryBuilder<'a, DB>

@@ -219,12 +219,12 @@ impl Queries {
         resource: &Resource,
         newest: EventQuery,
     ) -> Result<Option<Generation>, QueryError> {
-        let Some(event) = self.store.query(&newest).await?.pop() else {
+        let Some(position) = self.store.positions(&newest).await?.pop() else {
             return Ok(None);
         };
         Ok(Some(
             self.spoolers
-                .wait_for(resource.projection, event.position)
+                .wait_for(resource.projection, position)
                 .await?,
         ))
     }

@@ -13,6 +13,7 @@ super::conformance!(
     position_bounds_and_descending_order,
     paging_visits_every_event_once_in_both_orders,
     time_range_filters_by_creation_time,
+    positions_are_those_of_the_events_the_query_selects,
 );
 
 /// Two instances, users and orgs, two creators, several event types.
@@ -134,4 +135,35 @@ pub async fn time_range_filters_by_creation_time(store: Arc<dyn EventStore>) {
     assert!(store.query(&future).await.unwrap().is_empty());
     let past = EventQuery::new().created_between(None, Some(first));
     assert!(store.query(&past).await.unwrap().is_empty());
+}
+
+/// `positions` answers what `query` would, without the events: for one
+/// aggregate (ordered by sequence, the read-your-writes check), a type, an
+/// instance and everything, in both orders, with and without a limit.
+async fn positions_are_those_of_the_events_the_query_selects(store: Arc<dyn EventStore>) {
+    given_a_mixed_history(&store).await;
+    let u1 = AggregateRef::new("i1", "user", "u1");
+    for q in [
+        EventQuery::aggregate(&u1),
+        EventQuery::aggregate(&u1).descending().limit(1),
+        EventQuery::new().aggregate_type("user").descending(),
+        EventQuery::new().instance("i1").limit(2),
+        EventQuery::new(),
+        EventQuery::aggregate(&AggregateRef::new("i1", "user", "nobody")),
+    ] {
+        let expected: Vec<Position> = store
+            .query(&q)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.position)
+            .collect();
+        assert_eq!(store.positions(&q).await.unwrap(), expected, "{q:?}");
+    }
+    let newest = store
+        .positions(&EventQuery::aggregate(&u1).descending().limit(1))
+        .await
+        .unwrap();
+    let all = store.query(&EventQuery::aggregate(&u1)).await.unwrap();
+    assert_eq!(newest, [all[1].position], "the aggregate's newest event");
 }

@@ -24,7 +24,7 @@ use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Postgres, QueryBuilder, Row};
 use tokio::sync::watch;
 
-use super::sql::{Dialect, count_events, event_from_row, select_events};
+use super::sql::{Dialect, count_events, event_from_row, select_events, select_positions};
 use super::{
     AggregateRef, Event, EventQuery, EventStore, Limits, Notifier, Position, Push, StoreError,
 };
@@ -109,6 +109,15 @@ impl EventStore for PostgresStore {
         let mut qb = select_events::<Postgres>(query);
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter().map(decode).collect()
+    }
+
+    async fn positions(&self, query: &EventQuery) -> Result<Vec<Position>, StoreError> {
+        let mut qb = select_positions::<Postgres>(query);
+        let rows: Vec<(i64, i32)> = qb.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(tx, i)| Position::new(tx, i))
+            .collect())
     }
 
     async fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {

@@ -156,6 +156,15 @@ impl EventStore for SqliteStore {
         read::query(&self.pool, query).await
     }
 
+    async fn positions(&self, query: &EventQuery) -> Result<Vec<Position>, StoreError> {
+        let mut qb = super::sql::select_positions::<Sqlite>(query);
+        let rows: Vec<(i64, i32)> = qb.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(tx, i)| Position::new(tx, i))
+            .collect())
+    }
+
     async fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
         let mut qb = super::sql::count_events::<Sqlite>(query);
         let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
