@@ -71,6 +71,10 @@ pub struct PoolConfig {
     /// `Queue`: calls that may wait for a free thread; one more is refused at
     /// once with 503 (default 64).
     pub queue: usize,
+    /// `Nice`: the pool threads' CPU niceness, 0–19 (default 10): under CPU
+    /// contention request serving goes first; 0 keeps the server's priority.
+    #[serde(deserialize_with = "niceness")]
+    pub nice: u8,
 }
 
 impl PoolConfig {
@@ -239,6 +243,17 @@ impl<'de> Deserialize<'de> for PluginsConfig {
             plugins,
         })
     }
+}
+
+/// A niceness, 0 to 19.
+fn niceness<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    let nice = u8::deserialize(d)?;
+    if nice > 19 {
+        return Err(de::Error::custom(format_args!(
+            "Nice must be 0 to 19 (a higher niceness runs less), not {nice}"
+        )));
+    }
+    Ok(nice)
 }
 
 /// A YAML mapping (or nothing) turned into a JSON object.

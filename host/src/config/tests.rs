@@ -379,7 +379,10 @@ fn an_unknown_grant_or_plugin_setting_is_refused() {
 #[test]
 fn the_plugin_pool_is_configured_and_checked() {
     let defaults = Config::defaults().plugins.pool;
-    assert_eq!((defaults.threads, defaults.queue), (0, 64));
+    assert_eq!(
+        (defaults.threads, defaults.queue, defaults.nice),
+        (0, 64, 10)
+    );
     assert!(defaults.thread_count() >= 1);
     let config = Config::load(
         &[],
@@ -393,4 +396,6 @@ fn the_plugin_pool_is_configured_and_checked() {
     assert_eq!(config.plugins.pool.queue, 10);
     let (msg, _) = load_err("Plugins:\n  Pool:\n    Threds: 2\n", &[]);
     assert!(msg.contains("Threds"), "{msg}");
+    let (msg, _) = load_err("Plugins:\n  Pool:\n    Nice: 25\n", &[]);
+    assert!(msg.contains("Nice must be 0 to 19"), "{msg}");
 }

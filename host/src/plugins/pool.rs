@@ -86,11 +86,12 @@ impl std::fmt::Debug for CallPool {
 
 impl CallPool {
     /// Starts `threads` worker threads (at least one) behind a queue of
-    /// `queue` calls waiting for a thread.
+    /// `queue` calls waiting for a thread, each lowered to niceness `nice`
+    /// (0 keeps the server's priority).
     ///
     /// # Errors
     /// The I/O error when a thread cannot be spawned.
-    pub fn start(threads: usize, queue: usize) -> std::io::Result<Self> {
+    pub fn start(threads: usize, queue: usize, nice: u8) -> std::io::Result<Self> {
         let (sender, receiver) = mpsc::sync_channel::<Job>(queue);
         let receiver = Arc::new(Mutex::new(receiver));
         let slots: Vec<Slot> = (0..threads.max(1)).map(|_| Slot::default()).collect();
@@ -103,6 +104,11 @@ impl CallPool {
                 std::thread::Builder::new()
                     .name(format!("rampart-plugin-{index}"))
                     .spawn(move || {
+                        if nice > 0
+                            && let Err(error) = lower_priority(nice)
+                        {
+                            tracing::warn!("plugin threads keep the server's priority: {error}");
+                        }
                         SLOT.with(|own| *own.borrow_mut() = Some(slot));
                         work(&receiver)
                     })
@@ -245,6 +251,19 @@ fn work(receiver: &Mutex<Receiver<Job>>) {
     }
 }
 
+/// Lowers the calling thread's CPU priority to niceness `nice` (1–19), so
+/// that a plugin spinning to its deadline yields the CPU to the threads that
+/// serve requests whenever they have work. Unprivileged (only lowers).
+fn lower_priority(nice: u8) -> Result<(), String> {
+    use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
+    // thread-priority maps its 0–99 scale linearly onto niceness 19…-20
+    // (truncating); this step lands on `nice` exactly.
+    let nice = i32::from(nice.min(19));
+    let step = u8::try_from((19 - nice) * 99 / 39).map_err(|e| e.to_string())?;
+    let value = ThreadPriorityValue::try_from(step)?;
+    set_current_thread_priority(ThreadPriority::Crossplatform(value)).map_err(|e| format!("{e:?}"))
+}
+
 /// The text of a panic payload.
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
@@ -260,7 +279,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_refuses_at_once_names_the_busy_plugin_and_counts_the_refusal() {
-        let pool = CallPool::start(1, 1).unwrap();
+        let pool = CallPool::start(1, 1, 0).unwrap();
         let stats = Arc::new(PluginStats::new());
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let wait = Arc::new(Mutex::new(wait));
@@ -309,9 +328,30 @@ mod tests {
         assert_eq!(pool.pending(), 0);
     }
 
+    /// The calling thread's niceness, from `/proc`.
+    fn own_niceness() -> i32 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // Fields after the parenthesised command name; nice is field 19.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        rest.split(' ').nth(16).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn pool_threads_run_at_the_configured_niceness() {
+        for nice in [1, 5, 10, 19] {
+            let seen = std::thread::spawn(move || {
+                lower_priority(nice).unwrap();
+                own_niceness()
+            })
+            .join()
+            .unwrap();
+            assert_eq!(seen, i32::from(nice));
+        }
+    }
+
     #[tokio::test]
     async fn a_panic_in_the_host_becomes_a_counted_error() {
-        let pool = CallPool::start(1, 4).unwrap();
+        let pool = CallPool::start(1, 4, 0).unwrap();
         let stats = Arc::new(PluginStats::new());
         let result: Result<(), _> = pool
             .run("boom", std::slice::from_ref(&stats), || {

@@ -146,8 +146,12 @@ impl PluginRegistry {
         let mut linker = Linker::new(&engine);
         super::imports::add_to_linker(&mut linker)
             .map_err(|err| RuntimeError::Engine(format!("{err:#}")))?;
-        let pool = CallPool::start(config.pool.thread_count(), config.pool.queue)
-            .map_err(RuntimeError::Pool)?;
+        let pool = CallPool::start(
+            config.pool.thread_count(),
+            config.pool.queue,
+            config.pool.nice,
+        )
+        .map_err(RuntimeError::Pool)?;
         let registry = Self {
             pool,
             _ticker: EpochTicker::start(&engine),

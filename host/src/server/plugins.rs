@@ -47,7 +47,11 @@ async fn one(
 /// Rescans the plugin directory now (the watcher does this on its own).
 async fn reload(State(state): State<AppState>, _: NoBody) -> Result<Json<ReloadReport>, ApiError> {
     let plugins = state.plugins.clone();
-    blocking(move || plugins.reload()).await.map(Json)
+    // Compiling is blocking work (not a plugin call): the blocking pool.
+    tokio::task::spawn_blocking(move || plugins.reload())
+        .await
+        .map(Json)
+        .map_err(|err| ApiError::internal(format!("the reload task failed: {err}")))
 }
 
 /// A validator's verdict.
@@ -66,7 +70,10 @@ async fn validate(
 ) -> Result<Json<ValidateResponse>, ApiError> {
     let plugin = serving(&state, &name)?;
     let (command, aggregate) = body.into_parts();
-    let verdict = blocking(move || plugin.validate(&command, &aggregate)).await??;
+    let verdict = state
+        .plugins
+        .call(plugin, move |plugin| plugin.validate(&command, &aggregate))
+        .await?;
     Ok(Json(match verdict {
         Ok(()) => ValidateResponse::Allowed,
         Err(rejection) => ValidateResponse::Rejected(rejection),
@@ -89,7 +96,10 @@ async fn project(
 ) -> Result<Json<ProjectResponse>, ApiError> {
     let event = Event::from(event);
     let plugin = serving(&state, &name)?;
-    let answer = blocking(move || plugin.project(&event)).await??;
+    let answer = state
+        .plugins
+        .call(plugin, move |plugin| plugin.project(&event))
+        .await?;
     Ok(Json(match answer {
         Ok(statements) => ProjectResponse::Statements(statements),
         Err(message) => ProjectResponse::Error(message),
@@ -101,18 +111,4 @@ fn serving(state: &AppState, name: &str) -> Result<std::sync::Arc<LoadedPlugin>,
         .plugins
         .get(name)
         .ok_or_else(|| ApiError::not_found(format!("no plugin named `{name}` is serving")))
-}
-
-/// Runs a plugin call on the blocking pool: calls are short, but a hostile
-/// plugin may use its whole deadline.
-async fn blocking<R: Send + 'static>(
-    call: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, ApiError> {
-    tokio::task::spawn_blocking(call).await.map_err(|err| {
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            err.to_string(),
-        )
-    })
 }

@@ -81,6 +81,16 @@ async fn a_panicking_validator_fails_each_command_cleanly_and_counts_it() {
         let stats = hostile_status(&api).await;
         assert_eq!(stats["calls"], 20, "{stats}");
         assert_eq!(stats["errors"], 20, "{stats}");
+        let metrics = reqwest::get(format!("{}/debug/metrics", api.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains("rampart_plugin_call_errors_total{plugin=\"hostile\"} 20"),
+            "{metrics}"
+        );
         let (_, log) = server.terminate().await.unwrap();
         assert!(!log.contains("Cannot start a runtime"), "{log}");
     }
