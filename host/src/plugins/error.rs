@@ -135,11 +135,17 @@ pub enum PluginError {
     /// (`Plugins.Pool`): the call was refused at once, without running.
     /// Callers should retry later (HTTP 503, gRPC `RESOURCE_EXHAUSTED`).
     #[error(
-        "plugin `{plugin}` is overloaded: all {threads} plugin threads are busy and {queue} calls are queued (Plugins.Pool); retry later"
+        "plugin call refused, {refused} not called: all {threads} plugin threads are busy{} and {queue} calls are queued (Plugins.Pool); retry later",
+        busy.as_ref().map(|b| format!(" (running `{b}`)")).unwrap_or_default()
     )]
     Overloaded {
-        /// Plugin name.
+        /// The first plugin the refused call would have run.
         plugin: String,
+        /// Every plugin it would have run, as `` `a`, `b` ``.
+        refused: String,
+        /// The plugin the pool's threads run (or ran last), if known: the
+        /// likely reason for the refusal.
+        busy: Option<String>,
         /// Threads of the call pool.
         threads: usize,
         /// Its queue's capacity.

@@ -34,8 +34,9 @@ use super::stats::PluginStats;
 /// One queued call.
 type Job = Box<dyn FnOnce() + Send>;
 
-/// What one worker thread is running: the plugin's name, while it runs.
-type Slot = Arc<Mutex<Option<String>>>;
+/// What one worker thread runs now, or ran last: the plugin's name, and
+/// whether the call is still running.
+type Slot = Arc<Mutex<Option<(String, bool)>>>;
 
 thread_local! {
     /// The slot of the pool worker this thread is, if it is one.
@@ -51,15 +52,17 @@ pub(crate) struct Running(Option<Slot>);
 pub(crate) fn running(name: &str) -> Running {
     let slot = SLOT.with(|slot| slot.borrow().clone());
     if let Some(slot) = &slot {
-        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(name.to_owned());
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some((name.to_owned(), true));
     }
     Running(slot)
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Some(slot) = &self.0 {
-            slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(slot) = &self.0
+            && let Some((_, running)) = &mut *slot.lock().unwrap_or_else(PoisonError::into_inner)
+        {
+            *running = false;
         }
     }
 }
@@ -139,12 +142,15 @@ impl CallPool {
         self.pending.load(Ordering::Relaxed)
     }
 
-    /// The plugin running on most worker threads right now, if any runs.
+    /// The plugin on most worker threads, running now or (when none runs)
+    /// run last, if any ran.
     fn busiest(&self) -> Option<String> {
-        let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
         for slot in &self.slots {
-            if let Some(name) = &*slot.lock().unwrap_or_else(PoisonError::into_inner) {
-                *counts.entry(name.clone()).or_default() += 1;
+            if let Some((name, running)) = &*slot.lock().unwrap_or_else(PoisonError::into_inner) {
+                let count = counts.entry(name.clone()).or_default();
+                count.0 += usize::from(*running);
+                count.1 += 1;
             }
         }
         counts
@@ -159,7 +165,7 @@ impl CallPool {
     ///
     /// # Errors
     /// [`PluginError::Overloaded`] at once when the queue is full, naming the
-    /// plugin that occupies the pool's threads; [`PluginError::Trap`] when
+    /// plugins the call would have run and the one occupying the threads; [`PluginError::Trap`] when
     /// the call panicked in the host. Both count as a failed call in the
     /// statistics of every plugin in `stats` (those the call would have
     /// asked), like the calls' own failures.
@@ -198,11 +204,22 @@ impl CallPool {
         if let Err(refused) = sent {
             self.pending.fetch_sub(1, Ordering::Relaxed);
             let error = match refused {
-                TrySendError::Full(_) => PluginError::Overloaded {
-                    plugin: self.busiest().unwrap_or_else(|| plugin.to_owned()),
-                    threads: self.threads.len(),
-                    queue: self.queue,
-                },
+                TrySendError::Full(_) => {
+                    let mut names: Vec<String> = stats
+                        .iter()
+                        .filter_map(|s| s.name().map(|n| format!("`{n}`")))
+                        .collect();
+                    if names.is_empty() {
+                        names.push(format!("`{plugin}`"));
+                    }
+                    PluginError::Overloaded {
+                        plugin: plugin.to_owned(),
+                        refused: names.join(", "),
+                        busy: self.busiest(),
+                        threads: self.threads.len(),
+                        queue: self.queue,
+                    }
+                }
                 TrySendError::Disconnected(_) => PluginError::Unavailable {
                     plugin: plugin.to_owned(),
                     message: "the plugin runtime is shutting down".to_owned(),
@@ -317,7 +334,8 @@ mod tests {
             .run("other", std::slice::from_ref(&stats), || Ok(3))
             .await;
         assert!(
-            matches!(&refused, Err(PluginError::Overloaded { plugin, .. }) if plugin == "slow"),
+            matches!(&refused, Err(PluginError::Overloaded { plugin, busy: Some(busy), .. })
+                if plugin == "other" && busy == "slow"),
             "{refused:?}"
         );
         assert_eq!(stats.errors(), 1);

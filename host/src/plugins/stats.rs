@@ -65,6 +65,11 @@ impl PluginStats {
         *self.last_error.lock().expect("stats lock") = Some((Utc::now(), error.to_owned()));
     }
 
+    /// The plugin these statistics belong to, if they are exported.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
     /// Calls made, successful or not.
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)

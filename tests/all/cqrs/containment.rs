@@ -189,8 +189,8 @@ async fn a_flood_of_calls_to_a_slow_validator_is_refused_at_once_and_health_answ
             _ => panic!("unexpected answer {status}: {body}"),
         }
     }
-    // One thread and a queue of two: at most three run, the rest are refused
-    // (and named after the plugin that keeps the pool busy).
+    // One thread and a queue of two: at most three run, the rest are refused,
+    // naming the plugins they needed (hostile among them).
     assert!(
         overloaded >= 13,
         "{overloaded} refused, {deadline} ran out of time"
