@@ -20,6 +20,9 @@
 
 #![allow(missing_docs)]
 
+#[path = "support/serve.rs"]
+mod support;
+
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -28,7 +31,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Probes per second, for each of the two probes.
 const PROBE_RATE: u64 = 200;
@@ -277,8 +279,8 @@ impl Server {
              Grants: [log, config, clock]\n",
         )
         .expect("config");
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
-            .arg("--config")
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_rampart"));
+        cmd.arg("--config")
             .arg(&config)
             .arg("start")
             .current_dir(dir)
@@ -286,48 +288,16 @@ impl Server {
             .env("RAMPART_LISTENADDRESS", "127.0.0.1")
             .env("RAMPART_LOG_LEVEL", "error")
             .env("RAMPART_FIRSTINSTANCE_ADMIN_PASSWORD", "Bench-Passw0rd")
-            .stdout(Stdio::piped())
             // Every refused org.add is logged as an error: keep them off the figures.
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn rampart");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let url = loop {
-            let line = lines
-                .next_line()
-                .await
-                .expect("stdout")
-                .expect("server exited");
-            if let Some(url) = line.strip_prefix("rampart listening on ") {
-                break url.to_owned();
-            }
-        };
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let client = reqwest::Client::new();
-        loop {
-            let ready = client.get(format!("{url}/debug/ready")).send().await;
-            if ready.is_ok_and(|r| r.status() == 200) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            .stderr(Stdio::null());
+        let (url, child) = support::serve(cmd).await;
         // Dropped in after start-up, so the bootstrap's own org.add does not
         // meet it; the watcher loads it.
         let hostile = Path::new(env!("OUT_DIR")).join("test-plugins/hostile.wasm");
         let staged = dir.join("hostile.wasm.tmp");
         std::fs::copy(hostile, &staged).expect("copy hostile");
         std::fs::rename(&staged, dir.join("data/plugins/hostile.wasm")).expect("drop hostile");
-        loop {
-            let status = client
-                .get(format!("{url}/admin/v1/plugins/hostile"))
-                .send()
-                .await;
-            if status.is_ok_and(|r| r.status() == 200) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        support::until_ok(&format!("{url}/admin/v1/plugins/hostile")).await;
         Self { url, child }
     }
 

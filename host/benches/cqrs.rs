@@ -21,6 +21,9 @@
 
 #![allow(missing_docs)]
 
+#[path = "support/serve.rs"]
+mod support;
+
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,7 +40,6 @@ use rampart::readmodel::ReadStore;
 use rampart::spooler::{Leadership, Spoolers};
 use serde_json::json;
 use sqlx::{Connection, Executor, PgConnection};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const CLIENTS: usize = 32;
 const CREATE_SECONDS: u64 = 10;
@@ -148,8 +150,8 @@ impl Server {
     /// Starts `rampart start` in `dir` with `env` (on top of the bench's
     /// defaults) and waits until `/debug/ready` answers 200.
     async fn spawn(dir: &std::path::Path, env: &[(String, String)]) -> Self {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
-            .arg("start")
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_rampart"));
+        cmd.arg("start")
             .current_dir(dir)
             .env("RAMPART_PORT", "0")
             .env("RAMPART_LISTENADDRESS", "127.0.0.1")
@@ -157,31 +159,8 @@ impl Server {
             .env("RAMPART_MASTERKEY", "b".repeat(32))
             .env("RAMPART_FIRSTINSTANCE_ADMIN_PASSWORD", "Bench-Passw0rd")
             .envs(env.iter().cloned())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn rampart");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let url = loop {
-            let line = lines
-                .next_line()
-                .await
-                .expect("stdout")
-                .expect("server exited");
-            if let Some(url) = line.strip_prefix("rampart listening on ") {
-                break url.to_owned();
-            }
-        };
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let client = reqwest::Client::new();
-        loop {
-            let ready = client.get(format!("{url}/debug/ready")).send().await;
-            if ready.is_ok_and(|r| r.status() == 200) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            .stderr(Stdio::inherit());
+        let (url, child) = support::serve(cmd).await;
         Self {
             url,
             child,
