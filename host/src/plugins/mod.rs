@@ -34,7 +34,6 @@ pub use bindings::types;
 pub use component::{LoadedPlugin, PluginSource, content_hash};
 pub use error::{LoadError, PluginError};
 pub(crate) use manifest::handles;
-pub use pool::CallPool;
 pub use registry::{Catalog, LoadFailure, PluginRegistry, ReloadReport, RuntimeError, Verdict};
 pub use stats::PluginStats;
 pub use status::{PluginStatus, StatusReport, Timestamped};

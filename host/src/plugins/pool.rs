@@ -68,7 +68,7 @@ impl Drop for Running {
 }
 
 /// A bounded pool of threads that run plugin calls.
-pub struct CallPool {
+pub(crate) struct CallPool {
     sender: Mutex<Option<SyncSender<Job>>>,
     threads: Vec<JoinHandle<()>>,
     slots: Vec<Slot>,
@@ -94,7 +94,7 @@ impl CallPool {
     ///
     /// # Errors
     /// The I/O error when a thread cannot be spawned.
-    pub fn start(threads: usize, queue: usize, nice: u8) -> std::io::Result<Self> {
+    pub(crate) fn start(threads: usize, queue: usize, nice: u8) -> std::io::Result<Self> {
         let (sender, receiver) = mpsc::sync_channel::<Job>(queue);
         let receiver = Arc::new(Mutex::new(receiver));
         let slots: Vec<Slot> = (0..threads.max(1)).map(|_| Slot::default()).collect();
@@ -127,18 +127,8 @@ impl CallPool {
         })
     }
 
-    /// Worker threads.
-    pub fn threads(&self) -> usize {
-        self.threads.len()
-    }
-
-    /// Calls that may wait for a thread.
-    pub fn queue(&self) -> usize {
-        self.queue
-    }
-
     /// Calls queued or running right now.
-    pub fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         self.pending.load(Ordering::Relaxed)
     }
 
@@ -169,7 +159,7 @@ impl CallPool {
     /// the call panicked in the host. Both count as a failed call in the
     /// statistics of every plugin in `stats` (those the call would have
     /// asked), like the calls' own failures.
-    pub async fn run<R: Send + 'static>(
+    pub(crate) async fn run<R: Send + 'static>(
         &self,
         plugin: &str,
         stats: &[Arc<PluginStats>],
@@ -227,8 +217,9 @@ impl CallPool {
             };
             metrics::counter!("rampart_plugin_calls_refused_total", "plugin" => plugin.to_owned())
                 .increment(1);
+            let message = error.to_string();
             for stats in stats {
-                stats.record_error(Duration::ZERO, &error.to_string());
+                stats.record_error(Duration::ZERO, &message);
             }
             return Err(error);
         }

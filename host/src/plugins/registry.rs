@@ -192,11 +192,6 @@ impl PluginRegistry {
             .clone()
     }
 
-    /// The pool that runs plugin calls off the async runtime.
-    pub fn pool(&self) -> &CallPool {
-        &self.pool
-    }
-
     /// Runs the validators that handle `command.name`, in order, on the call
     /// pool; the first rejection wins. The whole chain is one pool job.
     ///
@@ -208,12 +203,7 @@ impl PluginRegistry {
         command: Command,
         state: AggregateState,
     ) -> Result<Verdict, PluginError> {
-        let catalog = self.catalog();
-        let chain: Vec<_> = catalog
-            .validators
-            .iter()
-            .filter(|v| handles(&v.manifest.handles, &command.name))
-            .collect();
+        let chain = validators_for(&self.catalog(), &command.name);
         let Some(first) = chain.first() else {
             return Ok(Verdict::Allowed);
         };
@@ -221,7 +211,7 @@ impl PluginRegistry {
         let stats: Vec<_> = chain.iter().map(|v| v.stats.clone()).collect();
         self.pool
             .run(&first, &stats, move || {
-                validator_chain(&catalog, &command, &state)
+                validator_chain(&chain, &command, &state)
             })
             .await
     }
@@ -252,7 +242,8 @@ impl PluginRegistry {
         command: &Command,
         state: &AggregateState,
     ) -> Result<Verdict, PluginError> {
-        validator_chain(&self.catalog(), command, state)
+        let chain = validators_for(&self.catalog(), &command.name);
+        validator_chain(&chain, command, state)
     }
 
     /// Loads (or reloads) the shipped plugins; done once at start.
@@ -451,17 +442,23 @@ impl PluginRegistry {
     }
 }
 
-/// The validators of `catalog` that handle `command.name`, in order; the
-/// first rejection wins.
+/// The validators of `catalog` that handle command `name`, in order.
+fn validators_for(catalog: &Catalog, name: &str) -> Vec<Arc<LoadedPlugin>> {
+    catalog
+        .validators
+        .iter()
+        .filter(|v| handles(&v.manifest.handles, name))
+        .cloned()
+        .collect()
+}
+
+/// Asks each validator of `chain` in turn; the first rejection wins.
 fn validator_chain(
-    catalog: &Catalog,
+    chain: &[Arc<LoadedPlugin>],
     command: &Command,
     state: &AggregateState,
 ) -> Result<Verdict, PluginError> {
-    for validator in &catalog.validators {
-        if !handles(&validator.manifest.handles, &command.name) {
-            continue;
-        }
+    for validator in chain {
         if let Err(rejection) = validator.validate(command, state)? {
             return Ok(Verdict::Rejected {
                 plugin: validator.manifest.name.clone(),
