@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use metrics::Counter;
 
 /// Sub-buckets per power of two (precision about ±12%).
 const SUB_BITS: u32 = 2;
@@ -17,6 +18,10 @@ const BUCKETS: usize = 64 << SUB_BITS;
 pub struct PluginStats {
     /// The plugin's name, which labels its metrics (none: not exported).
     name: Option<String>,
+    /// `rampart_plugin_calls_total{plugin}`, resolved once (a no-op unnamed).
+    calls_metric: Counter,
+    /// `rampart_plugin_call_errors_total{plugin}`, likewise.
+    errors_metric: Counter,
     calls: AtomicU64,
     errors: AtomicU64,
     buckets: Box<[AtomicU64]>,
@@ -28,6 +33,8 @@ impl PluginStats {
     pub fn new() -> Self {
         Self {
             name: None,
+            calls_metric: Counter::noop(),
+            errors_metric: Counter::noop(),
             calls: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
@@ -37,9 +44,14 @@ impl PluginStats {
 
     /// Empty statistics of plugin `name`, also exported as the metrics
     /// `rampart_plugin_calls_total` and `rampart_plugin_call_errors_total`.
+    /// The counters are bound to the metrics recorder installed now (the
+    /// server installs it before it loads plugins), not looked up per call.
     pub fn named(name: &str) -> Self {
+        let label = || name.to_owned();
         Self {
             name: Some(name.to_owned()),
+            calls_metric: metrics::counter!("rampart_plugin_calls_total", "plugin" => label()),
+            errors_metric: metrics::counter!("rampart_plugin_call_errors_total", "plugin" => label()),
             ..Self::new()
         }
     }
@@ -48,9 +60,7 @@ impl PluginStats {
     pub(crate) fn record(&self, elapsed: Duration) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.buckets[bucket(elapsed)].fetch_add(1, Ordering::Relaxed);
-        if let Some(name) = &self.name {
-            metrics::counter!("rampart_plugin_calls_total", "plugin" => name.clone()).increment(1);
-        }
+        self.calls_metric.increment(1);
     }
 
     /// Records one failed call and why: whatever failed (the plugin, its
@@ -58,10 +68,7 @@ impl PluginStats {
     pub(crate) fn record_error(&self, elapsed: Duration, error: &str) {
         self.record(elapsed);
         self.errors.fetch_add(1, Ordering::Relaxed);
-        if let Some(name) = &self.name {
-            metrics::counter!("rampart_plugin_call_errors_total", "plugin" => name.clone())
-                .increment(1);
-        }
+        self.errors_metric.increment(1);
         *self.last_error.lock().expect("stats lock") = Some((Utc::now(), error.to_owned()));
     }
 
