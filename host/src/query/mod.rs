@@ -174,7 +174,7 @@ impl Queries {
             .aggregate_type(aggregate_type)
             .descending()
             .limit(1);
-        Ok(self.store.query(&newest).await?.pop().map(|e| e.position))
+        Ok(self.store.positions(&newest).await?.pop())
     }
 
     /// The organization owning `domain` in the instance, if any.

@@ -55,8 +55,10 @@ pub struct InstanceResolver {
     newest: Arc<Mutex<Position>>,
 }
 
-impl Default for InstanceResolver {
-    fn default() -> Self {
+impl InstanceResolver {
+    /// An empty resolver; reads follow other nodes only once
+    /// [`InstanceResolver::watching`] runs its watcher.
+    fn new() -> Self {
         Self {
             cache: Cache::builder()
                 .max_capacity(CAPACITY)
@@ -65,14 +67,12 @@ impl Default for InstanceResolver {
             newest: Arc::new(Mutex::new(Position::ZERO)),
         }
     }
-}
 
-impl InstanceResolver {
     /// A resolver whose reads follow instance events announced on
     /// `notifications` (the eventstore's, which carry every node's pushes).
     /// The watcher stops when the notifications end.
     pub fn watching(queries: Queries, mut notifications: watch::Receiver<Position>) -> Self {
-        let resolver = Self::default();
+        let resolver = Self::new();
         let watcher = resolver.clone();
         tokio::spawn(async move {
             while notifications.changed().await.is_ok() {
