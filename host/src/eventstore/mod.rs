@@ -28,6 +28,7 @@ mod sql;
 pub mod sqlite;
 
 pub use error::StoreError;
+pub(crate) use error::is_unavailable;
 pub use event::{AggregateRef, Event, NewEvent, Position};
 pub use follow::Follower;
 pub use limits::Limits;

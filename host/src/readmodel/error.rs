@@ -2,7 +2,7 @@
 //! tell "someone else moved on" from "this event's statements are wrong" from
 //! "the database is away", and the API edge can map each to a status code.
 
-use crate::eventstore::Position;
+use crate::eventstore::{Position, is_unavailable};
 
 /// A read-model store failure (bookkeeping, schema or query side).
 #[derive(Debug, thiserror::Error)]
@@ -122,27 +122,17 @@ impl From<sqlx::Error> for ApplyError {
 }
 
 /// Whether `e` says the database is away or busy rather than that the SQL or
-/// the data is wrong: connection and pool errors, SQLite's "busy/locked",
-/// PostgreSQL's connection, rollback (serialization, deadlock), resource and
-/// operator-intervention classes.
+/// the data is wrong: what the eventstore counts as unavailable
+/// ([`is_unavailable`]), plus PostgreSQL's rollback (serialization,
+/// deadlock), resource, operator-intervention and system-error classes,
+/// after which a spooler's batch is simply tried again.
 pub(super) fn is_transient(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                // SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes.
-                code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
-            } else {
-                code.len() == 5 && ["08", "40", "53", "57", "58"].contains(&&code[..2])
-            }
-        }
-        _ => false,
-    }
+    is_unavailable(e)
+        || matches!(e, sqlx::Error::Database(db)
+        if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some()
+            && db.code().is_some_and(|code| {
+                code.len() == 5 && ["40", "53", "57", "58"].contains(&&code[..2])
+            }))
 }
 
 /// Whether `e` is the database refusing a statement (as opposed to the
