@@ -32,3 +32,5 @@ pub mod scaffold;
 pub mod server;
 pub mod spooler;
 pub mod telemetry;
+#[cfg(test)]
+mod test_pg;

@@ -2,12 +2,13 @@
 //! grows, checked on both backends with statistics gathered over a store
 //! where the aggregate read is the oldest of many of its type.
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::{ConnectOptions, Connection, Executor, Postgres, Row, Sqlite};
 
 use super::sql::select_positions;
 use super::{AggregateRef, EventQuery};
+use crate::test_pg::options as pg_options;
 
 /// Users seeded before the plans are checked (4 events each).
 const USERS: i64 = 5_000;
@@ -149,17 +150,4 @@ async fn postgres_reads_the_newest_event_of_an_aggregate_through_its_key() {
         !checked.iter().any(|step| step.contains("Sort")),
         "no sort: {checked:?}"
     );
-}
-
-fn pg_options(database: &str) -> PgConnectOptions {
-    PgConnectOptions::new()
-        .host(&std::env::var("RAMPART_TEST_PG_HOST").unwrap_or_else(|_| "127.0.0.1".into()))
-        .port(
-            std::env::var("RAMPART_TEST_PG_PORT")
-                .ok()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(5432),
-        )
-        .username(&std::env::var("RAMPART_TEST_PG_USER").unwrap_or_else(|_| "postgres".into()))
-        .database(database)
 }

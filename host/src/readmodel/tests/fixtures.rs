@@ -2,7 +2,7 @@
 //! and shorthands for statements and events.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor};
 
 use crate::config::Config;
@@ -11,6 +11,7 @@ use crate::plugins::types::{
     Column, ColumnType, Delete, Field, Index, Insert, Statement, Table, Update, Upsert, Value,
 };
 use crate::readmodel::{Applied, Backend, Generation, ReadStore};
+use crate::test_pg::options;
 
 /// The projection every test uses (a hyphen, as plugin names have).
 pub(crate) const PROJECTION: &str = "user-list";
@@ -74,15 +75,6 @@ impl Harness {
             Backend::Sqlite { .. } => None,
         }
     }
-}
-
-fn options(database: &str) -> PgConnectOptions {
-    let pg = Config::defaults().database.postgres;
-    PgConnectOptions::new()
-        .host(&std::env::var("RAMPART_TEST_PG_HOST").unwrap_or_else(|_| "127.0.0.1".into()))
-        .port(pg.port)
-        .username("postgres")
-        .database(database)
 }
 
 impl Drop for Harness {
