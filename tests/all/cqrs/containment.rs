@@ -102,10 +102,7 @@ async fn printing_reaches_the_log_only_with_the_log_grant() {
     let server = server_with(dir.path(), &Backend::Sqlite, "hostile", &granted("stdout")).await;
     let api = Api::new(&server);
     for n in 0..10 {
-        let (status, body) = api
-            .post("/v1/orgs", json!({ "name": format!("Org {n}") }))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        api.add_org(&format!("Org {n}")).await;
     }
     let (_, log) = server.terminate().await.unwrap();
     assert!(
@@ -119,10 +116,7 @@ async fn printing_reaches_the_log_only_with_the_log_grant() {
     let server = server_with(dir.path(), &Backend::Sqlite, "hostile-modest", yaml).await;
     let api = Api::new(&server);
     for n in 0..10 {
-        let (status, body) = api
-            .post("/v1/orgs", json!({ "name": format!("Org {n}") }))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        api.add_org(&format!("Org {n}")).await;
     }
     let (_, log) = server.terminate().await.unwrap();
     assert!(
