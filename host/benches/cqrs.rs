@@ -181,6 +181,20 @@ impl Server {
         created["id"].as_str().expect("org id").to_owned()
     }
 
+    /// Creates user `username` (no password) in `org`; returns its id.
+    async fn user(&self, client: &reqwest::Client, org: &str, username: &str) -> String {
+        let created: serde_json::Value = client
+            .post(format!("{}/v1/users", self.url))
+            .json(&user_body(org, username))
+            .send()
+            .await
+            .expect("create")
+            .json()
+            .await
+            .expect("json");
+        created["id"].as_str().expect("id").to_owned()
+    }
+
     async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
@@ -426,16 +440,7 @@ async fn get() {
     let org = server.org(&client).await;
     let mut ids = Vec::new();
     for n in 0..1000 {
-        let created: serde_json::Value = client
-            .post(format!("{}/v1/users", server.url))
-            .json(&user_body(&org, &format!("reader{n}")))
-            .send()
-            .await
-            .expect("create")
-            .json()
-            .await
-            .expect("json");
-        ids.push(created["id"].as_str().expect("id").to_owned());
+        ids.push(server.user(&client, &org, &format!("reader{n}")).await);
     }
     let ids = Arc::new(ids);
     let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -523,16 +528,7 @@ async fn read_by_id(backend: ReadBackend) {
     let server = Server::spawn(dir.path(), &env).await;
     let client = reqwest::Client::new();
     let org = server.org(&client).await;
-    let created: serde_json::Value = client
-        .post(format!("{}/v1/users", server.url))
-        .json(&user_body(&org, "template"))
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("json");
-    let template_id = created["id"].as_str().expect("id").to_owned();
+    let template_id = server.user(&client, &org, "template").await;
     server.terminate().await;
 
     // Seed through the eventstore API while no server runs (SQLite's
