@@ -149,8 +149,11 @@ async fn a_flood_of_calls_to_a_slow_validator_is_refused_at_once_and_health_answ
         .map(|n| {
             let api = Api::at(&api.url);
             tokio::spawn(async move {
-                api.post("/v1/orgs", json!({ "name": format!("Org {n}") }))
-                    .await
+                let sent = std::time::Instant::now();
+                let answer = api
+                    .post("/v1/orgs", json!({ "name": format!("Org {n}") }))
+                    .await;
+                (answer, sent.elapsed())
             })
         })
         .collect();
@@ -169,10 +172,13 @@ async fn a_flood_of_calls_to_a_slow_validator_is_refused_at_once_and_health_answ
     }
     let (mut overloaded, mut deadline) = (0, 0);
     for answer in flood {
-        let (status, body) = answer.await.unwrap();
+        let ((status, body), took) = answer.await.unwrap();
         match body["code"].as_str() {
             Some("PLUGIN_OVERLOADED") => {
                 assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+                // At once: a refused call waits for no running call, and any
+                // call that ran or queued took at least the 1 s deadline.
+                assert!(took < Duration::from_secs(1), "refused after {took:?}");
                 assert!(
                     body["message"].as_str().unwrap().contains("`hostile`"),
                     "{body}"
