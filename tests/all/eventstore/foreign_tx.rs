@@ -127,8 +127,10 @@ async fn a_stuck_push_holds_followers_shows_its_age_and_loses_nothing() {
     let mut follower = follower(&store);
 
     let mut stuck = db.connect().await;
-    stuck.execute("BEGIN").await.unwrap();
+    // Taken before BEGIN: PostgreSQL's `xact_start` is when the server
+    // began the transaction, a round trip before the client hears of it.
     let opened = Instant::now();
+    stuck.execute("BEGIN").await.unwrap();
     stuck
         .execute(
             "INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, \
