@@ -1,4 +1,11 @@
-//! Builds the WebAssembly plugins the host ships and tests with.
+//! Compiles the public API from `proto/` and builds the WebAssembly plugins
+//! the host ships and tests with.
+//!
+//! `proto/` is parsed by protox (no system `protoc`); tonic-prost-build
+//! generates the messages, servers and clients into `$OUT_DIR`, and the
+//! encoded descriptor set (comments kept, for reflection, validation rules,
+//! authorization rules and the OpenAPI document) lands in
+//! `$OUT_DIR/rampart_descriptor.bin`.
 //!
 //! Every crate under `plugins/` (shipped, embedded in the binary) and under
 //! `tests/plugins/` (hostile and helper plugins for the test suite and the
@@ -43,9 +50,11 @@ fn main() {
         "Cargo.lock",
         // Embedded by `sqlx::migrate!`, which cannot ask cargo to watch them.
         "migrations",
+        "proto",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
+    compile_protos(&root.join("proto"), &out_dir);
 
     let shipped = crate_names(&root.join("plugins"));
     let tests = crate_names(&root.join("tests/plugins"));
@@ -109,6 +118,47 @@ fn main() {
                 .unwrap_or_else(|err| panic!("wrap {package} into a component: {err:#}"));
             fs::write(tests_out.join(format!("{name}-bare.wasm")), component)
                 .expect("write component");
+        }
+    }
+}
+
+/// Compiles every `.proto` file under `proto_dir` into Rust and a descriptor set.
+fn compile_protos(proto_dir: &Path, out_dir: &Path) {
+    let mut files = Vec::new();
+    proto_files(proto_dir, &mut files);
+    files.sort();
+    // The compiler's own encoding keeps the custom options (authorization and
+    // validation rules); `prost_types`' would drop them as unknown fields.
+    let mut compiler = protox::Compiler::new([proto_dir])
+        .unwrap_or_else(|err| panic!("proto/ cannot be read: {err:?}"));
+    compiler.include_imports(true).include_source_info(true);
+    compiler
+        .open_files(&files)
+        .unwrap_or_else(|err| panic!("proto/ does not compile: {err:?}"));
+    fs::write(
+        out_dir.join("rampart_descriptor.bin"),
+        compiler.encode_file_descriptor_set(),
+    )
+    .expect("write the descriptor set");
+    let descriptors = compiler.file_descriptor_set();
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .compile_fds(descriptors)
+        .unwrap_or_else(|err| panic!("generating the API from proto/ failed: {err}"));
+}
+
+/// The `.proto` files below `dir`, recursively.
+fn proto_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir)
+        .expect("read proto/")
+        .filter_map(Result::ok)
+    {
+        let path = entry.path();
+        if path.is_dir() {
+            proto_files(&path, files);
+        } else if path.extension().is_some_and(|ext| ext == "proto") {
+            files.push(path);
         }
     }
 }

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::auth::{Authenticator, RoleTable};
 use crate::bootstrap::{FirstInstance, ensure_first_instance};
 use crate::command::{CommandError, Commands};
 use crate::config::{Backend, Config};
@@ -62,6 +63,9 @@ pub enum AppError {
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
+    /// `InternalAuthZ` is not a usable role table.
+    #[error(transparent)]
+    Authz(#[from] crate::auth::RoleTableError),
 }
 
 /// The storage of one node: the eventstore, the read models beside it, and
@@ -182,7 +186,12 @@ pub async fn start(
     )
     .await;
     let queries = Queries::new(store.clone(), spoolers.clone());
+    let roles = RoleTable::new(
+        &cfg.internal_authz.role_permission_mappings,
+        &crate::api::rules::known_permissions(),
+    )?;
     let cqrs = Cqrs {
+        auth: Authenticator::watching(queries.clone(), Arc::new(roles), store.clone()),
         commands: commands.clone(),
         instances: InstanceResolver::watching(queries.clone(), store.notifications()),
         queries,
@@ -235,7 +244,18 @@ fn announce(first: &FirstInstance, cfg: &Config) {
         ),
         None => println!("  administrator password: as configured in FirstInstance.Admin.Password"),
     }
-    tracing::info!(instance = %first.instance_id, "first instance created");
+    println!(
+        "  API administrator {:?} ({}): its personal access token is in {} \
+         (send it as Authorization: Bearer <token>)",
+        fi.machine.username,
+        first.machine_id,
+        first.pat_path.display()
+    );
+    tracing::info!(
+        instance = %first.instance_id,
+        pat_path = %first.pat_path.display(),
+        "first instance created; the API administrator's token is in pat_path"
+    );
 }
 
 /// Serves until `shutdown`, then drains in-flight requests for at most

@@ -4,13 +4,26 @@
 //! administrator of `FirstInstance` through the ordinary command pipeline
 //! (validators included), and prints how to log in. Once any instance
 //! exists this does nothing, so restarts and further nodes leave it alone.
+//!
+//! Besides the human administrator (for the login pages), it creates a
+//! machine user for API calls. Both hold `IAM_OWNER` and `SYSTEM_OWNER` on
+//! the instance. The machine user's personal access token is written to
+//! `FirstInstance.Machine.PatPath` (mode 0600) before it is stored, so a
+//! token that exists is never lost.
 
-use rampart_plugin_sdk::catalogue::{AddHumanUser, AddOrg, Email, Profile};
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use rampart_plugin_sdk::catalogue::{AddHumanUser, AddMachineUser, AddOrg, Email, Profile};
 use rand::RngExt;
 
+use crate::auth::token;
 use crate::command::{CommandContext, CommandError, Commands};
 use crate::config::FirstInstanceConfig;
 use crate::eventstore::{EventQuery, EventStore};
+
+/// The roles the first administrators hold on the first instance.
+pub const ADMIN_ROLES: [&str; 2] = ["IAM_OWNER", "SYSTEM_OWNER"];
 
 /// The actor recorded on everything the server creates by itself.
 pub const SYSTEM_ACTOR: &str = "system";
@@ -28,13 +41,18 @@ pub struct FirstInstance {
     pub admin_id: String,
     /// The administrator's password, when it was generated.
     pub generated_password: Option<String>,
+    /// The machine administrator.
+    pub machine_id: String,
+    /// Where its personal access token was written.
+    pub pat_path: PathBuf,
 }
 
 /// Creates the first instance unless one exists.
 ///
 /// # Errors
 /// The command's error, e.g. a configured password the password policy
-/// refuses. A concurrent start of another node that won the race is not an
+/// refuses; [`CommandError::Internal`] when the token file cannot be
+/// written. A concurrent start of another node that won the race is not an
 /// error (its instance claimed the domains first): `Ok(None)`.
 pub async fn ensure_first_instance(
     store: &dyn EventStore,
@@ -90,12 +108,78 @@ pub async fn ensure_first_instance(
             },
         )
         .await?;
+    let admin_id = admin.aggregate.aggregate_id;
+    let org_id = org.aggregate.aggregate_id;
+    let machine = commands
+        .add_machine_user(
+            &ctx,
+            &org_id,
+            AddMachineUser {
+                username: cfg.machine.username.clone(),
+                name: cfg.machine.name.clone(),
+                description: None,
+            },
+        )
+        .await?;
+    let machine_id = machine.aggregate.aggregate_id;
+    let roles: Vec<String> = ADMIN_ROLES.iter().map(|r| (*r).to_owned()).collect();
+    commands
+        .add_instance_member(&ctx, &admin_id, roles.clone())
+        .await?;
+    commands
+        .add_instance_member(&ctx, &machine_id, roles)
+        .await?;
+    let pat = token::generate(&machine_id, &uuid::Uuid::now_v7().simple().to_string());
+    let lifetime = chrono::Duration::from_std(cfg.machine.pat_lifetime)
+        .map_err(|e| CommandError::Internal(format!("FirstInstance.Machine.PatLifetime: {e}")))?;
+    write_secret(&cfg.machine.pat_path, &pat.token)?;
+    let stored = commands
+        .add_personal_access_token(
+            &ctx,
+            &machine_id,
+            &pat.token_id,
+            &pat.hash,
+            Utc::now() + lifetime,
+        )
+        .await;
+    if let Err(error) = stored {
+        let _ = std::fs::remove_file(&cfg.machine.pat_path);
+        return Err(error);
+    }
     Ok(Some(FirstInstance {
         instance_id: ctx.instance_id,
-        org_id: org.aggregate.aggregate_id,
-        admin_id: admin.aggregate.aggregate_id,
+        org_id,
+        admin_id,
         generated_password,
+        machine_id,
+        pat_path: cfg.machine.pat_path.clone(),
     }))
+}
+
+/// Writes `secret` to `path`, readable by the owner only (0600), creating
+/// its directory.
+fn write_secret(path: &Path, secret: &str) -> Result<(), CommandError> {
+    use std::io::Write as _;
+    let failed = |e: std::io::Error| {
+        CommandError::Internal(format!(
+            "cannot write the token file {}: {e}",
+            path.display()
+        ))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(failed)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(failed)?;
+    file.write_all(secret.as_bytes()).map_err(failed)?;
+    file.write_all(b"\n").map_err(failed)?;
+    file.sync_all().map_err(failed)
 }
 
 /// A password with upper- and lowercase letters, digits and symbols, so it

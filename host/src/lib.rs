@@ -18,7 +18,9 @@
 //! - [`scaffold`]: `rampart plugin new`, a new plugin crate.
 //! - [`app`]: wiring the pieces into a running node; [`cli`]: the `rampart` command.
 
+pub mod api;
 pub mod app;
+pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod command;

@@ -25,7 +25,8 @@ use std::path::PathBuf;
 pub use error::{ConfigError, Source};
 pub use model::{
     AdminConfig, Backend, Capability, CommandsConfig, Config, DatabaseConfig, EventstoreConfig,
-    FirstAdminConfig, FirstInstanceConfig, FirstOrgConfig, LogConfig, LogFormat,
+    FirstAdminConfig, FirstInstanceConfig, FirstMachineConfig, FirstOrgConfig, InternalAuthzConfig,
+    LogConfig, LogFormat, RolePermissionMapping,
     PasswordHashConfig, PgSslMode, PluginSettings, PluginsConfig, PoolConfig, PostgresConfig,
     ProjectionsConfig, SqliteConfig, SqliteSynchronous,
 };

@@ -39,6 +39,27 @@ pub struct Config {
     pub commands: CommandsConfig,
     /// `Projections`: the spoolers that keep the read models up to date.
     pub projections: ProjectionsConfig,
+    /// `InternalAuthZ`: which permissions each role grants.
+    #[serde(rename = "InternalAuthZ")]
+    pub internal_authz: InternalAuthzConfig,
+}
+
+/// `InternalAuthZ`: the one table mapping roles to permissions.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct InternalAuthzConfig {
+    /// `RolePermissionMappings`: every role and the permissions it grants.
+    pub role_permission_mappings: Vec<RolePermissionMapping>,
+}
+
+/// One role of `InternalAuthZ.RolePermissionMappings`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct RolePermissionMapping {
+    /// `Role`: its key; the prefix sets its level (`SYSTEM_`, `IAM_`, `ORG_`).
+    pub role: String,
+    /// `Permissions`: what it allows.
+    pub permissions: Vec<String>,
 }
 
 /// `FirstInstance`: the instance, organization and administrator created on
@@ -54,6 +75,25 @@ pub struct FirstInstanceConfig {
     pub org: FirstOrgConfig,
     /// `Admin`: the first administrator.
     pub admin: FirstAdminConfig,
+    /// `Machine`: the first administrator for API calls, with a token.
+    pub machine: FirstMachineConfig,
+}
+
+/// `FirstInstance.Machine`: a machine user holding `IAM_OWNER` and
+/// `SYSTEM_OWNER`, whose personal access token is written to a file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct FirstMachineConfig {
+    /// `Username`: its login name.
+    pub username: String,
+    /// `Name`: its display name.
+    pub name: String,
+    /// `PatPath`: where its token is written (mode 0600); relative paths are
+    /// relative to the working directory.
+    pub pat_path: PathBuf,
+    /// `PatLifetime`: how long the token is valid.
+    #[serde(with = "duration")]
+    pub pat_lifetime: Duration,
 }
 
 /// `FirstInstance.Org`: the first organization.

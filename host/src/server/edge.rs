@@ -69,7 +69,7 @@ pub(super) async fn edge(req: Request, next: Next) -> Response {
 }
 
 /// 404 for a path no route serves.
-pub(super) async fn not_found(method: Method, uri: Uri) -> ApiError {
+pub(crate) async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("no route serves {method} {}", uri.path()))
 }
 

@@ -253,28 +253,37 @@ rejections!(
     RawPathParamsRejection,
 );
 
+impl ApiError {
+    /// The status, code and the message a client may see. A 5xx is logged
+    /// here with the request id and its internal cause; its message carries
+    /// the id as a reference instead of the cause.
+    pub(crate) fn into_reported(self) -> (StatusCode, Cow<'static, str>, String) {
+        if !self.status.is_server_error() {
+            return (self.status, self.code, self.message);
+        }
+        let reference = request_id();
+        let cause = self.cause.as_deref().unwrap_or(&self.message);
+        let code = &self.code;
+        if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(request_id = %reference, %code, error = %cause, "request failed");
+        } else {
+            tracing::warn!(request_id = %reference, %code, error = %cause, "request failed");
+        }
+        let message = if self.code == "INTERNAL" {
+            format!("internal error; reference {reference}")
+        } else {
+            format!("{} (reference {reference})", self.message)
+        };
+        (self.status, self.code, message)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let message = if self.status.is_server_error() {
-            let reference = request_id();
-            let cause = self.cause.as_deref().unwrap_or(&self.message);
-            let code = &self.code;
-            if self.status == StatusCode::INTERNAL_SERVER_ERROR {
-                tracing::error!(request_id = %reference, %code, error = %cause, "request failed");
-            } else {
-                tracing::warn!(request_id = %reference, %code, error = %cause, "request failed");
-            }
-            if self.code == "INTERNAL" {
-                format!("internal error; reference {reference}")
-            } else {
-                format!("{} (reference {reference})", self.message)
-            }
-        } else {
-            self.message
-        };
-        let body = Json(json!({ "code": self.code, "message": message }));
-        let mut response = (self.status, body).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let (status, code, message) = self.into_reported();
+        let body = Json(json!({ "code": code, "message": message }));
+        let mut response = (status, body).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));

@@ -73,11 +73,23 @@ impl AppState {
 /// The node's HTTP routes. Every answer carries a request id, and every
 /// error one is `{code, message}` JSON ([`edge`]).
 pub fn router(state: AppState) -> Router {
+    let grpc = crate::api::grpc_service(state.clone());
     Router::new()
         .nest("/debug", debug::router())
         .nest("/admin", admin::router(state.clone()))
         .nest("/v1", v1::router(state.clone()))
-        .fallback(edge::not_found)
+        .route(
+            crate::api::OPENAPI_PATH,
+            axum::routing::get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    crate::api::OPENAPI.as_str(),
+                )
+            }),
+        )
+        .fallback(move |request: axum::extract::Request| {
+            crate::api::dispatch(grpc.clone(), request)
+        })
         .method_not_allowed_fallback(edge::method_not_allowed)
         .layer(axum::middleware::from_fn(metered::record))
         .layer(axum::middleware::from_fn(edge::edge))

@@ -41,6 +41,8 @@ pub struct Cqrs {
     pub spoolers: Arc<Spoolers>,
     /// Host name → instance.
     pub instances: InstanceResolver,
+    /// Bearer credential → principal.
+    pub auth: crate::auth::Authenticator,
 }
 
 impl AppState {

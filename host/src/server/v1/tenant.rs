@@ -146,7 +146,7 @@ impl InstanceResolver {
 }
 
 /// The request's host name, lowercased, without port or IPv6 brackets.
-pub(super) fn host_name(parts: &Parts) -> Result<String, ApiError> {
+pub(crate) fn host_name(parts: &Parts) -> Result<String, ApiError> {
     let raw = parts
         .headers
         .get(HOST)

@@ -1,0 +1,273 @@
+//! The gate every `rampart.*` call passes before its method runs, whether
+//! it came as gRPC, gRPC-Web or JSON:
+//!
+//! 1. the instance, from the host name;
+//! 2. the principal, from the bearer credential (`UNAUTHENTICATED`);
+//! 3. the request, decoded and checked against the proto's field rules
+//!    (`INVALID_ARGUMENT` naming the field);
+//! 4. the method's permission, in its scope (`PERMISSION_DENIED` naming it).
+//!
+//! The method then finds the [`Caller`] in the request's extensions. Calls
+//! that are not `rampart.*` methods (reflection, health) pass untouched.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::http::header::AUTHORIZATION;
+use axum::http::{Request, Response};
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use http_body_util::{BodyExt, Full, Limited};
+use prost_reflect::{DynamicMessage, Value};
+use tonic::Status;
+use tonic::body::Body;
+use tower::{Layer, Service};
+
+use super::rules::{MethodRule, MethodScope, RULES};
+use super::status::{invalid_field, permission_denied, unauthenticated, with_reason};
+use super::validate::validate;
+use crate::auth::Principal;
+use crate::command::CommandContext;
+use crate::server::AppState;
+use crate::server::v1::tenant::host_name;
+
+/// Largest request message accepted, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Bytes before each gRPC message: a compression flag and a length.
+const FRAME_HEADER: usize = 5;
+
+/// Who is calling, in which instance, allowed to call the method at hand.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The instance the host name resolved to.
+    pub instance_id: String,
+    /// The authenticated principal.
+    pub principal: Arc<Principal>,
+    /// The method's permission.
+    pub permission: String,
+}
+
+impl Caller {
+    /// The context of a command this caller issues: its instance, and its
+    /// user as the actor.
+    pub fn ctx(&self) -> CommandContext {
+        CommandContext::new(&self.instance_id, &self.principal.user_id)
+    }
+
+    /// For methods whose organization is known only once the resource is
+    /// loaded (`SCOPE_RESOURCE`): whether the caller holds the method's
+    /// permission in `org_id`.
+    ///
+    /// # Errors
+    /// `PERMISSION_DENIED` naming the permission and the organization.
+    pub fn require_org(&self, org_id: &str) -> Result<(), Status> {
+        if self.principal.may_in_org(&self.permission, org_id) {
+            Ok(())
+        } else {
+            Err(permission_denied(
+                &self.permission,
+                &format!("in organization {org_id}"),
+            ))
+        }
+    }
+
+    /// Whether the caller holds `permission` in `org_id` (or instance-wide).
+    pub fn may_in_org(&self, permission: &str, org_id: &str) -> bool {
+        self.principal.may_in_org(permission, org_id)
+    }
+}
+
+/// The [`Caller`] the gate admitted `request` as.
+///
+/// # Errors
+/// `INTERNAL` when the request did not pass the gate (a wiring error).
+pub fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, Status> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or_else(|| Status::internal("the request did not pass the API gate"))
+}
+
+/// Puts the gate in front of a service.
+#[derive(Clone)]
+pub struct GateLayer {
+    state: AppState,
+}
+
+impl GateLayer {
+    /// A gate resolving instances and principals through `state`.
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+impl<S> Layer<S> for GateLayer {
+    type Service = Gate<S>;
+
+    fn layer(&self, inner: S) -> Gate<S> {
+        Gate {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The gate around the gRPC services.
+#[derive(Clone)]
+pub struct Gate<S> {
+    inner: S,
+    layer: GateLayer,
+}
+
+impl<S> Service<Request<Body>> for Gate<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response<Body>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        // The clone that was polled ready serves this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let layer = self.layer.clone();
+        Box::pin(async move {
+            let Some(rule) = RULES.method(request.uri().path()) else {
+                return inner.call(request).await;
+            };
+            match admit(&layer, rule, request).await {
+                Ok(request) => inner.call(request).await,
+                Err(status) => Ok(status.into_http()),
+            }
+        })
+    }
+}
+
+/// Steps 1–4; the request back, with its [`Caller`], when it may proceed.
+async fn admit(
+    layer: &GateLayer,
+    rule: &MethodRule,
+    request: Request<Body>,
+) -> Result<Request<Body>, Status> {
+    let (mut parts, body) = request.into_parts();
+    let cqrs = layer.state.cqrs()?;
+    let host = host_name(&parts)?;
+    let writes = !rule.permission.ends_with(".read") && rule.scope != MethodScope::OwnSelf;
+    let instance_id = cqrs.instances.resolve(&cqrs.queries, &host, writes).await?;
+    let authorization = parts
+        .headers
+        .get(AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default());
+    let principal = cqrs
+        .auth
+        .authenticate(&instance_id, authorization)
+        .await
+        .map_err(unauthenticated)?;
+
+    let framed = Limited::new(body, MAX_MESSAGE_BYTES + FRAME_HEADER)
+        .collect()
+        .await
+        .map_err(|error| {
+            with_reason(
+                tonic::Code::InvalidArgument,
+                "INVALID_ARGUMENT",
+                format!("the request could not be read: {error}"),
+            )
+        })?
+        .to_bytes();
+    let message = decode(rule, &framed)?;
+    validate(&message).map_err(|violation| invalid_field(&violation))?;
+    authorize(rule, &principal, &message)?;
+
+    parts.extensions.insert(Caller {
+        instance_id,
+        principal,
+        permission: rule.permission.clone(),
+    });
+    Ok(Request::from_parts(parts, Body::new(Full::new(framed))))
+}
+
+/// The one message of a unary gRPC request body.
+fn decode(rule: &MethodRule, framed: &Bytes) -> Result<DynamicMessage, Status> {
+    let invalid =
+        |message: String| with_reason(tonic::Code::InvalidArgument, "INVALID_ARGUMENT", message);
+    if framed.len() < FRAME_HEADER {
+        return Err(invalid("the request holds no message".into()));
+    }
+    if framed[0] != 0 {
+        return Err(with_reason(
+            tonic::Code::Unimplemented,
+            "UNIMPLEMENTED",
+            "compressed requests are not accepted",
+        ));
+    }
+    let length = u32::from_be_bytes([framed[1], framed[2], framed[3], framed[4]]) as usize;
+    if framed.len() != FRAME_HEADER + length {
+        return Err(invalid("a unary request holds exactly one message".into()));
+    }
+    DynamicMessage::decode(rule.method.input(), &framed[FRAME_HEADER..])
+        .map_err(|error| invalid(format!("the request is not a valid message: {error}")))
+}
+
+/// Step 4: the method's permission in its scope.
+fn authorize(
+    rule: &MethodRule,
+    principal: &Principal,
+    message: &DynamicMessage,
+) -> Result<(), Status> {
+    let permission = rule.permission.as_str();
+    let allowed = match &rule.scope {
+        MethodScope::OwnSelf => true,
+        MethodScope::Instance | MethodScope::System => principal.may_in_instance(permission),
+        MethodScope::Resource => principal.may_somewhere(permission),
+        MethodScope::Org(field) => {
+            let org = message
+                .get_field_by_name(field)
+                .and_then(|v| match v.as_ref() {
+                    Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+                    _ => None,
+                });
+            match org {
+                Some(org) => {
+                    if principal.may_in_org(permission, &org) {
+                        true
+                    } else {
+                        return Err(permission_denied(
+                            permission,
+                            &format!("in organization {org}"),
+                        ));
+                    }
+                }
+                None => principal.may_in_instance(permission),
+            }
+        }
+    };
+    if allowed {
+        return Ok(());
+    }
+    let place = match rule.scope {
+        MethodScope::System => "on the system (a SYSTEM_* role)",
+        _ => "on this instance",
+    };
+    Err(permission_denied(permission, place))
+}
+
+/// Whether `principal` may call the method at `path` in `org_id`'s scope
+/// — what the authorization matrix of the tests checks against.
+pub fn may_call(principal: &Principal, rule: &MethodRule, org_id: Option<&str>) -> bool {
+    let permission = rule.permission.as_str();
+    match (&rule.scope, org_id) {
+        (MethodScope::OwnSelf, _) => true,
+        (MethodScope::Org(_) | MethodScope::Resource, Some(org)) => {
+            principal.may_in_org(permission, org)
+        }
+        _ => principal.may_in_instance(permission),
+    }
+}

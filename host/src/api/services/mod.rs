@@ -1,0 +1,30 @@
+//! The methods of the public API, one file per service. Each method is
+//! thin: the [`Caller`](super::Caller) the gate admitted, the request
+//! mapped to a command or query, the result mapped to the response.
+
+pub mod auth;
+pub mod convert;
+pub mod event;
+pub mod instance;
+pub mod member;
+pub mod org;
+pub mod plugin;
+pub mod projection;
+pub mod user;
+
+use tonic::service::Routes;
+
+use crate::server::AppState;
+
+/// `routes` with every `rampart.*` service added.
+pub fn add_all(routes: Routes, state: &AppState) -> Routes {
+    routes
+        .add_service(auth::server(state))
+        .add_service(event::server(state))
+        .add_service(instance::server(state))
+        .add_service(member::server(state))
+        .add_service(org::server(state))
+        .add_service(plugin::server(state))
+        .add_service(projection::server(state))
+        .add_service(user::server(state))
+}

@@ -1,0 +1,223 @@
+//! The authentication seam: a bearer credential in, a [`Principal`] out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use moka::sync::Cache;
+use tokio::sync::watch;
+
+use super::principal::Principal;
+use super::roles::RoleTable;
+use super::token;
+use crate::eventstore::{EventQuery, EventStore, Position};
+use crate::query::{Queries, QueryError};
+
+/// Most principals cached.
+const CAPACITY: u64 = 100_000;
+/// Longest a principal stays cached even if nothing changes (a safety net:
+/// events invalidate entries long before).
+const TTL: Duration = Duration::from_secs(300);
+/// How long the watcher gathers notifications before it reads the events.
+const COALESCE: Duration = Duration::from_millis(5);
+/// Events that change what a cached principal may do.
+const AUTH_EVENTS: &[&str] = &[
+    "user.deactivated",
+    "user.locked",
+    "user.removed",
+    "user.pat.removed",
+    "instance.member.added",
+    "instance.member.changed",
+    "instance.member.removed",
+    "org.member.added",
+    "org.member.changed",
+    "org.member.removed",
+    "org.removed",
+];
+/// The `Authorization` scheme of bearer credentials.
+const BEARER: &str = "Bearer ";
+
+/// Why a request is not authenticated.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization` header.
+    #[error("no credential: send `Authorization: Bearer <token>`")]
+    Missing,
+    /// A header that is no bearer token of Rampart's shape.
+    #[error(
+        "the credential is malformed: expected `Authorization: Bearer <personal access token>`"
+    )]
+    Malformed,
+    /// Unknown, revoked, of another instance, or of a removed user.
+    #[error("the token is not valid on this instance (unknown or revoked)")]
+    Invalid,
+    /// Past its expiry.
+    #[error("the token expired")]
+    Expired,
+    /// Its user is deactivated or locked.
+    #[error("the token's user is not active")]
+    Inactive,
+    /// The store could not answer.
+    #[error(transparent)]
+    Query(#[from] QueryError),
+}
+
+/// Resolves bearer credentials to principals, with a cache that every
+/// node's events keep honest.
+#[derive(Clone)]
+pub struct Authenticator {
+    queries: Queries,
+    roles: Arc<RoleTable>,
+    cache: Cache<String, Arc<Principal>>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("cached", &self.cache.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// An authenticator reading credentials through `queries`, granting
+    /// through `roles`, whose cache follows the events `store` announces
+    /// (every node's pushes). The watcher stops with the notifications.
+    pub fn watching(queries: Queries, roles: Arc<RoleTable>, store: Arc<dyn EventStore>) -> Self {
+        let auth = Self {
+            queries,
+            roles,
+            cache: Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(TTL)
+                .support_invalidation_closures()
+                .build(),
+        };
+        let watcher = auth.clone();
+        let notifications = store.notifications();
+        tokio::spawn(async move { watcher.follow(store, notifications).await });
+        auth
+    }
+
+    /// The role table permissions come from.
+    pub fn roles(&self) -> &RoleTable {
+        &self.roles
+    }
+
+    /// The principal `authorization` (the header's value) stands for in
+    /// `instance_id`.
+    ///
+    /// # Errors
+    /// [`AuthError`]: missing, malformed, unknown or revoked, expired, a
+    /// user that is not active, or a store that cannot answer.
+    pub async fn authenticate(
+        &self,
+        instance_id: &str,
+        authorization: Option<&str>,
+    ) -> Result<Arc<Principal>, AuthError> {
+        let header = authorization.ok_or(AuthError::Missing)?;
+        let bearer = header
+            .strip_prefix(BEARER)
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .ok_or(AuthError::Malformed)?;
+        let presented = token::parse(bearer).ok_or(AuthError::Malformed)?;
+        let key = format!("{instance_id}:{}", presented.hash);
+        if let Some(principal) = self.cache.get(&key) {
+            if principal.expires_at <= Utc::now() {
+                self.cache.invalidate(&key);
+                return Err(AuthError::Expired);
+            }
+            return Ok(principal);
+        }
+        let owner = self
+            .queries
+            .pat_owner(instance_id, &presented.user_id, &presented.token_id)
+            .await?
+            .ok_or(AuthError::Invalid)?;
+        if !token::same_hash(&owner.token_hash, &presented.hash) {
+            return Err(AuthError::Invalid);
+        }
+        if owner.expires_at <= Utc::now() {
+            return Err(AuthError::Expired);
+        }
+        if !owner.active {
+            return Err(AuthError::Inactive);
+        }
+        let memberships = self
+            .queries
+            .memberships(instance_id, &owner.user_id)
+            .await?;
+        let principal = Arc::new(Principal::new(
+            instance_id.to_owned(),
+            owner.user_id,
+            owner.org_id,
+            owner.username,
+            owner.expires_at,
+            memberships.instance_roles,
+            memberships.org_roles,
+            &self.roles,
+        ));
+        self.cache.insert(key, principal.clone());
+        Ok(principal)
+    }
+
+    /// Drops every cached principal of `user_id` in `instance_id` (after a
+    /// change on this node; other nodes follow from the events).
+    pub fn forget_user(&self, instance_id: &str, user_id: &str) {
+        let (instance, user) = (instance_id.to_owned(), user_id.to_owned());
+        // Only fails when closures are not supported, which `watching` enables.
+        let _ = self
+            .cache
+            .invalidate_entries_if(move |_, p| p.instance_id == instance && p.user_id == user);
+    }
+
+    /// Drops every cached principal of `instance_id`.
+    pub fn forget_instance(&self, instance_id: &str) {
+        let instance = instance_id.to_owned();
+        let _ = self
+            .cache
+            .invalidate_entries_if(move |_, p| p.instance_id == instance);
+    }
+
+    /// Invalidates cached principals as the events that concern them
+    /// settle, on whichever node they were written.
+    async fn follow(
+        &self,
+        store: Arc<dyn EventStore>,
+        mut notifications: watch::Receiver<Position>,
+    ) {
+        let newest = EventQuery::new().descending().limit(1);
+        let start = store
+            .positions(&newest)
+            .await
+            .ok()
+            .and_then(|mut p| p.pop());
+        let mut last = start.unwrap_or(Position::ZERO);
+        while notifications.changed().await.is_ok() {
+            tokio::time::sleep(COALESCE).await;
+            loop {
+                let mut query = EventQuery::new().after(last).settled().limit(1000);
+                for event_type in AUTH_EVENTS {
+                    query = query.event_type(*event_type);
+                }
+                let Ok(events) = store.query(&query).await else {
+                    break;
+                };
+                for event in &events {
+                    let instance = &event.aggregate.instance_id;
+                    if event.event_type.starts_with("user.") {
+                        self.forget_user(instance, &event.aggregate.aggregate_id);
+                    } else {
+                        self.forget_instance(instance);
+                    }
+                }
+                let Some(newest) = events.last() else { break };
+                last = newest.position;
+                if events.len() < 1000 {
+                    break;
+                }
+            }
+        }
+    }
+}
