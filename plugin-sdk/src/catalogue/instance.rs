@@ -62,9 +62,73 @@ pub struct InstanceDomainRemoved {
     pub domain: String,
 }
 
+/// `instance.member.add`: give a user roles on the whole instance.
+///
+/// Roles are opaque to the command side (the API checks them against its
+/// role table); they are stored trimmed, deduplicated and sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddInstanceMember {
+    /// The user (of this instance) becoming a member.
+    pub user_id: String,
+    /// Its roles, at least one.
+    pub roles: Vec<String>,
+}
+
+/// `instance.member.change`: replace an instance member's roles.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeInstanceMember {
+    /// The member's user id.
+    pub user_id: String,
+    /// Its new roles, at least one.
+    pub roles: Vec<String>,
+}
+
+/// `instance.member.remove`: the user is no longer an instance member.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveInstanceMember {
+    /// The member's user id.
+    pub user_id: String,
+}
+
+/// `instance.member.added` (on the instance aggregate).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceMemberAdded {
+    /// The member's user id.
+    pub user_id: String,
+    /// Its roles: trimmed, distinct, sorted.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// `instance.member.changed`: the member's roles were replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceMemberChanged {
+    /// The member's user id.
+    pub user_id: String,
+    /// Its new roles: trimmed, distinct, sorted.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// `instance.member.removed`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceMemberRemoved {
+    /// The former member's user id.
+    pub user_id: String,
+}
+
 command_names! {
     AddInstance => "instance.add",
     RenameInstance => "instance.rename",
+    AddInstanceMember => "instance.member.add",
+    ChangeInstanceMember => "instance.member.change",
+    RemoveInstanceMember => "instance.member.remove",
 }
 
 event_types! {
@@ -73,4 +137,7 @@ event_types! {
     InstanceDomainAdded => "instance.domain.added",
     InstanceDomainPrimarySet => "instance.domain.primary.set",
     InstanceDomainRemoved => "instance.domain.removed",
+    InstanceMemberAdded => "instance.member.added",
+    InstanceMemberChanged => "instance.member.changed",
+    InstanceMemberRemoved => "instance.member.removed",
 }

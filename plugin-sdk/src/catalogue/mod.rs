@@ -25,19 +25,23 @@ mod org;
 mod user;
 
 pub use instance::{
-    AddInstance, InstanceAdded, InstanceChanged, InstanceDomainAdded, InstanceDomainPrimarySet,
-    InstanceDomainRemoved, RenameInstance,
+    AddInstance, AddInstanceMember, ChangeInstanceMember, InstanceAdded, InstanceChanged,
+    InstanceDomainAdded, InstanceDomainPrimarySet, InstanceDomainRemoved, InstanceMemberAdded,
+    InstanceMemberChanged, InstanceMemberRemoved, RemoveInstanceMember, RenameInstance,
 };
 pub use org::{
-    AddOrg, AddOrgDomain, DeactivateOrg, OrgAdded, OrgChanged, OrgDeactivated, OrgDomainAdded,
-    OrgDomainPrimarySet, OrgDomainRemoved, OrgDomainVerified, OrgReactivated, OrgRemoved,
-    ReactivateOrg, RemoveOrg, RemoveOrgDomain, RenameOrg, SetPrimaryOrgDomain, VerifyOrgDomain,
+    AddOrg, AddOrgDomain, AddOrgMember, ChangeOrgMember, DeactivateOrg, OrgAdded, OrgChanged,
+    OrgDeactivated, OrgDomainAdded, OrgDomainPrimarySet, OrgDomainRemoved, OrgDomainVerified,
+    OrgMemberAdded, OrgMemberChanged, OrgMemberRemoved, OrgReactivated, OrgRemoved, ReactivateOrg,
+    RemoveOrg, RemoveOrgDomain, RemoveOrgMember, RenameOrg, SetPrimaryOrgDomain, VerifyOrgDomain,
 };
 pub use user::{
-    AddHumanUser, ChangeHumanEmail, ChangeHumanProfile, DeactivateUser, Email, HumanEmailChanged,
-    HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, LockUser, Profile, ReactivateUser,
-    RemoveUser, SetHumanPassword, UnlockUser, UserDeactivated, UserLocked, UserReactivated,
-    UserRemoved, UserUnlocked,
+    AddHumanUser, AddMachineUser, AddPersonalAccessToken, ChangeHumanEmail, ChangeHumanProfile,
+    ChangeMachineUser, DeactivateUser, Email, HumanEmailChanged, HumanPasswordChanged,
+    HumanProfileChanged, HumanUserAdded, LockUser, MachineUserAdded, MachineUserChanged,
+    PersonalAccessTokenAdded, PersonalAccessTokenRemoved, Profile, ReactivateUser,
+    RemovePersonalAccessToken, RemoveUser, SetHumanPassword, UnlockUser, UserDeactivated,
+    UserLocked, UserReactivated, UserRemoved, UserUnlocked,
 };
 
 /// The payload of a command; `NAME` is the command's name.

@@ -131,6 +131,67 @@ pub struct OrgDomainRemoved {
     pub domain: String,
 }
 
+/// `org.member.add`: give a user roles on the organization.
+///
+/// Roles are opaque to the command side (the API checks them against its
+/// role table); they are stored trimmed, deduplicated and sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddOrgMember {
+    /// The user (of the same instance, any organization) becoming a member.
+    pub user_id: String,
+    /// Its roles, at least one.
+    pub roles: Vec<String>,
+}
+
+/// `org.member.change`: replace an organization member's roles.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeOrgMember {
+    /// The member's user id.
+    pub user_id: String,
+    /// Its new roles, at least one.
+    pub roles: Vec<String>,
+}
+
+/// `org.member.remove`: the user is no longer a member of the organization.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveOrgMember {
+    /// The member's user id.
+    pub user_id: String,
+}
+
+/// `org.member.added` (on the org aggregate).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgMemberAdded {
+    /// The member's user id.
+    pub user_id: String,
+    /// Its roles: trimmed, distinct, sorted.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// `org.member.changed`: the member's roles were replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgMemberChanged {
+    /// The member's user id.
+    pub user_id: String,
+    /// Its new roles: trimmed, distinct, sorted.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// `org.member.removed`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgMemberRemoved {
+    /// The former member's user id.
+    pub user_id: String,
+}
+
 command_names! {
     AddOrg => "org.add",
     RenameOrg => "org.rename",
@@ -141,6 +202,9 @@ command_names! {
     VerifyOrgDomain => "org.domain.verify",
     SetPrimaryOrgDomain => "org.domain.primary.set",
     RemoveOrgDomain => "org.domain.remove",
+    AddOrgMember => "org.member.add",
+    ChangeOrgMember => "org.member.change",
+    RemoveOrgMember => "org.member.remove",
 }
 
 event_types! {
@@ -153,4 +217,7 @@ event_types! {
     OrgDomainVerified => "org.domain.verified",
     OrgDomainPrimarySet => "org.domain.primary.set",
     OrgDomainRemoved => "org.domain.removed",
+    OrgMemberAdded => "org.member.added",
+    OrgMemberChanged => "org.member.changed",
+    OrgMemberRemoved => "org.member.removed",
 }

@@ -119,11 +119,16 @@ fn given_payloads_with_secrets_when_debug_printed_then_the_secrets_are_redacted(
     let changed = HumanPasswordChanged {
         password_hash: "hash-hunter2".into(),
     };
+    let pat = PersonalAccessTokenAdded {
+        token_hash: "hash-hunter2".into(),
+        ..PersonalAccessTokenAdded::default()
+    };
     for debug in [
         format!("{add:?}"),
         format!("{set:?}"),
         format!("{added:?}"),
         format!("{changed:?}"),
+        format!("{pat:?}"),
     ] {
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(debug.contains("<redacted>"), "{debug}");
@@ -153,6 +158,16 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         LockUser::NAME,
         UnlockUser::NAME,
         RemoveUser::NAME,
+        AddMachineUser::NAME,
+        ChangeMachineUser::NAME,
+        AddPersonalAccessToken::NAME,
+        RemovePersonalAccessToken::NAME,
+        AddInstanceMember::NAME,
+        ChangeInstanceMember::NAME,
+        RemoveInstanceMember::NAME,
+        AddOrgMember::NAME,
+        ChangeOrgMember::NAME,
+        RemoveOrgMember::NAME,
     ];
     let events = [
         InstanceAdded::TYPE,
@@ -178,6 +193,16 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         UserLocked::TYPE,
         UserUnlocked::TYPE,
         UserRemoved::TYPE,
+        MachineUserAdded::TYPE,
+        MachineUserChanged::TYPE,
+        PersonalAccessTokenAdded::TYPE,
+        PersonalAccessTokenRemoved::TYPE,
+        InstanceMemberAdded::TYPE,
+        InstanceMemberChanged::TYPE,
+        InstanceMemberRemoved::TYPE,
+        OrgMemberAdded::TYPE,
+        OrgMemberChanged::TYPE,
+        OrgMemberRemoved::TYPE,
     ];
     // Commands and events are separate namespaces: "org.domain.primary.set"
     // is both a command and (past tense of "set") the event it causes.
@@ -190,4 +215,71 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
     for name in commands.iter().chain(&events) {
         assert!(name.contains('.') && *name == name.to_lowercase(), "{name}");
     }
+}
+
+#[test]
+fn given_a_machine_user_added_when_serialized_then_it_records_its_org_and_omits_no_description() {
+    let event = MachineUserAdded {
+        org_id: "o-1".into(),
+        username: "ci-bot".into(),
+        name: "CI".into(),
+        description: None,
+    };
+    let value = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        value,
+        json!({ "orgId": "o-1", "username": "ci-bot", "name": "CI" })
+    );
+    assert_eq!(
+        serde_json::from_value::<MachineUserAdded>(value).unwrap(),
+        event
+    );
+    let change: ChangeMachineUser =
+        serde_json::from_str(r#"{"name":"CI","description":"builds","extra":1}"#).unwrap();
+    assert_eq!(change.description.as_deref(), Some("builds"));
+}
+
+#[test]
+fn given_a_pat_when_serialized_then_expiry_is_rfc3339_and_the_command_carries_no_hash() {
+    let expires_at = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z")
+        .unwrap()
+        .to_utc();
+    let command = AddPersonalAccessToken {
+        token_id: "t-1".into(),
+        expires_at,
+    };
+    assert_eq!(
+        serde_json::to_value(&command).unwrap(),
+        json!({ "tokenId": "t-1", "expiresAt": "2030-01-02T03:04:05Z" })
+    );
+    let event = PersonalAccessTokenAdded {
+        token_id: "t-1".into(),
+        token_hash: "h".into(),
+        expires_at,
+    };
+    let value = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        value,
+        json!({ "tokenId": "t-1", "tokenHash": "h", "expiresAt": "2030-01-02T03:04:05Z" })
+    );
+    assert_eq!(
+        serde_json::from_value::<PersonalAccessTokenAdded>(value).unwrap(),
+        event
+    );
+}
+
+#[test]
+fn given_member_events_when_serialized_then_user_id_and_roles_are_camel_case() {
+    let added = OrgMemberAdded {
+        user_id: "u-1".into(),
+        roles: vec!["ORG_OWNER".into()],
+    };
+    assert_eq!(
+        serde_json::to_value(&added).unwrap(),
+        json!({ "userId": "u-1", "roles": ["ORG_OWNER"] })
+    );
+    let removed: InstanceMemberRemoved = serde_json::from_str(r#"{"userId":"u-1"}"#).unwrap();
+    assert_eq!(removed.user_id, "u-1");
+    let changed: InstanceMemberChanged = serde_json::from_str(r#"{"userId":"u-1"}"#).unwrap();
+    assert!(changed.roles.is_empty());
 }

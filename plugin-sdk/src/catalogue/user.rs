@@ -1,10 +1,18 @@
 //! User commands and events.
 //!
-//! Payloads carrying a password or a password hash print it as
-//! `"<redacted>"` in their `Debug` output, so logging one leaks nothing.
+//! Two kinds of users share the `user` aggregate, its state commands
+//! (`user.deactivate`, `user.lock`, …, `user.remove`) and one namespace of
+//! usernames: humans (`user.human.*`: profile, e-mail, password) and
+//! machines (`user.machine.*`: a name and a description, for service
+//! accounts). Machine users authenticate with personal access tokens
+//! (`user.pat.*`), of which only a hash is stored.
+//!
+//! Payloads carrying a password, a password hash or a token hash print it
+//! as `"<redacted>"` in their `Debug` output, so logging one leaks nothing.
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{command_names, event_types};
@@ -217,6 +225,107 @@ pub struct UserRemoved {
     pub username: String,
 }
 
+/// `user.machine.add`: create a machine user (a service account).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddMachineUser {
+    /// Login name, unique in the instance among humans and machines alike.
+    pub username: String,
+    /// Display name, e.g. `"CI pipeline"`.
+    pub name: String,
+    /// What the machine is for, if told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `user.machine.change`: replace a machine user's name and description.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeMachineUser {
+    /// The new display name.
+    pub name: String,
+    /// The new description; `None` clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `user.pat.add`: a personal access token for a machine user. Validators
+/// see the token's id and expiry only; the hash never reaches them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddPersonalAccessToken {
+    /// The token's id, unique per user.
+    pub token_id: String,
+    /// When the token stops working (RFC 3339).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `user.pat.remove`: revoke a personal access token.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemovePersonalAccessToken {
+    /// The token's id.
+    pub token_id: String,
+}
+
+/// `user.machine.added`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineUserAdded {
+    /// The organization the user belongs to.
+    #[serde(default)]
+    pub org_id: String,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// What the machine is for, if told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `user.machine.changed`: name and description replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineUserChanged {
+    /// The new display name.
+    pub name: String,
+    /// The new description, `None` when cleared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `user.pat.added`: a personal access token, of which only a hash is
+/// stored (what the hash is of is the token format's business).
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalAccessTokenAdded {
+    /// The token's id, unique per user.
+    pub token_id: String,
+    /// Hash of the token's secret.
+    pub token_hash: String,
+    /// When the token stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for PersonalAccessTokenAdded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PersonalAccessTokenAdded")
+            .field("token_id", &self.token_id)
+            .field("token_hash", &REDACTED)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// `user.pat.removed`: the token no longer authenticates.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalAccessTokenRemoved {
+    /// The token's id.
+    pub token_id: String,
+}
+
 command_names! {
     AddHumanUser => "user.human.add",
     ChangeHumanProfile => "user.human.profile.change",
@@ -227,6 +336,10 @@ command_names! {
     LockUser => "user.lock",
     UnlockUser => "user.unlock",
     RemoveUser => "user.remove",
+    AddMachineUser => "user.machine.add",
+    ChangeMachineUser => "user.machine.change",
+    AddPersonalAccessToken => "user.pat.add",
+    RemovePersonalAccessToken => "user.pat.remove",
 }
 
 event_types! {
@@ -239,4 +352,8 @@ event_types! {
     UserLocked => "user.locked",
     UserUnlocked => "user.unlocked",
     UserRemoved => "user.removed",
+    MachineUserAdded => "user.machine.added",
+    MachineUserChanged => "user.machine.changed",
+    PersonalAccessTokenAdded => "user.pat.added",
+    PersonalAccessTokenRemoved => "user.pat.removed",
 }
