@@ -22,9 +22,14 @@
 //!
 //! The commands live by aggregate, ZITADEL-style, each with its write model
 //! (`model.rs`), one file per command group, and given/when/then tests:
-//! `instance/`, `org/`, `user/`. Input is normalized before validation
-//! (usernames and domains trimmed and lowercased), so validators and the
-//! store see the same values.
+//! `instance/`, `org/`, `user/` (human and machine users, personal access
+//! tokens). Members of instances and organizations (`member`) are kept on
+//! the instance and org aggregates. Input is normalized before validation
+//! (usernames and domains trimmed and lowercased, roles trimmed, distinct
+//! and sorted), so validators and the store see the same values.
+//!
+//! The query side reads some write models directly (members, personal
+//! access tokens: reads that must see a write at once), reusing their folds.
 //!
 //! ```ignore
 //! let ctx = CommandContext::new(instance_id, "admin-user-id");
@@ -36,12 +41,13 @@
 mod context;
 mod domain;
 mod error;
-mod instance;
-mod org;
+pub(crate) mod instance;
+pub(crate) mod member;
+pub(crate) mod org;
 mod password;
 mod pipeline;
-mod user;
-mod write_model;
+pub(crate) mod user;
+pub(crate) mod write_model;
 
 #[cfg(test)]
 mod testing;

@@ -179,8 +179,9 @@ impl Then {
 /// Fixtures: the histories tests build on.
 pub(crate) mod fixtures {
     use rampart_plugin_sdk::catalogue::{
-        HumanUserAdded, InstanceAdded, InstanceDomainAdded, InstanceDomainPrimarySet, OrgAdded,
-        OrgDomainAdded, OrgDomainPrimarySet, OrgDomainVerified, Profile,
+        HumanUserAdded, InstanceAdded, InstanceDomainAdded, InstanceDomainPrimarySet,
+        MachineUserAdded, OrgAdded, OrgDomainAdded, OrgDomainPrimarySet, OrgDomainVerified,
+        Profile,
     };
 
     use super::{INSTANCE, aggregate, event};
@@ -266,6 +267,24 @@ pub(crate) mod fixtures {
                 email_verified: false,
                 password_hash: None,
                 org_id: org_id.into(),
+            },
+        )
+    }
+
+    /// Machine user `id` of org `org_id` named `username`, display name
+    /// "CI", no description.
+    pub(crate) fn machine_added(
+        id: &str,
+        org_id: &str,
+        username: &str,
+    ) -> (AggregateRef, NewEvent) {
+        event(
+            &user_ref(id),
+            &MachineUserAdded {
+                org_id: org_id.into(),
+                username: username.into(),
+                name: "CI".into(),
+                description: None,
             },
         )
     }

@@ -9,12 +9,15 @@
 //! - `add`: `instance.add` (with its first domains).
 //! - `rename`: `instance.rename`.
 //! - `domain`: adding, making primary and removing domains.
+//! - members (`instance.member.*`): `command::member`, folded into the model.
 
 mod add;
 mod domain;
 pub(crate) mod model;
 mod rename;
 
+#[cfg(test)]
+mod member_tests;
 #[cfg(test)]
 mod tests;
 

@@ -1,4 +1,4 @@
-//! The instance write model: name, domains, primary domain.
+//! The instance write model: name, domains, primary domain, members.
 
 use rampart_plugin_sdk::catalogue::{
     EventPayload, InstanceAdded, InstanceChanged, InstanceDomainAdded, InstanceDomainPrimarySet,
@@ -6,6 +6,7 @@ use rampart_plugin_sdk::catalogue::{
 };
 use serde::Serialize;
 
+use crate::command::member::Members;
 use crate::command::write_model::{WriteModel, payload};
 use crate::eventstore::Event;
 
@@ -21,6 +22,8 @@ pub(crate) struct InstanceModel {
     pub(crate) domains: Vec<String>,
     /// The primary host name, if one is set.
     pub(crate) primary_domain: Option<String>,
+    /// Its members (user id → roles), see `command::member`.
+    pub(crate) members: Members,
 }
 
 impl InstanceModel {
@@ -66,7 +69,9 @@ impl WriteModel for InstanceModel {
                     }
                 }
             }
-            _ => {}
+            _ => {
+                self.members.apply(event);
+            }
         }
     }
 

@@ -9,6 +9,7 @@
 //! - `change`: `org.rename`, `org.deactivate`, `org.reactivate`.
 //! - `domain`: adding, verifying, making primary and removing domains.
 //! - `remove`: `org.remove`, which removes the org's users with it.
+//! - members (`org.member.*`): `command::member`, folded into the model.
 
 mod add;
 mod change;
@@ -16,6 +17,8 @@ mod domain;
 pub(crate) mod model;
 mod remove;
 
+#[cfg(test)]
+mod member_tests;
 #[cfg(test)]
 mod tests;
 

@@ -1,4 +1,4 @@
-//! The organization write model: name, state, domains.
+//! The organization write model: name, state, domains, members.
 
 use rampart_plugin_sdk::catalogue::{
     EventPayload, OrgAdded, OrgChanged, OrgDeactivated, OrgDomainAdded, OrgDomainPrimarySet,
@@ -6,6 +6,7 @@ use rampart_plugin_sdk::catalogue::{
 };
 use serde::Serialize;
 
+use crate::command::member::Members;
 use crate::command::write_model::{WriteModel, payload};
 use crate::eventstore::Event;
 
@@ -46,6 +47,8 @@ pub(crate) struct OrgModel {
     pub(crate) domains: Vec<OrgDomain>,
     /// The primary domain, if any.
     pub(crate) primary_domain: Option<String>,
+    /// Its members (user id → roles), see `command::member`.
+    pub(crate) members: Members,
 }
 
 impl OrgModel {
@@ -104,7 +107,9 @@ impl WriteModel for OrgModel {
                     }
                 }
             }
-            _ => {}
+            _ => {
+                self.members.apply(event);
+            }
         }
     }
 

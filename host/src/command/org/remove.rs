@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{
-    CommandPayload, EventPayload, HumanUserAdded, OrgRemoved, RemoveOrg, UserRemoved,
+    CommandPayload, EventPayload, HumanUserAdded, MachineUserAdded, OrgRemoved, RemoveOrg,
+    UserRemoved,
 };
 
 use super::DOMAIN_KIND;
@@ -37,7 +38,8 @@ impl RemoveOrgCommand {
     }
 }
 
-/// The users of `org_id` that are not removed, with their write models.
+/// The users (human and machine) of `org_id` that are not removed, with
+/// their write models.
 async fn org_users(
     env: &Env<'_>,
     org_id: &str,
@@ -48,7 +50,8 @@ async fn org_users(
             &EventQuery::new()
                 .instance(instance.clone())
                 .aggregate_type(user::AGGREGATE_TYPE)
-                .event_type(HumanUserAdded::TYPE),
+                .event_type(HumanUserAdded::TYPE)
+                .event_type(MachineUserAdded::TYPE),
         )
         .await?;
     let mut ids: Vec<String> = added

@@ -10,7 +10,9 @@ use super::add::{AddOrgCommand, slug};
 use super::change::{OrgStateCommand, RenameOrgCommand};
 use super::domain::{DomainAction, OrgDomainCommand};
 use super::remove::RemoveOrgCommand;
-use crate::command::testing::fixtures::{instance_added, org_added, org_ref, user_added, user_ref};
+use crate::command::testing::fixtures::{
+    instance_added, machine_added, org_added, org_ref, user_added, user_ref,
+};
 use crate::command::testing::{ACTOR, INSTANCE, event, expected, given, given_nothing};
 use crate::command::user::USERNAME_KIND;
 use crate::eventstore::{AggregatePush, ExpectedSequence, NewEvent, UniqueOp};
@@ -322,4 +324,32 @@ async fn given_an_org_with_users_when_removed_then_its_live_users_go_with_it() {
         ]
     );
     assert!(decision.others.iter().all(|p| p.events[0].creator == ACTOR));
+}
+
+#[tokio::test]
+async fn given_an_org_with_a_machine_user_when_removed_then_the_machine_goes_too() {
+    let decision = acme(vec![
+        machine_added("user-1", "org-1", "ci-bot"),
+        user_added("user-2", "org-1", "ada"),
+        machine_added("user-3", "org-2", "other-bot"),
+    ])
+    .when(RemoveOrgCommand::new("org-1"))
+    .await
+    .decision();
+    let removed = |id: &str, username: &str| AggregatePush {
+        aggregate: user_ref(id),
+        expected: ExpectedSequence::Exact(1),
+        events: vec![expected(&UserRemoved {
+            username: username.into(),
+        })],
+    };
+    assert_eq!(
+        decision.others,
+        vec![removed("user-1", "ci-bot"), removed("user-2", "ada")]
+    );
+    assert!(
+        decision
+            .unique
+            .contains(&UniqueOp::release(INSTANCE, USERNAME_KIND, "ci-bot"))
+    );
 }

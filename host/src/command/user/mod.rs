@@ -1,24 +1,34 @@
 //! # User commands
 //!
-//! Human users: a username unique per instance (case-insensitive: stored
-//! lowercase, claimed under [`USERNAME_KIND`]), a profile, an e-mail
-//! address, an optional password (only its argon2id hash is stored), and a
-//! state: active, inactive or locked.
+//! Users of two kinds share one aggregate type: humans (a profile, an
+//! e-mail address, an optional password of which only the argon2id hash is
+//! stored) and machines (a name, a description, personal access tokens of
+//! which only a hash is stored). Both have a username unique per instance
+//! across both kinds (case-insensitive: stored lowercase, claimed under
+//! [`USERNAME_KIND`]) and a state: active, inactive or locked. Human-only
+//! commands on a machine, and machine-only ones on a human, fail with
+//! `FailedPrecondition`.
 //!
 //! - `model`: the write model.
 //! - `add`: `user.human.add`.
+//! - `machine`: `user.machine.add`, `user.machine.change`.
+//! - `pat`: `user.pat.add`, `user.pat.remove`.
 //! - `profile`: `user.human.profile.change`, `user.human.email.change`.
 //! - `password`: `user.human.password.set`.
 //! - `state`: `user.deactivate`, `user.reactivate`, `user.lock`, `user.unlock`.
 //! - `remove`: `user.remove`.
 
 mod add;
+mod machine;
 pub(crate) mod model;
 pub(crate) mod password;
+mod pat;
 mod profile;
 mod remove;
 pub(crate) mod state;
 
+#[cfg(test)]
+mod machine_tests;
 #[cfg(test)]
 mod tests;
 

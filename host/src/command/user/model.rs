@@ -1,11 +1,18 @@
-//! The user write model: org, username, profile, e-mail, state.
+//! The user write model: kind, org, username, state; a human's profile,
+//! e-mail and whether it has a password; a machine's name, description and
+//! personal access tokens.
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
     EventPayload, HumanEmailChanged, HumanPasswordChanged, HumanProfileChanged, HumanUserAdded,
+    MachineUserAdded, MachineUserChanged, PersonalAccessTokenAdded, PersonalAccessTokenRemoved,
     Profile, UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
 };
 use serde::Serialize;
 
+use crate::command::CommandError;
 use crate::command::write_model::{WriteModel, payload};
 use crate::eventstore::Event;
 
@@ -39,11 +46,41 @@ impl UserState {
     }
 }
 
-/// A human user as its commands see it. The password hash is not kept:
-/// validators see only whether there is one.
+/// Whether a user is a person or a machine (a service account).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum UserKind {
+    /// `user.human.added`: profile, e-mail, password.
+    #[default]
+    Human,
+    /// `user.machine.added`: name, description, personal access tokens.
+    Machine,
+}
+
+/// One personal access token of a machine user. Validators see its dates
+/// and whether it was removed, never its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Pat {
+    /// Hash of the token's secret (for the query side's authentication).
+    #[serde(skip)]
+    pub(crate) hash: String,
+    /// When the token stops working.
+    pub(crate) expires_at: DateTime<Utc>,
+    /// When it was added.
+    pub(crate) created_at: DateTime<Utc>,
+    /// Whether it was removed (its id stays taken).
+    pub(crate) removed: bool,
+}
+
+/// A user as its commands (and the query side's credential reads) see it.
+/// Neither the password hash nor token hashes are serialized: validators
+/// see only whether there is a password, and the tokens' dates.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UserModel {
+    /// Human or machine.
+    pub(crate) kind: UserKind,
     /// Life-cycle state.
     pub(crate) state: UserState,
     /// The organization the user belongs to.
@@ -58,6 +95,44 @@ pub(crate) struct UserModel {
     pub(crate) email_verified: bool,
     /// Whether a password is set.
     pub(crate) has_password: bool,
+    /// A machine's display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    /// A machine's description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
+    /// A machine's personal access tokens by token id, removed ones too.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) pats: BTreeMap<String, Pat>,
+}
+
+impl UserModel {
+    /// The token `token_id`, unless it is unknown or removed.
+    pub(crate) fn active_pat(&self, token_id: &str) -> Option<&Pat> {
+        self.pats.get(token_id).filter(|pat| !pat.removed)
+    }
+
+    /// [`CommandError::FailedPrecondition`] unless the user is a human:
+    /// `what` (e.g. "a profile") is for humans only.
+    pub(crate) fn require_human(&self, what: &str) -> Result<(), CommandError> {
+        match self.kind {
+            UserKind::Human => Ok(()),
+            UserKind::Machine => Err(CommandError::precondition(format!(
+                "the user is a machine user; only human users have {what}"
+            ))),
+        }
+    }
+
+    /// [`CommandError::FailedPrecondition`] unless the user is a machine:
+    /// `what` is for machine users only.
+    pub(crate) fn require_machine(&self, what: &str) -> Result<(), CommandError> {
+        match self.kind {
+            UserKind::Machine => Ok(()),
+            UserKind::Human => Err(CommandError::precondition(format!(
+                "the user is a human user; only machine users have {what}"
+            ))),
+        }
+    }
 }
 
 impl WriteModel for UserModel {
@@ -68,6 +143,7 @@ impl WriteModel for UserModel {
             HumanUserAdded::TYPE => {
                 if let Some(p) = payload::<HumanUserAdded>(event) {
                     *self = UserModel {
+                        kind: UserKind::Human,
                         state: UserState::Active,
                         org_id: p.org_id,
                         username: p.username,
@@ -75,7 +151,45 @@ impl WriteModel for UserModel {
                         email: p.email,
                         email_verified: p.email_verified,
                         has_password: p.password_hash.is_some(),
+                        ..UserModel::default()
                     };
+                }
+            }
+            MachineUserAdded::TYPE => {
+                if let Some(p) = payload::<MachineUserAdded>(event) {
+                    *self = UserModel {
+                        kind: UserKind::Machine,
+                        state: UserState::Active,
+                        org_id: p.org_id,
+                        username: p.username,
+                        name: Some(p.name),
+                        description: p.description,
+                        ..UserModel::default()
+                    };
+                }
+            }
+            MachineUserChanged::TYPE => {
+                if let Some(p) = payload::<MachineUserChanged>(event) {
+                    self.name = Some(p.name);
+                    self.description = p.description;
+                }
+            }
+            PersonalAccessTokenAdded::TYPE => {
+                if let Some(p) = payload::<PersonalAccessTokenAdded>(event) {
+                    let pat = Pat {
+                        hash: p.token_hash,
+                        expires_at: p.expires_at,
+                        created_at: event.created_at,
+                        removed: false,
+                    };
+                    self.pats.entry(p.token_id).or_insert(pat);
+                }
+            }
+            PersonalAccessTokenRemoved::TYPE => {
+                if let Some(p) = payload::<PersonalAccessTokenRemoved>(event)
+                    && let Some(pat) = self.pats.get_mut(&p.token_id)
+                {
+                    pat.removed = true;
                 }
             }
             HumanProfileChanged::TYPE => {

@@ -52,7 +52,8 @@ impl Decide for SetPasswordCommand {
         json(&self.payload)
     }
 
-    async fn decide(&self, _model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
+    async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
+        model.require_human("a password")?;
         let password_hash = env.hash_password(&self.payload.password).await?;
         Ok(Decision::new(vec![
             env.event(&HumanPasswordChanged { password_hash }),
@@ -66,7 +67,8 @@ impl Commands {
     /// # Errors
     /// [`CommandError::InvalidArgument`] for an empty password,
     /// [`CommandError::Rejected`] when the password policy refuses it,
-    /// [`CommandError::NotFound`] for an unknown or removed user.
+    /// [`CommandError::NotFound`] for an unknown or removed user,
+    /// [`CommandError::FailedPrecondition`] for a machine user.
     pub async fn set_human_password(
         &self,
         ctx: &CommandContext,

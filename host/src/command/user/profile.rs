@@ -53,6 +53,7 @@ impl Decide for ChangeProfileCommand {
     }
 
     async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
+        model.require_human("a profile")?;
         let profile = stored_profile(&self.payload.profile);
         if profile == stored_profile(&model.profile) {
             return Err(CommandError::precondition("the profile is unchanged"));
@@ -107,6 +108,7 @@ impl Decide for ChangeEmailCommand {
     }
 
     async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
+        model.require_human("an e-mail address")?;
         let p = &self.payload;
         if p.address == model.email && p.verified == model.email_verified {
             return Err(CommandError::precondition(
@@ -127,7 +129,8 @@ impl Commands {
     /// # Errors
     /// [`CommandError::InvalidArgument`] for empty names,
     /// [`CommandError::NotFound`] for an unknown or removed user,
-    /// [`CommandError::FailedPrecondition`] when nothing changes.
+    /// [`CommandError::FailedPrecondition`] for a machine user or when
+    /// nothing changes.
     pub async fn change_human_profile(
         &self,
         ctx: &CommandContext,
@@ -144,7 +147,8 @@ impl Commands {
     /// [`CommandError::InvalidArgument`] for an empty address,
     /// [`CommandError::Rejected`] when the e-mail validator refuses it,
     /// [`CommandError::NotFound`] for an unknown or removed user,
-    /// [`CommandError::FailedPrecondition`] when nothing changes.
+    /// [`CommandError::FailedPrecondition`] for a machine user or when
+    /// nothing changes.
     pub async fn change_human_email(
         &self,
         ctx: &CommandContext,

@@ -1,0 +1,198 @@
+//! `user.machine.add` and `user.machine.change`: machine users (service
+//! accounts) in an active organization. Their usernames share the
+//! namespace of human usernames ([`USERNAME_KIND`]).
+
+use async_trait::async_trait;
+use rampart_plugin_sdk::catalogue::{
+    AddMachineUser, ChangeMachineUser, CommandPayload, MachineUserAdded, MachineUserChanged,
+};
+
+use super::USERNAME_KIND;
+use super::model::{UserModel, UserState};
+use crate::command::org::model::{OrgModel, OrgState};
+use crate::command::pipeline::{Decide, Decision, Env, json};
+use crate::command::write_model::WriteModel as _;
+use crate::command::{CommandContext, CommandError, Commands, Written, new_id, optional, required};
+
+/// Creates machine user `id` in organization `org_id`.
+#[derive(Debug, Clone)]
+pub(crate) struct AddMachineUserCommand {
+    id: String,
+    org_id: String,
+    /// Normalized input.
+    payload: AddMachineUser,
+}
+
+impl AddMachineUserCommand {
+    /// Checks and normalizes the input: username trimmed and lowercased
+    /// (as a human's), name and description trimmed, an empty description
+    /// dropped.
+    ///
+    /// # Errors
+    /// [`CommandError::InvalidArgument`] for an empty username or name.
+    pub(crate) fn new(id: String, org_id: &str, cmd: AddMachineUser) -> Result<Self, CommandError> {
+        Ok(Self {
+            id,
+            org_id: org_id.to_owned(),
+            payload: AddMachineUser {
+                username: required(&cmd.username, "the username")?.to_lowercase(),
+                name: required(&cmd.name, "the machine user's name")?,
+                description: optional(cmd.description.as_deref()),
+            },
+        })
+    }
+}
+
+#[async_trait]
+impl Decide for AddMachineUserCommand {
+    type Model = UserModel;
+    const CREATES: bool = true;
+
+    fn name(&self) -> &'static str {
+        AddMachineUser::NAME
+    }
+
+    fn aggregate_id<'a>(&'a self, _ctx: &'a CommandContext) -> &'a str {
+        &self.id
+    }
+
+    fn org_id(&self, _model: &UserModel) -> Option<String> {
+        Some(self.org_id.clone())
+    }
+
+    fn payload(&self) -> serde_json::Value {
+        json(&self.payload)
+    }
+
+    async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
+        if model.state != UserState::Unknown {
+            return Err(CommandError::AlreadyExists {
+                kind: "user".into(),
+                value: self.id.clone(),
+                message: format!("user {} already exists", self.id),
+            });
+        }
+        let org = env.load::<OrgModel>(&self.org_id).await?.model;
+        if !org.exists() {
+            return Err(CommandError::NotFound {
+                kind: "org",
+                id: self.org_id.clone(),
+            });
+        }
+        if org.state == OrgState::Inactive {
+            return Err(CommandError::precondition(format!(
+                "the organization {} is inactive",
+                self.org_id
+            )));
+        }
+        let p = &self.payload;
+        let event = env.event(&MachineUserAdded {
+            org_id: self.org_id.clone(),
+            username: p.username.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+        });
+        let taken = format!("the username {} is already taken", p.username);
+        Ok(Decision::new(vec![event]).unique(env.claim(USERNAME_KIND, &p.username, taken)))
+    }
+}
+
+/// Replaces machine user `user_id`'s name and description.
+#[derive(Debug, Clone)]
+pub(crate) struct ChangeMachineUserCommand {
+    user_id: String,
+    payload: ChangeMachineUser,
+}
+
+impl ChangeMachineUserCommand {
+    /// Checks and trims the name and description (an empty description
+    /// clears it).
+    ///
+    /// # Errors
+    /// [`CommandError::InvalidArgument`] for an empty name.
+    pub(crate) fn new(user_id: &str, cmd: ChangeMachineUser) -> Result<Self, CommandError> {
+        Ok(Self {
+            user_id: user_id.to_owned(),
+            payload: ChangeMachineUser {
+                name: required(&cmd.name, "the machine user's name")?,
+                description: optional(cmd.description.as_deref()),
+            },
+        })
+    }
+}
+
+#[async_trait]
+impl Decide for ChangeMachineUserCommand {
+    type Model = UserModel;
+
+    fn name(&self) -> &'static str {
+        ChangeMachineUser::NAME
+    }
+
+    fn aggregate_id<'a>(&'a self, _ctx: &'a CommandContext) -> &'a str {
+        &self.user_id
+    }
+
+    fn org_id(&self, model: &UserModel) -> Option<String> {
+        Some(model.org_id.clone())
+    }
+
+    fn payload(&self) -> serde_json::Value {
+        json(&self.payload)
+    }
+
+    async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
+        model.require_machine("a name and a description")?;
+        let p = &self.payload;
+        if model.name.as_deref() == Some(p.name.as_str()) && model.description == p.description {
+            return Err(CommandError::precondition(
+                "the machine user's name and description are unchanged",
+            ));
+        }
+        Ok(Decision::new(vec![env.event(&MachineUserChanged {
+            name: p.name.clone(),
+            description: p.description.clone(),
+        })]))
+    }
+}
+
+impl Commands {
+    /// Adds a machine user (a service account) to organization `org_id`
+    /// (which must exist and be active). The username is stored lowercase
+    /// and must be unique in the instance among human and machine users
+    /// alike. The new user id is `Written::aggregate`'s.
+    ///
+    /// # Errors
+    /// [`CommandError::InvalidArgument`] for an empty username or name,
+    /// [`CommandError::Rejected`] when a validator refuses,
+    /// [`CommandError::NotFound`] / [`CommandError::FailedPrecondition`] for
+    /// a missing or inactive org, [`CommandError::AlreadyExists`] for a
+    /// taken username.
+    pub async fn add_machine_user(
+        &self,
+        ctx: &CommandContext,
+        org_id: &str,
+        cmd: AddMachineUser,
+    ) -> Result<Written, CommandError> {
+        let cmd = AddMachineUserCommand::new(new_id(), org_id, cmd)?;
+        self.execute(ctx, &cmd).await
+    }
+
+    /// Replaces a machine user's name and description (`None` or blank
+    /// clears the description).
+    ///
+    /// # Errors
+    /// [`CommandError::InvalidArgument`] for an empty name,
+    /// [`CommandError::NotFound`] for an unknown or removed user,
+    /// [`CommandError::FailedPrecondition`] for a human user or when nothing
+    /// changes.
+    pub async fn change_machine_user(
+        &self,
+        ctx: &CommandContext,
+        user_id: &str,
+        cmd: ChangeMachineUser,
+    ) -> Result<Written, CommandError> {
+        self.execute(ctx, &ChangeMachineUserCommand::new(user_id, cmd)?)
+            .await
+    }
+}
