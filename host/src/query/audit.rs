@@ -8,7 +8,13 @@ use super::QueryError;
 use crate::eventstore::{AggregateRef, Event, EventQuery, EventStore, Position};
 
 /// Payload keys never shown in an audit trail.
-const SECRET_KEYS: &[&str] = &["passwordHash", "password", "secret", "clientSecret"];
+const SECRET_KEYS: &[&str] = &[
+    "passwordHash",
+    "password",
+    "secret",
+    "clientSecret",
+    "tokenHash",
+];
 
 /// One event of the trail.
 #[derive(Debug, Clone, Serialize)]
@@ -83,7 +89,7 @@ fn audit(event: Event) -> AuditEvent {
     }
 }
 
-fn redact(value: &mut serde_json::Value) {
+pub(crate) fn redact(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
             for (key, inner) in map.iter_mut() {
@@ -107,14 +113,14 @@ mod tests {
     fn given_a_payload_with_a_password_hash_when_redacted_then_the_hash_is_gone() {
         let mut payload = serde_json::json!({
             "username": "ada", "passwordHash": "$argon2id$v=19$...",
-            "nested": [{"secret": "x"}]
+            "nested": [{"secret": "x"}, {"tokenId": "t-1", "tokenHash": "h"}]
         });
         redact(&mut payload);
         assert_eq!(
             payload,
             serde_json::json!({
                 "username": "ada", "passwordHash": "<redacted>",
-                "nested": [{"secret": "<redacted>"}]
+                "nested": [{"secret": "<redacted>"}, {"tokenId": "t-1", "tokenHash": "<redacted>"}]
             })
         );
     }

@@ -1,7 +1,7 @@
 //! # Query side
 //!
 //! Reads the read models the projection plugins fill, never the events
-//! (except for the audit trail). Before reading, a query brings the
+//! (except for the audit trail and the authorization reads below). Before reading, a query brings the
 //! projection up to the newest event it depends on (seed 000, "Query Side"):
 //!
 //! - a read **by id** waits for the aggregate's latest event, so a client
@@ -11,17 +11,28 @@
 //!
 //! Rows come back as JSON objects with camelCase keys, one key per column the
 //! projection declared; filters and sorting accept any declared column.
+//!
+//! Authorization reads fold events instead, so they never lag behind a
+//! write: members and memberships (`members`), personal access tokens
+//! (`credentials`).
 
-mod audit;
+pub(crate) mod audit;
+mod credentials;
 mod error;
 mod list;
+mod members;
 mod resource;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
 pub use audit::{AuditEvent, AuditPage};
+pub use credentials::{PatInfo, PatOwner};
 pub use error::QueryError;
 pub use list::{ListParams, ListResult};
+pub use members::{Member, Memberships};
 pub use resource::{INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, Resource, USERS};
 
 use crate::eventstore::{AggregateRef, EventQuery, EventStore};

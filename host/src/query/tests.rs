@@ -1,0 +1,397 @@
+//! The authorization reads (members, personal access tokens) against a
+//! real SQLite store in a temporary directory, written through the command
+//! side: every read sees the write before it, with no projection involved.
+
+use std::sync::{Arc, OnceLock};
+
+use chrono::{Duration, Utc};
+use rampart_plugin_sdk::catalogue::{AddHumanUser, AddMachineUser, AddOrg, Email, Profile};
+
+use super::credentials::{pat_owner, personal_access_tokens};
+use super::members::{instance_members, memberships, org_members};
+use crate::command::{CommandContext, Commands};
+use crate::config::{Config, PasswordHashConfig, SqliteConfig};
+use crate::eventstore::sqlite::SqliteStore;
+use crate::eventstore::{EventStore, Limits};
+use crate::plugins::PluginRegistry;
+
+/// A plugin runtime without plugins: no validator runs.
+fn no_plugins() -> Arc<PluginRegistry> {
+    static REGISTRY: OnceLock<Arc<PluginRegistry>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(|| {
+            let base = std::env::temp_dir().join("rampart-query-tests");
+            let mut config = Config::defaults().plugins;
+            config.dir = base.join("plugins");
+            config.cache_dir = base.join("cache");
+            config.shipped = false;
+            config.watch = false;
+            Arc::new(PluginRegistry::start(config).expect("plugin runtime starts"))
+        })
+        .clone()
+}
+
+/// A store with an instance, org ACME, human "ada" and machine "ci-bot".
+struct Fixture {
+    commands: Commands,
+    store: Arc<dyn EventStore>,
+    ctx: CommandContext,
+    org: String,
+    ada: String,
+    bot: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn store(&self) -> &dyn EventStore {
+        self.store.as_ref()
+    }
+
+    fn instance(&self) -> &str {
+        &self.ctx.instance_id
+    }
+
+    async fn org(&self, name: &str) -> String {
+        let org = AddOrg {
+            name: name.into(),
+            domain: None,
+        };
+        let written = self.commands.add_org(&self.ctx, org).await.expect("org");
+        written.aggregate.aggregate_id
+    }
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let defaults = Config::defaults();
+    let sqlite = SqliteConfig {
+        dir: dir.path().to_path_buf(),
+        ..defaults.database.sqlite.clone()
+    };
+    let store: Arc<dyn EventStore> = Arc::new(
+        SqliteStore::open(&sqlite, Limits::from(&defaults.eventstore))
+            .await
+            .expect("open sqlite store"),
+    );
+    let mut config = defaults.commands.clone();
+    config.password_hash = PasswordHashConfig {
+        memory: bytesize::ByteSize::kib(8),
+        iterations: 1,
+        parallelism: 1,
+    };
+    let commands = Commands::new(store.clone(), no_plugins(), &config).expect("valid config");
+    let instance = commands
+        .add_instance("system", "Rampart", &["localhost".into()])
+        .await
+        .expect("instance");
+    let ctx = CommandContext::new(instance.aggregate.instance_id, "admin-1");
+    let org = AddOrg {
+        name: "ACME".into(),
+        domain: None,
+    };
+    let org = commands.add_org(&ctx, org).await.expect("org");
+    let org = org.aggregate.aggregate_id;
+    let human = AddHumanUser {
+        username: "ada".into(),
+        profile: Profile {
+            given_name: "Ada".into(),
+            family_name: "Lovelace".into(),
+            ..Profile::default()
+        },
+        email: Email {
+            address: "ada@acme.example".into(),
+            verified: true,
+        },
+        password: None,
+    };
+    let ada = commands
+        .add_human_user(&ctx, &org, human)
+        .await
+        .expect("ada")
+        .aggregate
+        .aggregate_id;
+    let machine = AddMachineUser {
+        username: "ci-bot".into(),
+        name: "CI".into(),
+        description: None,
+    };
+    let bot = commands
+        .add_machine_user(&ctx, &org, machine)
+        .await
+        .expect("bot")
+        .aggregate
+        .aggregate_id;
+    Fixture {
+        commands,
+        store,
+        ctx,
+        org,
+        ada,
+        bot,
+        _dir: dir,
+    }
+}
+
+fn roles(roles: &[&str]) -> Vec<String> {
+    roles.iter().map(|r| (*r).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn given_members_when_memberships_are_read_then_each_write_shows_at_once() {
+    let f = fixture().await;
+    let c = &f.commands;
+    assert!(
+        memberships(f.store(), f.instance(), &f.ada)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    c.add_instance_member(&f.ctx, &f.ada, roles(&["IAM_OWNER"]))
+        .await
+        .unwrap();
+    c.add_org_member(&f.ctx, &f.org, &f.ada, roles(&["ORG_OWNER"]))
+        .await
+        .unwrap();
+    let globex = f.org("Globex").await;
+    c.add_org_member(&f.ctx, &globex, &f.ada, roles(&["ORG_USER_MANAGER"]))
+        .await
+        .unwrap();
+    c.add_org_member(&f.ctx, &globex, &f.bot, roles(&["ORG_OWNER"]))
+        .await
+        .unwrap();
+    let read = memberships(f.store(), f.instance(), &f.ada).await.unwrap();
+    assert_eq!(read.instance_roles, roles(&["IAM_OWNER"]));
+    assert_eq!(read.org_roles.into_iter().collect::<Vec<_>>(), {
+        let mut expected = vec![
+            (f.org.clone(), roles(&["ORG_OWNER"])),
+            (globex.clone(), roles(&["ORG_USER_MANAGER"])),
+        ];
+        expected.sort();
+        expected
+    });
+
+    c.change_instance_member(&f.ctx, &f.ada, roles(&["IAM_AUDITOR"]))
+        .await
+        .unwrap();
+    c.remove_org_member(&f.ctx, &f.org, &f.ada).await.unwrap();
+    c.remove_org(&f.ctx, &globex).await.unwrap();
+    let read = memberships(f.store(), f.instance(), &f.ada).await.unwrap();
+    assert_eq!(read.instance_roles, roles(&["IAM_AUDITOR"]));
+    assert!(read.org_roles.is_empty(), "{read:?}");
+
+    // Another instance's members are not this one's.
+    let other = c
+        .add_instance("system", "Other", &["other.example".into()])
+        .await
+        .unwrap();
+    let read = memberships(f.store(), &other.aggregate.instance_id, &f.ada)
+        .await
+        .unwrap();
+    assert!(read.is_empty());
+}
+
+#[tokio::test]
+async fn given_members_when_listed_then_roles_times_and_removed_users_follow() {
+    let f = fixture().await;
+    let c = &f.commands;
+    assert!(
+        instance_members(f.store(), f.instance())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    c.add_instance_member(&f.ctx, &f.ada, roles(&["IAM_OWNER"]))
+        .await
+        .unwrap();
+    c.add_instance_member(&f.ctx, &f.bot, roles(&["IAM_LOGIN_CLIENT"]))
+        .await
+        .unwrap();
+    let changed = c
+        .change_instance_member(&f.ctx, &f.bot, roles(&["IAM_AUDITOR", "IAM_LOGIN_CLIENT"]))
+        .await
+        .unwrap();
+    let members = instance_members(f.store(), f.instance()).await.unwrap();
+    assert_eq!(members.len(), 2);
+    let bot = members.iter().find(|m| m.user_id == f.bot).unwrap();
+    assert_eq!(bot.roles, roles(&["IAM_AUDITOR", "IAM_LOGIN_CLIENT"]));
+    assert_eq!(bot.changed_at, changed.created_at);
+    assert!(bot.added_at <= bot.changed_at);
+
+    c.remove_user(&f.ctx, &f.bot).await.unwrap();
+    let members = instance_members(f.store(), f.instance()).await.unwrap();
+    assert_eq!(
+        members
+            .iter()
+            .map(|m| m.user_id.as_str())
+            .collect::<Vec<_>>(),
+        [f.ada.as_str()]
+    );
+    assert!(
+        memberships(f.store(), f.instance(), &f.bot)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    c.add_org_member(&f.ctx, &f.org, &f.ada, roles(&["ORG_OWNER"]))
+        .await
+        .unwrap();
+    let members = org_members(f.store(), f.instance(), &f.org).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(
+        (members[0].user_id.as_str(), &members[0].roles),
+        (f.ada.as_str(), &roles(&["ORG_OWNER"]))
+    );
+    assert!(
+        org_members(f.store(), f.instance(), "no-such-org")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    c.remove_org(&f.ctx, &f.org).await.unwrap();
+    assert!(
+        org_members(f.store(), f.instance(), &f.org)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn given_pats_when_read_then_listed_without_hashes_and_owned_until_removed() {
+    let f = fixture().await;
+    let c = &f.commands;
+    assert_eq!(
+        personal_access_tokens(f.store(), f.instance(), &f.bot)
+            .await
+            .unwrap(),
+        Some(vec![])
+    );
+    let expires_at = Utc::now() + Duration::days(30);
+    let first = c
+        .add_personal_access_token(&f.ctx, &f.bot, "tok-1", "hash-1", expires_at)
+        .await
+        .unwrap();
+    c.add_personal_access_token(&f.ctx, &f.bot, "tok-2", "hash-2", expires_at)
+        .await
+        .unwrap();
+    let listed = personal_access_tokens(f.store(), f.instance(), &f.bot)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|p| p.token_id.as_str())
+            .collect::<Vec<_>>(),
+        ["tok-1", "tok-2"]
+    );
+    assert_eq!(listed[0].created_at, first.created_at);
+    assert_eq!(listed[0].expires_at, expires_at);
+    assert!(!serde_json::to_string(&listed).unwrap().contains("hash-"));
+
+    let owner = pat_owner(f.store(), f.instance(), &f.bot, "tok-1")
+        .await
+        .unwrap()
+        .expect("the token's owner");
+    assert_eq!(
+        (
+            owner.user_id.as_str(),
+            owner.org_id.as_str(),
+            owner.username.as_str()
+        ),
+        (f.bot.as_str(), f.org.as_str(), "ci-bot")
+    );
+    assert!(owner.active && owner.machine);
+    assert_eq!(owner.token_hash, "hash-1");
+    assert!(!format!("{owner:?}").contains("hash-1"));
+    assert!(
+        pat_owner(f.store(), f.instance(), &f.bot, "tok-9")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        pat_owner(f.store(), f.instance(), &f.ada, "tok-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    c.lock_user(&f.ctx, &f.bot).await.unwrap();
+    let owner = pat_owner(f.store(), f.instance(), &f.bot, "tok-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!owner.active);
+
+    c.remove_personal_access_token(&f.ctx, &f.bot, "tok-1")
+        .await
+        .unwrap();
+    assert!(
+        pat_owner(f.store(), f.instance(), &f.bot, "tok-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let listed = personal_access_tokens(f.store(), f.instance(), &f.bot)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+
+    c.remove_user(&f.ctx, &f.bot).await.unwrap();
+    assert!(
+        pat_owner(f.store(), f.instance(), &f.bot, "tok-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        personal_access_tokens(f.store(), f.instance(), &f.bot)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        personal_access_tokens(f.store(), f.instance(), "no-such-user")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn given_a_machine_user_when_a_human_takes_its_username_then_already_exists() {
+    let f = fixture().await;
+    let human = AddHumanUser {
+        username: " CI-Bot ".into(),
+        profile: Profile {
+            given_name: "C".into(),
+            family_name: "I".into(),
+            ..Profile::default()
+        },
+        email: Email {
+            address: "ci@acme.example".into(),
+            verified: false,
+        },
+        password: None,
+    };
+    let err = f
+        .commands
+        .add_human_user(&f.ctx, &f.org, human)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "ALREADY_EXISTS", "{err}");
+    let machine = AddMachineUser {
+        username: "ADA".into(),
+        name: "Ada bot".into(),
+        description: None,
+    };
+    let err = f
+        .commands
+        .add_machine_user(&f.ctx, &f.org, machine)
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "the username ada is already taken");
+}
