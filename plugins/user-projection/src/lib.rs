@@ -1,17 +1,24 @@
 //! # users
 //!
-//! Projection plugin keeping the read model of human users, from the
-//! `user.*` events (the aggregate id is the user's id). The host's query
-//! side reads this table and its columns; a replacement plugin must keep
-//! them.
+//! Projection plugin keeping the read model of users, human and machine,
+//! from the `user.*` events (the aggregate id is the user's id). The host's
+//! query side reads this table and its columns; a replacement plugin must
+//! keep them.
 //!
 //! | table | key | columns |
 //! |---|---|---|
-//! | `users` | `instance_id`, `id` | `org_id`, `username`, `given_name`, `family_name`, `display_name` (nullable), `preferred_language` (nullable), `email`, `email_verified`, `state` (`active` \| `inactive` \| `locked`), `password_set`, `password_changed_at` (nullable), `creator`, `created_at`, `changed_at`, `sequence`; indexes `users_username`, `users_org`, `users_email` |
+//! | `users` | `instance_id`, `id` | `org_id`, `kind` (`human` \| `machine`), `username`, `given_name`, `family_name`, `display_name` (nullable), `preferred_language` (nullable), `email`, `email_verified`, `name` (nullable), `description` (nullable), `state` (`active` \| `inactive` \| `locked`), `password_set`, `password_changed_at` (nullable), `creator`, `created_at`, `changed_at`, `sequence`; indexes `users_username`, `users_org`, `users_email` |
+//!
+//! Humans have no `name` nor `description`; machines have empty given and
+//! family names and e-mail (`""`, not verified) and never a password.
+//! Personal access tokens (`user.pat.*`) are not projected: the host reads
+//! them from the events.
 //!
 //! | event | effect |
 //! |---|---|
-//! | `user.human.added` | upserts the user, active |
+//! | `user.human.added` | upserts the user, a human, active |
+//! | `user.machine.added` | upserts the user, a machine, active |
+//! | `user.machine.changed` | replaces the machine's name and description |
 //! | `user.human.profile.changed` | replaces the names and the language |
 //! | `user.human.email.changed` | replaces the address and its verification |
 //! | `user.human.password.changed` | records that and when a password was set |
@@ -25,8 +32,8 @@
 //! no capabilities, times come from the event.
 
 use rampart_plugin_sdk::catalogue::{
-    HumanEmailChanged, HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, UserDeactivated,
-    UserLocked, UserReactivated, UserRemoved, UserUnlocked,
+    HumanEmailChanged, HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, MachineUserAdded,
+    MachineUserChanged, UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
 };
 use rampart_plugin_sdk::prelude::*;
 use rampart_plugin_sdk::serde_json;
@@ -34,13 +41,19 @@ use rampart_plugin_sdk::serde_json;
 /// The users, one row each.
 const USERS: &str = "users";
 
+/// The manifest's version: the crate's, plus the revision of the table
+/// declaration and of what is projected. Bump the revision whenever either
+/// changes, so the host rebuilds the read model into new tables.
+/// Revision 2: `kind`, `name`, `description`; machine users.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+schema.2");
+
 /// The `users` projection.
 pub struct UserProjection;
 
 impl Projection for UserProjection {
     fn manifest() -> Manifest {
-        Manifest::new("users", env!("CARGO_PKG_VERSION"))
-            .description("Read model of human users")
+        Manifest::new("users", VERSION)
+            .description("Read model of users, human and machine")
             .handles(["user.*"])
     }
 
@@ -50,6 +63,7 @@ impl Projection for UserProjection {
                 .column(Column::text("instance_id"))
                 .column(Column::text("id"))
                 .column(Column::text("org_id"))
+                .column(Column::text("kind"))
                 .column(Column::text("username"))
                 .column(Column::text("given_name"))
                 .column(Column::text("family_name"))
@@ -57,6 +71,8 @@ impl Projection for UserProjection {
                 .column(Column::text("preferred_language").nullable())
                 .column(Column::text("email"))
                 .column(Column::boolean("email_verified"))
+                .column(Column::text("name").nullable())
+                .column(Column::text("description").nullable())
                 .column(Column::text("state"))
                 .column(Column::boolean("password_set"))
                 .column(Column::timestamp("password_changed_at").nullable())
@@ -76,6 +92,13 @@ impl Projection for UserProjection {
         let touched = || touch(event, sequence);
         let statement = match event.event_type.as_str() {
             HumanUserAdded::TYPE => added(event, decode(event)?, sequence),
+            MachineUserAdded::TYPE => machine_added(event, decode(event)?, sequence),
+            MachineUserChanged::TYPE => {
+                let changed: MachineUserChanged = decode(event)?;
+                touched()
+                    .set("name", changed.name)
+                    .set("description", changed.description)
+            }
             HumanProfileChanged::TYPE => {
                 let profile = decode::<HumanProfileChanged>(event)?.profile;
                 touched()
@@ -122,6 +145,7 @@ fn added(event: &Event, added: HumanUserAdded, sequence: i64) -> Statement {
         .set("instance_id", &event.instance_id)
         .set("id", &event.aggregate_id)
         .set("org_id", added.org_id)
+        .set("kind", "human")
         .set("username", added.username)
         .set("given_name", added.profile.given_name)
         .set("family_name", added.profile.family_name)
@@ -129,12 +153,41 @@ fn added(event: &Event, added: HumanUserAdded, sequence: i64) -> Statement {
         .set("preferred_language", added.profile.preferred_language)
         .set("email", added.email)
         .set("email_verified", added.email_verified)
+        .set("name", Value::Null)
+        .set("description", Value::Null)
         .set("state", "active")
         .set("password_set", password_set)
         .set(
             "password_changed_at",
             password_set.then_some(event.created_at),
         )
+        .set("creator", &event.creator)
+        .set("created_at", event.created_at)
+        .set("changed_at", event.created_at)
+        .set("sequence", sequence)
+        .conflict(["instance_id", "id"])
+}
+
+/// `user.machine.added`: the user's row, a machine, active, with the human
+/// columns empty.
+fn machine_added(event: &Event, added: MachineUserAdded, sequence: i64) -> Statement {
+    Statement::upsert(USERS)
+        .set("instance_id", &event.instance_id)
+        .set("id", &event.aggregate_id)
+        .set("org_id", added.org_id)
+        .set("kind", "machine")
+        .set("username", added.username)
+        .set("given_name", "")
+        .set("family_name", "")
+        .set("display_name", Value::Null)
+        .set("preferred_language", Value::Null)
+        .set("email", "")
+        .set("email_verified", false)
+        .set("name", added.name)
+        .set("description", added.description)
+        .set("state", "active")
+        .set("password_set", false)
+        .set("password_changed_at", Value::Null)
         .set("creator", &event.creator)
         .set("created_at", event.created_at)
         .set("changed_at", event.created_at)

@@ -1,14 +1,15 @@
 //! Given/when/then tests through the SDK's native harness.
 
 use rampart_plugin_sdk::catalogue::{
-    HumanEmailChanged, HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, Profile,
-    UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
+    HumanEmailChanged, HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, MachineUserAdded,
+    MachineUserChanged, PersonalAccessTokenAdded, Profile, UserDeactivated, UserLocked,
+    UserReactivated, UserRemoved, UserUnlocked,
 };
 use rampart_plugin_sdk::chrono::TimeZone;
 use rampart_plugin_sdk::prelude::*;
 use rampart_plugin_sdk::testing::Harness;
 
-use super::UserProjection;
+use super::{UserProjection, VERSION};
 
 /// When the events under test happened.
 fn at() -> DateTime {
@@ -62,6 +63,7 @@ fn ada_row(password_set: bool, password_changed_at: Option<DateTime>) -> Stateme
         .set("instance_id", "i-1")
         .set("id", "u-1")
         .set("org_id", "o-1")
+        .set("kind", "human")
         .set("username", "ada")
         .set("given_name", "Ada")
         .set("family_name", "Lovelace")
@@ -69,6 +71,8 @@ fn ada_row(password_set: bool, password_changed_at: Option<DateTime>) -> Stateme
         .set("preferred_language", Value::Null)
         .set("email", "ada@example.com")
         .set("email_verified", true)
+        .set("name", Value::Null)
+        .set("description", Value::Null)
         .set("state", "active")
         .set("password_set", password_set)
         .set("password_changed_at", password_changed_at)
@@ -197,9 +201,9 @@ fn given_a_user_removed_when_projected_then_the_row_is_deleted() {
 
 #[test]
 fn given_an_unknown_user_event_when_projected_then_it_is_ignored() {
-    let unknown = Event::new("user.machine.added")
+    let unknown = Event::new("user.idp.linked")
         .on("user", "u-2")
-        .with_raw_payload(r#"{"name": "ci-bot"}"#);
+        .with_raw_payload(r#"{"idp": "github"}"#);
     assert_eq!(project(&unknown), Ok(vec![]));
 }
 
@@ -242,7 +246,11 @@ fn given_a_user_added_by_an_older_host_when_projected_then_the_org_is_empty() {
 fn given_the_manifest_when_read_then_it_handles_user_events_without_capabilities() {
     let manifest = UserProjection::manifest();
     assert_eq!(manifest.name, "users");
-    assert_eq!(manifest.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest.version, VERSION);
+    assert_eq!(
+        manifest.version,
+        concat!(env!("CARGO_PKG_VERSION"), "+schema.2")
+    );
     assert_eq!(manifest.handles, ["user.*"]);
     assert!(manifest.capabilities.is_empty());
 }
@@ -270,6 +278,75 @@ fn given_the_table_when_declared_then_key_and_indexes_match_the_query_side() {
         .collect();
     assert_eq!(
         nullable,
-        ["display_name", "preferred_language", "password_changed_at"]
+        [
+            "display_name",
+            "preferred_language",
+            "name",
+            "description",
+            "password_changed_at"
+        ]
     );
+}
+
+#[test]
+fn given_a_machine_user_added_when_projected_then_it_is_a_machine_with_empty_human_columns() {
+    let added = event(&MachineUserAdded {
+        org_id: "o-1".into(),
+        username: "ci-bot".into(),
+        name: "CI".into(),
+        description: Some("builds".into()),
+    });
+    assert_eq!(
+        project(&added),
+        Ok(vec![
+            Statement::upsert("users")
+                .set("instance_id", "i-1")
+                .set("id", "u-1")
+                .set("org_id", "o-1")
+                .set("kind", "machine")
+                .set("username", "ci-bot")
+                .set("given_name", "")
+                .set("family_name", "")
+                .set("display_name", Value::Null)
+                .set("preferred_language", Value::Null)
+                .set("email", "")
+                .set("email_verified", false)
+                .set("name", "CI")
+                .set("description", "builds")
+                .set("state", "active")
+                .set("password_set", false)
+                .set("password_changed_at", Value::Null)
+                .set("creator", "admin-1")
+                .set("created_at", at())
+                .set("changed_at", at())
+                .set("sequence", 3)
+                .conflict(["instance_id", "id"])
+        ])
+    );
+}
+
+#[test]
+fn given_a_machine_user_changed_when_projected_then_name_and_description_follow() {
+    let changed = event(&MachineUserChanged {
+        name: "Deployer".into(),
+        description: None,
+    });
+    assert_eq!(
+        project(&changed),
+        Ok(vec![
+            touch()
+                .set("name", "Deployer")
+                .set("description", Value::Null)
+        ])
+    );
+}
+
+#[test]
+fn given_a_pat_added_when_projected_then_nothing_and_never_its_hash() {
+    let pat = event(&PersonalAccessTokenAdded {
+        token_id: "t-1".into(),
+        token_hash: "secret-hash".into(),
+        expires_at: at(),
+    });
+    assert_eq!(project(&pat), Ok(vec![]));
 }
