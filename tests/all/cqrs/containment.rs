@@ -1,5 +1,5 @@
 //! Given a server with a misbehaving validator on the real request path
-//! (`POST /v1/orgs`), when it prints, panics, reads WASI's clock or spins
+//! (`OrgService/AddOrg`), when it prints, panics, reads WASI's clock or spins
 //! until its deadline, then every request still gets a JSON answer, every
 //! failed call is counted, capabilities hold without grants, and a flood of
 //! calls to the slow plugin is refused at once instead of starving the node.
@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Api, Backend};
+use super::{Api, Backend, assert_error, count, reason};
 use crate::plugins::test_plugin;
 use crate::support::TestServer;
 
@@ -38,7 +38,7 @@ async fn server_with(
     std::fs::rename(&staged, dir.join("data/plugins/hostile.wasm")).unwrap();
     let api = Api::new(&server);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while api.get("/admin/v1/plugins/hostile").await.0 != StatusCode::OK {
+    while plugin_status(&api, "hostile").await.0 != StatusCode::OK {
         assert!(std::time::Instant::now() < deadline, "hostile never loaded");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -50,11 +50,22 @@ fn granted(mode: &str) -> String {
     format!("hostile:\n  Config: {{mode: {mode}}}\n  Grants: [log, config, clock]\n")
 }
 
+const ADD_ORG: &str = "rampart.org.v1.OrgService/AddOrg";
+
+/// `PluginService/GetPlugin` of `name`.
+async fn plugin_status(api: &Api, name: &str) -> (StatusCode, Value) {
+    api.call(
+        "rampart.plugin.v1.PluginService/GetPlugin",
+        json!({ "name": name }),
+    )
+    .await
+}
+
 /// The plugin status of `hostile`.
 async fn hostile_status(api: &Api) -> Value {
-    let (status, body) = api.get("/admin/v1/plugins/hostile").await;
+    let (status, body) = plugin_status(api, "hostile").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    body
+    body["plugin"].clone()
 }
 
 #[tokio::test]
@@ -64,23 +75,29 @@ async fn a_panicking_validator_fails_each_command_cleanly_and_counts_it() {
         let server = server_with(dir.path(), &backend, "hostile", &granted("panic")).await;
         let api = Api::new(&server);
         for n in 0..20 {
-            let (status, body) = api
-                .post("/v1/orgs", json!({ "name": format!("Org {n}") }))
+            let answer = api
+                .call(ADD_ORG, json!({ "name": format!("Org {n}") }))
                 .await;
-            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
-            assert_eq!(body["code"], "PLUGIN_FAILED", "{body}");
-            let message = body["message"].as_str().unwrap();
+            assert_error(
+                &answer,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "PLUGIN_FAILED",
+            );
+            let message = answer.1["message"].as_str().unwrap();
             assert!(
                 message.contains("plugin `hostile` failed in `validate`"),
                 "{message}"
             );
         }
         // Nothing was stored: the bootstrap organization is the only one.
-        let (_, orgs) = api.get("/v1/orgs").await;
-        assert_eq!(orgs["total"], 1, "{orgs}");
+        let orgs = api
+            .ok("rampart.org.v1.OrgService/ListOrgs", json!({}))
+            .await;
+        assert_eq!(count(&orgs["details"]["total"]), 1, "{orgs}");
         let stats = hostile_status(&api).await;
-        assert_eq!(stats["calls"], 20, "{stats}");
-        assert_eq!(stats["errors"], 20, "{stats}");
+        assert_eq!(count(&stats["calls"]), 20, "{stats}");
+        assert_eq!(count(&stats["errors"]), 20, "{stats}");
         let metrics = reqwest::get(format!("{}/debug/metrics", api.url))
             .await
             .unwrap()
@@ -131,9 +148,14 @@ async fn wasi_clocks_are_pinned_without_the_clock_grant() {
     let yaml = "hostile:\n  Config: {mode: wasi-clock}\n";
     let server = server_with(dir.path(), &Backend::Sqlite, "hostile-modest", yaml).await;
     let api = Api::new(&server);
-    let (status, body) = api.post("/v1/orgs", json!({ "name": "Clockwork" })).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body, json!({ "code": "WASI_CLOCK", "message": "0" }));
+    let answer = api.call(ADD_ORG, json!({ "name": "Clockwork" })).await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "invalid_argument",
+        "WASI_CLOCK",
+    );
+    assert_eq!(answer.1["message"], "0", "{}", answer.1);
 }
 
 #[tokio::test]
@@ -145,15 +167,23 @@ async fn a_flood_of_calls_to_a_slow_validator_is_refused_at_once_and_health_answ
     );
     let server = server_with(dir.path(), &Backend::Sqlite, "hostile", &yaml).await;
     let api = Api::new(&server);
+    let token = server.admin_token();
     let flood: Vec<_> = (0..16)
         .map(|n| {
-            let api = Api::at(&api.url);
+            let (url, token) = (api.url.clone(), token.clone());
             tokio::spawn(async move {
                 let sent = std::time::Instant::now();
-                let answer = api
-                    .post("/v1/orgs", json!({ "name": format!("Org {n}") }))
-                    .await;
-                (answer, sent.elapsed())
+                let answer = reqwest::Client::new()
+                    .post(format!("{url}/{ADD_ORG}"))
+                    .bearer_auth(token)
+                    .json(&json!({ "name": format!("Org {n}") }))
+                    .send()
+                    .await
+                    .expect("request reaches the server");
+                let status = answer.status();
+                let retry_after = answer.headers().get("retry-after").cloned();
+                let body: Value = answer.json().await.expect("a JSON answer");
+                ((status, retry_after, body), sent.elapsed())
             })
         })
         .collect();
@@ -172,10 +202,12 @@ async fn a_flood_of_calls_to_a_slow_validator_is_refused_at_once_and_health_answ
     }
     let (mut overloaded, mut deadline) = (0, 0);
     for answer in flood {
-        let ((status, body), took) = answer.await.unwrap();
-        match body["code"].as_str() {
-            Some("PLUGIN_OVERLOADED") => {
-                assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        let ((status, retry_after, body), took) = answer.await.unwrap();
+        match reason(&body) {
+            "PLUGIN_OVERLOADED" => {
+                assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+                assert_eq!(body["code"], "resource_exhausted", "{body}");
+                assert!(retry_after.is_some(), "429 without Retry-After: {body}");
                 // At once: a refused call waits for no running call, and any
                 // call that ran or queued took at least the 1 s deadline.
                 assert!(took < Duration::from_secs(1), "refused after {took:?}");
@@ -185,7 +217,10 @@ async fn a_flood_of_calls_to_a_slow_validator_is_refused_at_once_and_health_answ
                 );
                 overloaded += 1;
             }
-            Some("PLUGIN_DEADLINE_EXCEEDED") => deadline += 1,
+            "PLUGIN_DEADLINE_EXCEEDED" => {
+                assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+                deadline += 1;
+            }
             _ => panic!("unexpected answer {status}: {body}"),
         }
     }
@@ -198,10 +233,11 @@ async fn a_flood_of_calls_to_a_slow_validator_is_refused_at_once_and_health_answ
     assert_eq!(overloaded + deadline, 16);
     let stats = hostile_status(&api).await;
     assert_eq!(
-        stats["errors"], 16,
+        count(&stats["errors"]),
+        16,
         "refusals count as failed calls: {stats}"
     );
     // The shipped validators before it in the chain count the refusals too.
-    let (_, policy) = api.get("/admin/v1/plugins/org-domain-policy").await;
-    assert_eq!(policy["errors"], overloaded, "{policy}");
+    let (_, policy) = plugin_status(&api, "org-domain-policy").await;
+    assert_eq!(count(&policy["plugin"]["errors"]), overloaded, "{policy}");
 }

@@ -10,10 +10,14 @@ use rampart::eventstore::{EventQuery, EventStore};
 use rampart::plugins::PluginRegistry;
 use rampart::readmodel::{Applied, ReadStore};
 use reqwest::StatusCode;
+use serde_json::json;
 
 use super::spooling::pg_options;
-use super::{Api, Backend, start};
+use super::{Api, Backend, count, start};
 use crate::support::postgres_store_on;
+
+const GET_USER: &str = "rampart.user.v1.UserService/GetUser";
+const LIST_PROJECTIONS: &str = "rampart.projection.v1.ProjectionService/ListProjections";
 
 #[tokio::test]
 async fn killing_the_leader_moves_the_projections_to_the_other_node() {
@@ -21,7 +25,9 @@ async fn killing_the_leader_moves_the_projections_to_the_other_node() {
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = start(dir_a.path(), &backend, &[]).await;
     let b = start(dir_b.path(), &backend, &[]).await;
-    let (api_a, api_b) = (Api::new(&a), Api::new(&b));
+    // B wrote no token of its own: both use the first node's administrator.
+    let api_a = Api::new(&a);
+    let api_b = Api::at(&b.url, Some(&a.admin_token()));
 
     // A started first and leads; B reads A's writes through the shared tables.
     let org = api_a.add_org("Failover").await;
@@ -29,35 +35,40 @@ async fn killing_the_leader_moves_the_projections_to_the_other_node() {
     for n in 0..5 {
         users.push(api_a.add_user(&org, &format!("before{n}"), None).await);
     }
-    let (status, _) = api_b.get(&format!("/v1/users/{}", users[4])).await;
-    assert_eq!(status, StatusCode::OK);
+    let (status, body) = api_b.call(GET_USER, json!({ "userId": users[4] })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let leaders = |status: &serde_json::Value| -> usize {
-        status
+        status["projections"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|p| p["generations"][0]["spooler"]["state"] == "running")
+            .filter(|p| p["generations"][0]["spooler"]["state"] == "SPOOLER_STATE_RUNNING")
             .count()
     };
-    let (_, on_a) = api_a.get("/admin/v1/projections").await;
-    let (_, on_b) = api_b.get("/admin/v1/projections").await;
+    let on_a = api_a.ok(LIST_PROJECTIONS, json!({})).await;
+    let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
     assert_eq!((leaders(&on_a), leaders(&on_b)), (3, 0), "{on_a}\n{on_b}");
 
     a.kill().await;
     let killed = Instant::now();
     let user = api_b.add_user(&org, "after", None).await;
-    let (status, body) = api_b.get(&format!("/v1/users/{user}")).await;
+    let (status, body) = api_b.call(GET_USER, json!({ "userId": user })).await;
     let took = killed.elapsed();
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(took < Duration::from_secs(5), "took over after {took:?}");
-    let (_, on_b) = api_b.get("/admin/v1/projections").await;
+    let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
     assert_eq!(leaders(&on_b), 3, "{on_b}");
 
     for n in 0..5 {
         api_b.add_user(&org, &format!("later{n}"), None).await;
     }
-    let (_, list) = api_b.get(&format!("/v1/users?orgId={org}")).await;
-    assert_eq!(list["total"], 11, "{list}");
+    let list = api_b
+        .ok(
+            "rampart.user.v1.UserService/ListUsers",
+            json!({ "orgId": org }),
+        )
+        .await;
+    assert_eq!(count(&list["details"]["total"]), 11, "{list}");
 
     let Backend::Postgres(db) = &backend else {
         unreachable!()

@@ -7,11 +7,13 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::{Executor, PgConnection};
 
-use super::{Api, Backend, start};
+use super::{Api, Backend, assert_error, count, debug_get, start};
 use crate::support::TestDb;
+
+const GET_USER: &str = "rampart.user.v1.UserService/GetUser";
 
 /// How long the foreign transactions stay open.
 const HOLD: Duration = Duration::from_secs(10);
@@ -26,10 +28,10 @@ async fn hold_transaction(conn: &mut PgConnection, write: &str) {
 async fn create_and_read(api: &Api, org: &str, username: &str) -> Duration {
     let user = api.add_user(org, username, None).await;
     let asked = Instant::now();
-    let (status, body) = api.get(&format!("/v1/users/{user}")).await;
+    let (status, body) = api.call(GET_USER, json!({ "userId": user })).await;
     let took = asked.elapsed();
     assert_eq!(status, StatusCode::OK, "{username}: {body}");
-    assert_eq!(body["username"], username);
+    assert_eq!(body["user"]["username"], username);
     took
 }
 
@@ -107,7 +109,7 @@ async fn a_stuck_push_shows_in_lag_metrics_and_readiness_and_loses_nothing() {
     };
     let org = api.add_org("Stuck").await;
     create_and_read(&api, &org, "before").await;
-    let (status, ready) = api.get("/debug/ready").await;
+    let (status, ready) = debug_get(&api.url, "/debug/ready").await;
     assert_eq!(
         (status, &ready["status"]),
         (StatusCode::OK, &Value::from("ready"))
@@ -125,15 +127,17 @@ async fn a_stuck_push_shows_in_lag_metrics_and_readiness_and_loses_nothing() {
     let opened = Instant::now();
 
     let user = api.add_user(&org, "after", None).await;
-    let (status, body) = api.get(&format!("/v1/users/{user}")).await;
-    assert_eq!(
-        status,
+    // The projection cannot pass the open push.
+    let answer = api.call(GET_USER, json!({ "userId": user })).await;
+    assert_error(
+        &answer,
         StatusCode::SERVICE_UNAVAILABLE,
-        "the projection cannot pass the open push: {body}"
+        "unavailable",
+        "UNAVAILABLE",
     );
 
     tokio::time::sleep(Duration::from_millis(5_500).saturating_sub(opened.elapsed())).await;
-    let (status, ready) = api.get("/debug/ready").await;
+    let (status, ready) = debug_get(&api.url, "/debug/ready").await;
     assert_eq!(status, StatusCode::OK, "{ready}");
     assert_eq!(ready["status"], "degraded", "{ready}");
     assert!(
@@ -148,20 +152,26 @@ async fn a_stuck_push_shows_in_lag_metrics_and_readiness_and_loses_nothing() {
     );
     let gauge = metric(&api, "rampart_eventstore_oldest_open_push_seconds").await;
     assert!(gauge >= 4.0, "gauge {gauge}");
-    let (_, projections) = api.get("/admin/v1/projections").await;
-    let users = projections
+    let projections = api
+        .ok(
+            "rampart.projection.v1.ProjectionService/ListProjections",
+            json!({}),
+        )
+        .await;
+    let users = projections["projections"]
         .as_array()
         .and_then(|all| all.iter().find(|p| p["name"] == "users"))
         .unwrap_or_else(|| panic!("{projections}"));
     let serving = &users["generations"][0];
-    assert!(serving["lagEvents"].as_u64() >= Some(1), "{serving}");
+    assert_eq!(serving["status"], "GENERATION_STATUS_SERVING", "{serving}");
+    assert!(count(&serving["lagEvents"]) >= 1, "{serving}");
     assert!(serving["lagSeconds"].as_f64() >= Some(4.0), "{serving}");
 
     stuck.execute("COMMIT").await.unwrap();
-    let (status, body) = api.get(&format!("/v1/users/{user}")).await;
+    let (status, body) = api.call(GET_USER, json!({ "userId": user })).await;
     assert_eq!(status, StatusCode::OK, "read once the push ended: {body}");
-    assert_eq!(body["username"], "after");
-    let (status, ready) = api.get("/debug/ready").await;
+    assert_eq!(body["user"]["username"], "after");
+    let (status, ready) = debug_get(&api.url, "/debug/ready").await;
     assert_eq!(
         (status, &ready["status"]),
         (StatusCode::OK, &Value::from("ready"))
@@ -175,12 +185,8 @@ async fn a_stuck_push_shows_in_lag_metrics_and_readiness_and_loses_nothing() {
 
 /// The value of an unlabelled gauge in `/debug/metrics`.
 async fn metric(api: &Api, name: &str) -> f64 {
-    let text = reqwest::get(format!("{}/debug/metrics", api.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, text) = debug_get(&api.url, "/debug/metrics").await;
+    let text = text.as_str().unwrap_or_else(|| panic!("{text}"));
     text.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no {name} in\n{text}"))

@@ -1,8 +1,8 @@
-//! The CQRS path end to end over the real server: HTTP → command pipeline
-//! with the shipped validator plugins → eventstore → spoolers with the
-//! shipped projection plugins → read models → queries, on SQLite and on
-//! PostgreSQL; plus the spoolers in-process (failing events, rebuilds) and
-//! leader failover between two server processes.
+//! The CQRS path end to end over the real server: the public API (Connect
+//! JSON) → command pipeline with the shipped validator plugins → eventstore
+//! → spoolers with the shipped projection plugins → read models → queries,
+//! on SQLite and on PostgreSQL; plus the spoolers in-process (failing
+//! events, rebuilds) and leader failover between two server processes.
 
 mod containment;
 mod failover;
@@ -14,102 +14,113 @@ mod spooling;
 mod validators;
 
 use std::path::Path;
+use std::sync::Arc;
 
+use rampart::auth::token;
+use rampart::command::{CommandContext, Commands};
+use rampart::config::Config;
+use rampart::eventstore::EventStore;
+use rampart_plugin_sdk::catalogue::{AddMachineUser, AddOrg};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestDb, TestServer};
+// The edge tests import these from here until they move to `crate::support`.
+pub use crate::support::{Answer, Api, user_body};
+use crate::support::{TestDb, TestServer, postgres_store_on};
 
-/// A JSON client of one server.
-pub struct Api {
-    /// `http://127.0.0.1:PORT`.
-    pub url: String,
-    client: reqwest::Client,
-    actor: String,
+/// The machine-readable reason of a Connect error answer: the `reason` of
+/// its `google.rpc.ErrorInfo` detail (`""` when it has none).
+pub fn reason(answer: &Value) -> &str {
+    answer["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["type"] == "google.rpc.ErrorInfo")
+        .and_then(|d| d["debug"]["reason"].as_str())
+        .unwrap_or_default()
 }
 
-/// A status and a JSON body.
-pub type Answer = (StatusCode, Value);
-
-impl Api {
-    /// A client of `server` acting as `tester`.
-    pub fn new(server: &TestServer) -> Self {
-        Self::at(&server.url)
-    }
-
-    /// A client of the server at `url`.
-    pub fn at(url: &str) -> Self {
-        Self {
-            url: url.to_owned(),
-            client: reqwest::Client::new(),
-            actor: "tester".into(),
-        }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.url))
-            .header("x-rampart-actor", &self.actor);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.expect("request reaches the server");
-        let status = res.status();
-        let text = res.text().await.expect("body");
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, value)
-    }
-
-    /// GET.
-    pub async fn get(&self, path: &str) -> Answer {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-
-    /// POST with a JSON body.
-    pub async fn post(&self, path: &str, body: Value) -> Answer {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    /// PUT with a JSON body.
-    pub async fn put(&self, path: &str, body: Value) -> Answer {
-        self.send(reqwest::Method::PUT, path, Some(body)).await
-    }
-
-    /// DELETE.
-    pub async fn delete(&self, path: &str) -> Answer {
-        self.send(reqwest::Method::DELETE, path, None).await
-    }
-
-    /// Creates an organization and returns its id.
-    pub async fn add_org(&self, name: &str) -> String {
-        let (status, body) = self.post("/v1/orgs", json!({ "name": name })).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["id"].as_str().expect("id").to_owned()
-    }
-
-    /// Creates a user in `org` and returns its id.
-    pub async fn add_user(&self, org: &str, username: &str, password: Option<&str>) -> String {
-        let (status, body) = self
-            .post("/v1/users", user_body(org, username, password))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["id"].as_str().expect("id").to_owned()
+/// A `uint64` of an answer: canonical JSON writes it as a string, and leaves
+/// it out when it is 0.
+pub fn count(value: &Value) -> u64 {
+    match value {
+        Value::Null => 0,
+        Value::String(s) => s.parse().unwrap_or_else(|_| panic!("not a uint64: {s}")),
+        other => other
+            .as_u64()
+            .unwrap_or_else(|| panic!("not a uint64: {other}")),
     }
 }
 
-/// The body of `POST /v1/users`.
-pub fn user_body(org: &str, username: &str, password: Option<&str>) -> Value {
-    let mut body = json!({
-        "orgId": org,
-        "username": username,
-        "profile": { "givenName": "Ada", "familyName": "Lovelace" },
-        "email": { "address": format!("{username}@example.com"), "verified": true },
-    });
-    if let Some(password) = password {
-        body["password"] = json!(password);
-    }
-    body
+/// `GET` of an operator endpoint (`/debug/...`) of the server at `url`.
+pub async fn debug_get(url: &str, path: &str) -> Answer {
+    let res = reqwest::get(format!("{url}{path}"))
+        .await
+        .expect("request reaches the server");
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// The user id of the principal `api` calls as.
+pub async fn my_user_id(api: &Api) -> String {
+    let me = api
+        .ok("rampart.auth.v1.AuthService/GetMyUser", json!({}))
+        .await;
+    me["user"]["id"].as_str().expect("user id").to_owned()
+}
+
+/// An API administrator (`IAM_OWNER`) of instance `instance_id`, created
+/// straight through the command side on the shared database, as the first
+/// instance's bootstrap does: the API creates an instance without anyone
+/// in it, and a token authenticates only in its own instance. Returns the
+/// administrator's personal access token.
+pub async fn instance_admin(db: &TestDb, instance_id: &str) -> String {
+    let store: Arc<dyn EventStore> = Arc::new(postgres_store_on(db).await);
+    let (_dir, registry) = crate::plugins::registry_with(&[], "Watch: false\n");
+    let commands = Commands::new(store, Arc::new(registry), &Config::defaults().commands)
+        .expect("command side");
+    let ctx = CommandContext::new(instance_id, "system");
+    let org = commands
+        .add_org(
+            &ctx,
+            AddOrg {
+                name: "Operators".into(),
+                domain: None,
+            },
+        )
+        .await
+        .expect("organization");
+    let machine = commands
+        .add_machine_user(
+            &ctx,
+            &org.aggregate.aggregate_id,
+            AddMachineUser {
+                username: "operator".into(),
+                name: "Operator".into(),
+                description: None,
+            },
+        )
+        .await
+        .expect("machine user");
+    let user_id = machine.aggregate.aggregate_id;
+    commands
+        .add_instance_member(&ctx, &user_id, vec!["IAM_OWNER".into()])
+        .await
+        .expect("membership");
+    let pat = token::generate(&user_id, "operator1");
+    commands
+        .add_personal_access_token(
+            &ctx,
+            &user_id,
+            &pat.token_id,
+            &pat.hash,
+            chrono::Utc::now() + chrono::Duration::days(1),
+        )
+        .await
+        .expect("token");
+    pat.token
 }
 
 /// Which backend a server runs on, and what keeps it alive.
@@ -154,4 +165,16 @@ pub async fn start(dir: &Path, backend: &Backend, extra: &[(&str, &str)]) -> Tes
     TestServer::start(dir, &env, &[])
         .await
         .expect("server starts")
+}
+
+/// Asserts a Connect error answer: its HTTP status, code and reason.
+pub fn assert_error(answer: &Answer, status: StatusCode, code: &str, why: &str) {
+    let (got, body) = answer;
+    assert_eq!(*got, status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(reason(body), why, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
 }

@@ -6,33 +6,14 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Api, Backend, start};
+use super::{Api, Backend, instance_admin, start};
 
-/// A request to `url` as if addressed to `host`.
-async fn on_host(
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    url: &str,
-    host: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = client
-        .request(method, url)
-        .header("host", host)
-        .header("x-rampart-actor", "tester");
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.expect("request reaches the server");
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+const GET_MY_INSTANCE: &str = "rampart.instance.v1.InstanceService/GetMyInstance";
+const ADD_DOMAIN: &str = "rampart.instance.v1.InstanceService/AddMyInstanceDomain";
+const ADD_ORG: &str = "rampart.org.v1.OrgService/AddOrg";
+const GET_ORG: &str = "rampart.org.v1.OrgService/GetOrg";
 
 #[tokio::test]
 async fn a_moved_domain_routes_writes_to_its_new_instance_on_every_node() {
@@ -40,98 +21,73 @@ async fn a_moved_domain_routes_writes_to_its_new_instance_on_every_node() {
     let (dir_1, dir_2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let node_1 = start(dir_1.path(), &backend, &[]).await;
     let node_2 = start(dir_2.path(), &backend, &[]).await;
-    let api_1 = Api::new(&node_1);
-    let client = reqwest::Client::new();
-    use reqwest::Method;
+    // A's administrator; node 2 (same database) wrote no token of its own.
+    let a_1 = Api::new(&node_1);
+    let a_2 = Api::at(&node_2.url, Some(&node_1.admin_token()));
 
-    // Instance A is the first instance (localhost); B is new.
-    let (status, body) = api_1
-        .post(
-            "/admin/v1/instances",
+    // Instance A is the first instance (localhost); B is new, with an
+    // administrator of its own (a token authenticates in its instance only).
+    let answer = a_1
+        .ok(
+            "rampart.instance.v1.InstanceService/AddInstance",
             json!({"name": "Tenant B", "domains": ["b.example"]}),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, body) = api_1
-        .post("/v1/instance/domains", json!({"domain": "moving.example"}))
+    let b = answer["instanceId"].as_str().expect("instanceId");
+    let Backend::Postgres(db) = &backend else {
+        unreachable!()
+    };
+    let b_token = instance_admin(db, b).await;
+    let b_1 = Api::at(&node_1.url, Some(&b_token));
+    let b_2 = Api::at(&node_2.url, Some(&b_token));
+    a_1.ok(ADD_DOMAIN, json!({"domain": "moving.example"}))
         .await;
-    assert!(status.is_success(), "{status} {body}");
 
     // Node 2 resolves (and caches) moving.example as A, for reads and writes.
-    let url_2 = |path: &str| format!("{}{path}", node_2.url);
-    let (_, instance) = on_host(
-        &client,
-        Method::GET,
-        &url_2("/v1/instance"),
-        "moving.example",
-        None,
-    )
-    .await;
-    assert_eq!(instance["name"], "Rampart", "{instance}");
-    let (status, org) = on_host(
-        &client,
-        Method::POST,
-        &url_2("/v1/orgs"),
-        "moving.example",
-        Some(json!({"name": "Before the move"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{org}");
+    let instance = a_2
+        .on_host("moving.example")
+        .ok(GET_MY_INSTANCE, json!({}))
+        .await;
+    assert_eq!(instance["instance"]["name"], "Rampart", "{instance}");
+    a_2.on_host("moving.example")
+        .ok(ADD_ORG, json!({"name": "Before the move"}))
+        .await;
 
     // Node 1 moves the domain from A to B.
-    let (status, body) = api_1.delete("/v1/instance/domains/moving.example").await;
-    assert!(status.is_success(), "{status} {body}");
-    let (status, body) = on_host(
-        &client,
-        Method::POST,
-        &format!("{}/v1/instance/domains", node_1.url),
-        "b.example",
-        Some(json!({"domain": "moving.example"})),
+    a_1.ok(
+        "rampart.instance.v1.InstanceService/RemoveMyInstanceDomain",
+        json!({"domain": "moving.example"}),
     )
     .await;
-    assert!(status.is_success(), "{status} {body}");
+    b_1.on_host("b.example")
+        .ok(ADD_DOMAIN, json!({"domain": "moving.example"}))
+        .await;
 
-    // The next write through node 2 lands in B, not in A.
-    let (status, org) = on_host(
-        &client,
-        Method::POST,
-        &url_2("/v1/orgs"),
-        "moving.example",
-        Some(json!({"name": "After the move"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{org}");
-    let id = org["id"].as_str().unwrap();
-    let (in_b, _) = on_host(
-        &client,
-        Method::GET,
-        &url_2(&format!("/v1/orgs/{id}")),
-        "b.example",
-        None,
-    )
-    .await;
-    let (in_a, _) = on_host(
-        &client,
-        Method::GET,
-        &url_2(&format!("/v1/orgs/{id}")),
-        "localhost",
-        None,
-    )
-    .await;
+    // The next write through node 2 lands in B, not in A: B's token is
+    // accepted there (in A it would be unauthenticated).
+    let org = b_2
+        .on_host("moving.example")
+        .ok(ADD_ORG, json!({"name": "After the move"}))
+        .await;
+    let id = org["orgId"].as_str().unwrap();
+    let (in_b, _) = b_2
+        .on_host("b.example")
+        .call(GET_ORG, json!({ "orgId": id }))
+        .await;
+    let (in_a, _) = a_2
+        .on_host("localhost")
+        .call(GET_ORG, json!({ "orgId": id }))
+        .await;
     assert_eq!((in_b, in_a), (StatusCode::OK, StatusCode::NOT_FOUND));
 
     // Reads through node 2 follow too, within the notification delay.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let (_, instance) = on_host(
-            &client,
-            Method::GET,
-            &url_2("/v1/instance"),
-            "moving.example",
-            None,
-        )
-        .await;
-        if instance["name"] == "Tenant B" {
+        let (_, instance) = b_2
+            .on_host("moving.example")
+            .call(GET_MY_INSTANCE, json!({}))
+            .await;
+        if instance["instance"]["name"] == "Tenant B" {
             break;
         }
         assert!(Instant::now() < deadline, "node 2 still reads {instance}");

@@ -5,8 +5,9 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
+use serde_json::json;
 
-use super::{Api, Backend, start, user_body};
+use super::{Api, Backend, assert_error, count, start, user_body};
 use crate::plugins::test_plugin;
 
 #[tokio::test]
@@ -23,14 +24,30 @@ async fn a_validator_dropped_in_at_run_time_changes_what_is_accepted() {
     std::fs::rename(&staged, &target).unwrap();
     wait_for_plugin(&api, true).await;
 
-    let (status, answer) = api
-        .post("/v1/users", user_body(&org, "postmaster", None))
+    let answer = api
+        .call(
+            "rampart.user.v1.UserService/AddHumanUser",
+            user_body(&org, "postmaster", None),
+        )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    assert_eq!(answer["code"], "USERNAME_RESERVED");
-    assert_eq!(answer["message"], "the username \"postmaster\" is reserved");
-    let (_, users) = api.get(&format!("/v1/users?orgId={org}")).await;
-    assert_eq!(users["total"], 1, "{users}");
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "invalid_argument",
+        "USERNAME_RESERVED",
+    );
+    assert_eq!(
+        answer.1["message"], "the username \"postmaster\" is reserved",
+        "{}",
+        answer.1
+    );
+    let users = api
+        .ok(
+            "rampart.user.v1.UserService/ListUsers",
+            json!({ "orgId": org }),
+        )
+        .await;
+    assert_eq!(count(&users["details"]["total"]), 1, "{users}");
 
     std::fs::remove_file(&target).unwrap();
     wait_for_plugin(&api, false).await;
@@ -40,13 +57,25 @@ async fn a_validator_dropped_in_at_run_time_changes_what_is_accepted() {
 async fn wait_for_plugin(api: &Api, present: bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (status, _) = api.get("/admin/v1/plugins/reserved-names").await;
+        let (status, answer) = api
+            .call(
+                "rampart.plugin.v1.PluginService/GetPlugin",
+                json!({ "name": "reserved-names" }),
+            )
+            .await;
+        if !present {
+            // Gone means not found, nothing else.
+            assert!(
+                matches!(status, StatusCode::OK | StatusCode::NOT_FOUND),
+                "{status} {answer}"
+            );
+        }
         if (status == StatusCode::OK) == present {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "plugin present={present} not reached"
+            "plugin present={present} not reached: {answer}"
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
