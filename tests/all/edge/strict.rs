@@ -1,29 +1,41 @@
-//! Strict input: bodies refuse unknown fields, nested ones included, naming
-//! them; a NUL character in a path id, a query parameter or a body string
-//! gets the same 400 on SQLite and PostgreSQL, before any backend sees it.
+//! Strict input on the API methods: request bodies refuse unknown fields,
+//! nested ones included, naming them; a NUL character in any string field
+//! (ids, filters, nested messages, list items) gets the same 400 naming the
+//! field on SQLite and PostgreSQL, before any backend sees it.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::expect_error;
-use crate::cqrs::{Api, Backend, start, user_body};
+use super::{message, reason, violated_field};
+use crate::cqrs::{Backend, start};
+use crate::support::{Api, user_body};
 
-/// Posts or puts `body` and expects a 400 naming every word of `names`.
-async fn refused(api: &Api, method: &str, path: &str, body: Value, names: &[&str]) {
-    let (status, answer) = match method {
-        "PUT" => api.put(path, body).await,
-        _ => api.post(path, body).await,
-    };
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}: {answer}");
-    assert_eq!(answer["code"], "INVALID_ARGUMENT", "{answer}");
-    let message = answer["message"].as_str().unwrap();
+/// Calls `method` with `body` and expects a 400 `invalid_argument` whose
+/// message names every word of `names`; returns the answer.
+async fn refused(api: &Api, method: &str, body: Value, names: &[&str]) -> Value {
+    let (status, answer) = api.call(method, body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{method}: {answer}");
+    assert_eq!(answer["code"], "invalid_argument", "{method}: {answer}");
+    assert_eq!(reason(&answer), Some("INVALID_ARGUMENT"), "{answer}");
     for name in names {
         assert!(
-            message.contains(name),
-            "{method} {path}: {message:?} lacks {name:?}"
+            message(&answer).contains(name),
+            "{method}: {answer} lacks {name:?}"
         );
     }
+    answer
 }
+
+/// The number of items a list answer reports (`details.total`, a uint64
+/// in its JSON form; absent when 0).
+fn total(list: &Value) -> u64 {
+    list["details"]["total"]
+        .as_str()
+        .map_or(0, |t| t.parse().expect("a uint64"))
+}
+
+const ADD_HUMAN: &str = "rampart.user.v1.UserService/AddHumanUser";
+const GET_USER: &str = "rampart.user.v1.UserService/GetUser";
 
 #[tokio::test]
 async fn unknown_fields_are_refused_and_named() {
@@ -35,123 +47,149 @@ async fn unknown_fields_are_refused_and_named() {
     // A misspelt password must not create a user without one.
     let mut body = user_body(&org, "ada", None);
     body["pasword"] = json!("Str0ng-Password");
-    refused(&api, "POST", "/v1/users", body, &["`pasword`"]).await;
+    refused(&api, ADD_HUMAN, body, &["'pasword'", "AddHumanUserRequest"]).await;
+    // Fields of the resource that the request does not take.
     for (field, value) in [
-        ("state", json!("locked")),
+        ("state", json!("USER_STATE_LOCKED")),
         ("id", json!("u1")),
         ("instanceId", json!("i")),
+        ("userId", json!("u1")),
     ] {
         let mut body = user_body(&org, "ada", Some("Str0ng-Password"));
         body[field] = value;
-        refused(&api, "POST", "/v1/users", body, &[&format!("`{field}`")]).await;
+        refused(&api, ADD_HUMAN, body, &[&format!("'{field}'")]).await;
     }
+    // Nested messages refuse theirs too.
     let mut body = user_body(&org, "ada", Some("Str0ng-Password"));
     body["email"]["verifed"] = json!(true);
-    refused(&api, "POST", "/v1/users", body, &["email", "`verifed`"]).await;
+    refused(&api, ADD_HUMAN, body, &["'verifed'"]).await;
     let mut body = user_body(&org, "ada", Some("Str0ng-Password"));
     body["profile"]["nickname"] = json!("Ada");
-    refused(&api, "POST", "/v1/users", body, &["profile", "`nickname`"]).await;
-    let (_, list) = api.get(&format!("/v1/users?orgId={org}")).await;
-    assert_eq!(list["total"], 0, "refused bodies stored nothing: {list}");
+    refused(&api, ADD_HUMAN, body, &["'nickname'"]).await;
+    let list = api
+        .ok(
+            "rampart.user.v1.UserService/ListUsers",
+            json!({ "orgId": org }),
+        )
+        .await;
+    assert_eq!(total(&list), 0, "refused bodies stored nothing: {list}");
 
     // The well-formed body still works, password included.
     let user = api.add_user(&org, "ada", Some("Str0ng-Password")).await;
-    let (_, row) = api.get(&format!("/v1/users/{user}")).await;
-    assert_eq!(row["passwordSet"], true, "{row}");
+    let row = api.ok(GET_USER, json!({ "userId": user })).await;
+    assert_eq!(row["user"]["human"]["passwordSet"], true, "{row}");
 
-    // Every other body, top level and nested.
-    let u = format!("/v1/users/{user}");
-    let o = format!("/v1/orgs/{org}");
-    let cases: Vec<(&str, String, Value, Vec<&str>)> = vec![
+    // Every other kind of body, top level and nested.
+    let cases: Vec<(&str, Value, &str)> = vec![
         (
-            "PUT",
-            format!("{u}/profile"),
-            json!({"givenName": "A", "familyName": "L", "middleName": "B"}),
-            vec!["`middleName`"],
+            "rampart.user.v1.UserService/UpdateHumanProfile",
+            json!({"userId": user, "profile": {"givenName": "A", "familyName": "L", "middleName": "B"}}),
+            "'middleName'",
         ),
         (
-            "PUT",
-            format!("{u}/email"),
-            json!({"address": "a@b.example", "verifed": true}),
-            vec!["`verifed`"],
+            "rampart.user.v1.UserService/UpdateHumanEmail",
+            json!({"userId": user, "email": {"address": "a@b.example", "verifed": true}}),
+            "'verifed'",
         ),
         (
-            "PUT",
-            format!("{u}/password"),
-            json!({"password": "An0ther-Password", "old": "x"}),
-            vec!["`old`"],
+            "rampart.user.v1.UserService/SetPassword",
+            json!({"userId": user, "password": "An0ther-Password", "old": "x"}),
+            "'old'",
         ),
         (
-            "POST",
-            format!("{u}/lock"),
-            json!({"reason": "x"}),
-            vec!["reason"],
+            "rampart.user.v1.UserService/LockUser",
+            json!({"userId": user, "reason": "x"}),
+            "'reason'",
         ),
         (
-            "POST",
-            "/v1/orgs".into(),
+            GET_USER,
+            json!({"userId": user, "fields": ["username"]}),
+            "'fields'",
+        ),
+        (
+            "rampart.user.v1.UserService/ListUsers",
+            json!({"orgId": org, "query": {"limit": 5, "page": 2}}),
+            "'page'",
+        ),
+        (
+            "rampart.org.v1.OrgService/AddOrg",
             json!({"name": "Other", "domian": "o.example"}),
-            vec!["`domian`"],
+            "'domian'",
         ),
         (
-            "PUT",
-            o.clone(),
-            json!({"name": "ACME 2", "id": "x"}),
-            vec!["`id`"],
+            "rampart.org.v1.OrgService/RenameOrg",
+            json!({"orgId": org, "name": "ACME 2", "id": "x"}),
+            "'id'",
         ),
         (
-            "POST",
-            format!("{o}/domains"),
-            json!({"domain": "acme.example", "verified": true}),
-            vec!["`verified`"],
+            "rampart.org.v1.OrgService/AddOrgDomain",
+            json!({"orgId": org, "domain": "acme.example", "verified": true}),
+            "'verified'",
         ),
         (
-            "POST",
-            format!("{o}/deactivate"),
-            json!({"force": true}),
-            vec!["force"],
+            "rampart.org.v1.OrgService/DeactivateOrg",
+            json!({"orgId": org, "force": true}),
+            "'force'",
         ),
         (
-            "PUT",
-            "/v1/instance".into(),
+            "rampart.instance.v1.InstanceService/RenameMyInstance",
             json!({"name": "X", "domains": []}),
-            vec!["`domains`"],
+            "'domains'",
         ),
         (
-            "POST",
-            "/v1/instance/domains".into(),
+            "rampart.instance.v1.InstanceService/AddMyInstanceDomain",
             json!({"domain": "x.example", "primary": true}),
-            vec!["`primary`"],
+            "'primary'",
         ),
         (
-            "POST",
-            "/admin/v1/instances".into(),
+            "rampart.instance.v1.InstanceService/AddInstance",
             json!({"name": "X", "domains": ["x.example"], "owner": "y"}),
-            vec!["`owner`"],
+            "'owner'",
         ),
         (
-            "POST",
-            "/admin/v1/plugins/reload".into(),
+            "rampart.member.v1.MemberService/AddInstanceMember",
+            json!({"userId": user, "roles": ["IAM_OWNER"], "expires": "never"}),
+            "'expires'",
+        ),
+        (
+            "rampart.plugin.v1.PluginService/ReloadPlugins",
             json!({"all": true}),
-            vec!["all"],
+            "'all'",
         ),
         (
-            "POST",
-            "/admin/v1/plugins/password-policy/validate".into(),
-            json!({"command": {"name": "user.human.add", "instance_id": "i", "actor": "a",
-                   "aggregate_type": "user", "aggregate_id": "u", "payload": "{}", "tenant": "t"}}),
-            vec!["command", "`tenant`"],
+            "rampart.plugin.v1.PluginService/ValidateCommand",
+            json!({"name": "password-policy", "command": {"name": "user.human.add",
+                   "instanceId": "i", "actor": "a", "aggregateType": "user",
+                   "aggregateId": "u", "payload": {}, "tenant": "t"}}),
+            "'tenant'",
+        ),
+        (
+            "rampart.projection.v1.ProjectionService/ListProjectionFailures",
+            json!({"name": "users", "since": "yesterday"}),
+            "'since'",
         ),
     ];
-    for (method, path, body, names) in cases {
-        refused(&api, method, &path, body, &names).await;
+    for (method, body, name) in cases {
+        refused(&api, method, body, &[name]).await;
     }
-    // Nothing changed: the user is still active with its first profile.
-    let (_, row) = api.get(&format!("/v1/users/{user}")).await;
+    // Nothing changed: the user is still active with its first profile, the
+    // instance has no other member and no other domain.
+    let row = api.ok(GET_USER, json!({ "userId": user })).await;
     assert_eq!(
-        (row["state"].as_str(), row["givenName"].as_str()),
-        (Some("active"), Some("Ada"))
+        (
+            row["user"]["state"].as_str(),
+            row["user"]["human"]["profile"]["givenName"].as_str()
+        ),
+        (Some("USER_STATE_ACTIVE"), Some("Ada")),
+        "{row}"
     );
+    let domains = api
+        .ok(
+            "rampart.instance.v1.InstanceService/ListMyInstanceDomains",
+            json!({}),
+        )
+        .await;
+    assert!(!domains.to_string().contains("x.example"), "{domains}");
     server.terminate().await.unwrap();
 }
 
@@ -159,7 +197,7 @@ async fn unknown_fields_are_refused_and_named() {
 async fn nul_characters_are_refused_alike_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &Backend::Sqlite, &[]).await;
-    nul_characters_are_refused(&server.url).await;
+    nul_characters_are_refused(&Api::new(&server)).await;
     server.terminate().await.unwrap();
 }
 
@@ -168,64 +206,103 @@ async fn nul_characters_are_refused_alike_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let backend = Backend::postgres().await;
     let server = start(dir.path(), &backend, &[]).await;
-    nul_characters_are_refused(&server.url).await;
+    nul_characters_are_refused(&Api::new(&server)).await;
     server.terminate().await.unwrap();
 }
 
-async fn nul_characters_are_refused(url: &str) {
-    let api = Api::at(url);
+async fn nul_characters_are_refused(api: &Api) {
     let org = api.add_org("ACME").await;
-    let client = reqwest::Client::new();
-    // Path ids and query parameters, named in the answer.
-    for (path, name) in [
-        ("/v1/users/a%00b".to_owned(), "`id`"),
-        ("/v1/users/%00/events".to_owned(), "`id`"),
-        ("/v1/users/by-username/ada%00".to_owned(), "`username`"),
-        ("/v1/orgs/by-domain/x%00.example".to_owned(), "`domain`"),
-        ("/v1/users?username=a%00".to_owned(), "\"username\""),
-        ("/v1/users?usernamePrefix%00=a".to_owned(), "usernamePrefix"),
-        (format!("/v1/orgs/{org}/domains?domain=%00"), "\"domain\""),
-        ("/admin/v1/instances/%00".to_owned(), "`id`"),
+    let user = api.add_user(&org, "ada", None).await;
+    let mut human = user_body(&org, "bob", None);
+    human["profile"]["givenName"] = json!("B\u{0}ob");
+    // Ids, lookups, filters, nested messages and list items, each named by
+    // its path in the answer's message and in its `BadRequest`.
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (GET_USER, json!({"userId": "a\u{0}b"}), "user_id"),
         (
-            "/admin/v1/projections/users%00/failures".to_owned(),
-            "`name`",
+            "rampart.user.v1.UserService/GetUserByUsername",
+            json!({"username": "ada\u{0}"}),
+            "username",
         ),
-    ] {
-        let answer = client.get(format!("{url}{path}")).send().await.unwrap();
-        let (_, message) = expect_error(answer, 400, "INVALID_ARGUMENT").await;
-        assert!(
-            message.contains(name) && message.contains("NUL"),
-            "{path}: {message}"
-        );
-    }
-    let answer = client
-        .delete(format!("{url}/v1/orgs/{org}/domains/a%00.example"))
-        .send()
-        .await
-        .unwrap();
-    let (_, message) = expect_error(answer, 400, "INVALID_ARGUMENT").await;
-    assert!(message.contains("`domain`"), "{message}");
-    // Body strings, named by their path.
-    let mut body = user_body(&org, "ada", None);
-    body["profile"]["givenName"] = json!("A\u{0}da");
-    for (path, body, name) in [
-        ("/v1/orgs", json!({"name": "a\u{0}b"}), "name"),
-        ("/v1/users", body, "profile.givenName"),
         (
-            "/admin/v1/instances",
+            "rampart.user.v1.UserService/ListUsers",
+            json!({"usernamePrefix": "a\u{0}"}),
+            "username_prefix",
+        ),
+        (
+            "rampart.user.v1.UserService/ListUsers",
+            json!({"query": {"sortBy": "username\u{0}"}}),
+            "query.sort_by",
+        ),
+        (
+            "rampart.user.v1.UserService/LockUser",
+            json!({"userId": format!("{user}\u{0}")}),
+            "user_id",
+        ),
+        (
+            "rampart.user.v1.UserService/SetPassword",
+            json!({"userId": user, "password": "Str0ng-\u{0}Password"}),
+            "password",
+        ),
+        (
+            "rampart.event.v1.EventService/ListEvents",
+            json!({"aggregateType": "user", "aggregateId": "\u{0}"}),
+            "aggregate_id",
+        ),
+        (
+            "rampart.org.v1.OrgService/GetOrgByDomain",
+            json!({"domain": "x\u{0}.example"}),
+            "domain",
+        ),
+        (
+            "rampart.org.v1.OrgService/RemoveOrgDomain",
+            json!({"orgId": org, "domain": "a\u{0}.example"}),
+            "domain",
+        ),
+        (
+            "rampart.instance.v1.InstanceService/GetInstance",
+            json!({"instanceId": "\u{0}"}),
+            "instance_id",
+        ),
+        (
+            "rampart.projection.v1.ProjectionService/ListProjectionFailures",
+            json!({"name": "users\u{0}"}),
+            "name",
+        ),
+        (
+            "rampart.org.v1.OrgService/AddOrg",
+            json!({"name": "a\u{0}b"}),
+            "name",
+        ),
+        (ADD_HUMAN, human, "profile.given_name"),
+        (
+            "rampart.instance.v1.InstanceService/AddInstance",
             json!({"name": "X", "domains": ["ok.example", "x\u{0}"]}),
             "domains[1]",
         ),
-    ] {
-        let (status, answer) = api.post(path, body).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
-        assert_eq!(answer["code"], "INVALID_ARGUMENT");
-        let message = answer["message"].as_str().unwrap();
-        assert!(
-            message.contains(name) && message.contains("NUL"),
-            "{path}: {message}"
-        );
+    ];
+    for (method, body, field) in cases {
+        let answer = refused(api, method, body, &[field, "NUL"]).await;
+        assert_eq!(violated_field(&answer), Some(field), "{method}: {answer}");
     }
-    let (_, list) = api.get("/v1/orgs").await;
-    assert_eq!(list["total"], 2, "only the bootstrap org and ACME: {list}");
+    // Nothing was stored: the first instance's organization and ACME, Ada
+    // as she was, and no second instance.
+    let orgs = api
+        .ok("rampart.org.v1.OrgService/ListOrgs", json!({}))
+        .await;
+    assert_eq!(total(&orgs), 2, "only the first org and ACME: {orgs}");
+    let users = api
+        .ok(
+            "rampart.user.v1.UserService/ListUsers",
+            json!({ "orgId": org }),
+        )
+        .await;
+    assert_eq!(total(&users), 1, "only Ada: {users}");
+    let instances = api
+        .ok(
+            "rampart.instance.v1.InstanceService/ListInstances",
+            json!({}),
+        )
+        .await;
+    assert_eq!(total(&instances), 1, "{instances}");
 }

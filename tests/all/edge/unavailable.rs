@@ -1,6 +1,8 @@
-//! A database that is away answers 503 `UNAVAILABLE` with `Retry-After`,
-//! never 500 and never the database's own words; the server recovers on
-//! its own, and the projection status forgets the error once it has.
+//! A database that is away makes API methods answer 503 `unavailable` with
+//! `Retry-After`, never 500 and never the database's own words — whether
+//! the gate (instance, credential) or the method needed it; the server
+//! recovers on its own, and the projection status forgets the error once
+//! it has.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,25 +13,52 @@ use serde_json::{Value, json};
 use sqlx::{Connection, Executor};
 
 use super::proxy::Proxy;
-use crate::cqrs::{Api, Backend, start, user_body};
-use crate::support::{TestDb, TestServer};
+use crate::cqrs::{Backend, start};
+use crate::support::{Api, TestDb, TestServer, user_body};
 
 /// One answer: status, `Retry-After`, body.
 type Seen = (StatusCode, Option<String>, Value);
 
-async fn call(request: reqwest::RequestBuilder) -> Seen {
-    let response = request.send().await.expect("the server answers");
-    let status = response.status();
-    let retry = response
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let text = response.text().await.unwrap();
-    (
-        status,
-        retry,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+/// A Connect JSON client that keeps `Retry-After`, calling as the first
+/// instance's API administrator.
+#[derive(Clone)]
+struct Probe {
+    url: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Probe {
+    fn new(server: &TestServer) -> Self {
+        Self {
+            url: server.url.clone(),
+            token: server.admin_token(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Calls `method` (`rampart.org.v1.OrgService/AddOrg`) with `body`.
+    async fn call(&self, method: &str, body: Value) -> Seen {
+        let response = self
+            .client
+            .post(format!("{}/{method}", self.url))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        let retry = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let text = response.text().await.unwrap();
+        (
+            status,
+            retry,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
 }
 
 /// Asserts `seen` is a success or a well-formed 503; returns whether it was a 503.
@@ -41,14 +70,19 @@ fn success_or_unavailable(what: &str, (status, retry, body): &Seen) -> bool {
     assert_eq!(retry.as_deref(), Some("1"), "{what}: {body}");
     let message = body["message"].as_str().unwrap_or_default();
     assert!(
-        body["code"] == "UNAVAILABLE" && message.contains("reference"),
+        body["code"] == "unavailable" && message.contains("reference"),
         "{what}: {body}"
+    );
+    assert!(
+        super::reason(body).is_some_and(|r| !r.is_empty()),
+        "{what}: an ErrorInfo reason: {body}"
     );
     for words in [
         "terminating connection",
         "pool timed out",
         "error communicating",
         "locked",
+        "SQLSTATE",
     ] {
         assert!(!message.contains(words), "database text leaked: {body}");
     }
@@ -57,25 +91,44 @@ fn success_or_unavailable(what: &str, (status, retry, body): &Seen) -> bool {
 
 /// Creates an org and a user in it, reads both back and lists users: every
 /// answer, in order.
-async fn round(api: &Api, client: &reqwest::Client, n: usize) -> Vec<Seen> {
-    let url = &api.url;
-    let org = call(
-        client
-            .post(format!("{url}/v1/orgs"))
-            .json(&json!({ "name": format!("Org {n}") })),
-    )
-    .await;
+async fn round(probe: &Probe, n: usize) -> Vec<Seen> {
+    let org = probe
+        .call(
+            "rampart.org.v1.OrgService/AddOrg",
+            json!({ "name": format!("Org {n}") }),
+        )
+        .await;
     let mut seen = vec![org.clone()];
-    if let Some(id) = org.2["id"].as_str() {
-        seen.push(call(client.get(format!("{url}/v1/orgs/{id}"))).await);
+    if let Some(id) = org.2["orgId"].as_str() {
+        seen.push(
+            probe
+                .call("rampart.org.v1.OrgService/GetOrg", json!({ "orgId": id }))
+                .await,
+        );
         let body = user_body(id, &format!("user{n}"), None);
-        let user = call(client.post(format!("{url}/v1/users")).json(&body)).await;
-        if let Some(uid) = user.2["id"].as_str() {
-            seen.push(call(client.get(format!("{url}/v1/users/{uid}"))).await);
+        let user = probe
+            .call("rampart.user.v1.UserService/AddHumanUser", body)
+            .await;
+        if let Some(uid) = user.2["userId"].as_str() {
+            seen.push(
+                probe
+                    .call(
+                        "rampart.user.v1.UserService/GetUser",
+                        json!({ "userId": uid }),
+                    )
+                    .await,
+            );
         }
         seen.push(user);
     }
-    seen.push(call(client.get(format!("{url}/v1/users?limit=5"))).await);
+    seen.push(
+        probe
+            .call(
+                "rampart.user.v1.UserService/ListUsers",
+                json!({ "query": { "limit": 5 } }),
+            )
+            .await,
+    );
     seen
 }
 
@@ -83,8 +136,13 @@ async fn round(api: &Api, client: &reqwest::Client, n: usize) -> Vec<Seen> {
 async fn projections_recover(api: &Api, limit: Duration) {
     let deadline = Instant::now() + limit;
     loop {
-        let (status, report) = api.get("/admin/v1/projections").await;
-        let errors: Vec<&Value> = report
+        let (status, report) = api
+            .call(
+                "rampart.projection.v1.ProjectionService/ListProjections",
+                json!({}),
+            )
+            .await;
+        let errors: Vec<&Value> = report["projections"]
             .as_array()
             .into_iter()
             .flatten()
@@ -137,13 +195,11 @@ async fn terminated_connections_answer_503_with_retry_after_never_500() {
     });
     let clients: Vec<_> = (0..4)
         .map(|c| {
-            let url = server.url.clone();
+            let probe = Probe::new(&server);
             tokio::spawn(async move {
-                let api = Api::at(&url);
-                let client = reqwest::Client::new();
                 let mut seen = Vec::new();
                 for n in 0..10 {
-                    seen.extend(round(&api, &client, c * 100 + n).await);
+                    seen.extend(round(&probe, c * 100 + n).await);
                 }
                 seen
             })
@@ -176,9 +232,16 @@ async fn terminated_connections_answer_503_with_retry_after_never_500() {
 async fn recovers(api: &Api, limit: Duration) {
     let deadline = Instant::now() + limit;
     loop {
-        let (status, body) = api.post("/v1/orgs", json!({ "name": "After" })).await;
-        if let Some(id) = body["id"].as_str() {
-            let (status, body) = api.get(&format!("/v1/orgs/{id}")).await;
+        let (status, body) = api
+            .call(
+                "rampart.org.v1.OrgService/AddOrg",
+                json!({ "name": format!("After {}", rand::random::<u32>()) }),
+            )
+            .await;
+        if let Some(id) = body["orgId"].as_str() {
+            let (status, body) = api
+                .call("rampart.org.v1.OrgService/GetOrg", json!({ "orgId": id }))
+                .await;
             assert_eq!(status, StatusCode::OK, "{body}");
             return;
         }
@@ -213,20 +276,34 @@ async fn a_database_outage_answers_503_then_recovers_and_the_projections_forget_
     ));
     let server = TestServer::start(dir.path(), &env, &[]).await.unwrap();
     let api = Api::new(&server);
-    let client = reqwest::Client::new();
+    let probe = Probe::new(&server);
     let org = api.add_org("Before").await;
 
-    // The database goes away: every answer that needs it is a 503.
+    // The database goes away: every answer that needs it is a 503, the
+    // gate's lookups (instance, credential) included.
     proxy.cut();
     let outage = Instant::now();
     let mut rounds = 0;
     while outage.elapsed() < Duration::from_secs(3) {
-        let read = call(client.get(format!("{}/v1/orgs/{org}", api.url))).await;
-        assert!(
-            success_or_unavailable("a read during the outage", &read),
-            "{read:?}"
-        );
-        for seen in round(&api, &client, rounds).await {
+        for (method, body) in [
+            ("rampart.org.v1.OrgService/GetOrg", json!({ "orgId": org })),
+            ("rampart.org.v1.OrgService/ListOrgs", json!({})),
+            (
+                "rampart.projection.v1.ProjectionService/ListProjectionFailures",
+                json!({ "name": "users" }),
+            ),
+            (
+                "rampart.event.v1.EventService/ListEvents",
+                json!({ "aggregateType": "org", "aggregateId": org }),
+            ),
+        ] {
+            let read = probe.call(method, body).await;
+            assert!(
+                success_or_unavailable("a read during the outage", &read),
+                "{method}: {read:?}"
+            );
+        }
+        for seen in round(&probe, rounds).await {
             assert!(
                 success_or_unavailable("during the outage", &seen),
                 "{seen:?}"
@@ -234,9 +311,7 @@ async fn a_database_outage_answers_503_then_recovers_and_the_projections_forget_
         }
         rounds += 1;
     }
-    let ready = client
-        .get(format!("{}/debug/ready", api.url))
-        .send()
+    let ready = reqwest::get(format!("{}/debug/ready", api.url))
         .await
         .unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -247,16 +322,13 @@ async fn a_database_outage_answers_503_then_recovers_and_the_projections_forget_
     proxy.restore();
     projections_recover(&api, Duration::from_secs(15)).await;
     let after = api.add_org("After").await;
-    assert_eq!(
-        api.get(&format!("/v1/orgs/{after}")).await.0,
-        StatusCode::OK
-    );
-    assert!(
-        round(&api, &client, 999)
-            .await
-            .iter()
-            .all(|s| s.0.is_success())
-    );
+    api.ok(
+        "rampart.org.v1.OrgService/GetOrg",
+        json!({ "orgId": after }),
+    )
+    .await;
+    let seen = round(&probe, 999).await;
+    assert!(seen.iter().all(|s| s.0.is_success()), "{seen:?}");
     let (_, log) = server.terminate().await.unwrap();
     assert!(
         log.contains("cannot reach the leader lock") || log.contains("cannot read events"),
@@ -274,33 +346,38 @@ async fn a_locked_sqlite_store_answers_503_then_recovers() {
     )
     .await;
     let api = Api::new(&server);
+    let probe = Probe::new(&server);
     api.add_org("Before").await;
 
-    // Another process holds the write lock.
+    // Another process holds the write lock: writes answer 503, every one.
     let path = dir.path().join("data/rampart.db");
     let mut holder = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
     holder.execute("BEGIN EXCLUSIVE").await.unwrap();
-    let (status, body) = api.post("/v1/orgs", json!({ "name": "Blocked" })).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_eq!(body["code"], "UNAVAILABLE");
-    assert!(
-        !body["message"].as_str().unwrap().contains("locked"),
-        "no database text: {body}"
-    );
-    let answer = reqwest::Client::new()
-        .post(format!("{}/v1/orgs", api.url))
-        .json(&json!({ "name": "Blocked" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(answer.headers()["retry-after"], "1");
+    for (method, body) in [
+        (
+            "rampart.org.v1.OrgService/AddOrg",
+            json!({ "name": "Blocked" }),
+        ),
+        (
+            "rampart.instance.v1.InstanceService/AddMyInstanceDomain",
+            json!({ "domain": "blocked.example" }),
+        ),
+    ] {
+        let seen = probe.call(method, body).await;
+        assert_eq!(
+            seen.0,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{method}: {seen:?}"
+        );
+        assert!(success_or_unavailable(method, &seen));
+    }
 
     holder.execute("ROLLBACK").await.unwrap();
     drop(holder);
     let org = api.add_org("After").await;
-    assert_eq!(api.get(&format!("/v1/orgs/{org}")).await.0, StatusCode::OK);
+    api.ok("rampart.org.v1.OrgService/GetOrg", json!({ "orgId": org }))
+        .await;
     server.terminate().await.unwrap();
 }

@@ -1,47 +1,31 @@
-//! The plugin status API of the real server: listing, dry runs, a hostile
-//! plugin dropped in at run time, a broken file, and a forced reload.
+//! The plugin service of the real server (`rampart.plugin.v1.PluginService`):
+//! listing, dry runs, a hostile plugin dropped in at run time, a broken
+//! file, a forced reload, and who may call it.
 
 use std::time::{Duration, Instant};
 
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::TestServer;
+use crate::support::{Api, TestServer};
 
 use super::{add_user, test_plugin};
 
-/// GETs `path` as JSON.
-async fn get(server: &TestServer, path: &str) -> (u16, Value) {
-    let response = reqwest::get(format!("{}{path}", server.url))
-        .await
-        .expect("GET");
-    (
-        response.status().as_u16(),
-        response.json().await.expect("JSON body"),
-    )
-}
+const LIST: &str = "rampart.plugin.v1.PluginService/ListPlugins";
+const GET: &str = "rampart.plugin.v1.PluginService/GetPlugin";
+const RELOAD: &str = "rampart.plugin.v1.PluginService/ReloadPlugins";
+const VALIDATE: &str = "rampart.plugin.v1.PluginService/ValidateCommand";
+const PROJECT: &str = "rampart.plugin.v1.PluginService/ProjectEvent";
 
-/// POSTs `body` to `path`, returning status and JSON.
-async fn post(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", server.url))
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    (
-        response.status().as_u16(),
-        response.json().await.expect("JSON body"),
-    )
-}
-
-/// Polls the status until `plugin` serves.
-async fn wait_for(server: &TestServer, plugin: &str) -> Value {
+/// Polls the status until `plugin` serves; returns it.
+async fn wait_for(api: &Api, plugin: &str) -> Value {
     let started = Instant::now();
     loop {
-        let (status, body) = get(server, &format!("/admin/v1/plugins/{plugin}")).await;
-        if status == 200 {
-            return body;
+        let (status, body) = api.call(GET, json!({ "name": plugin })).await;
+        if status == StatusCode::OK {
+            return body["plugin"].clone();
         }
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "{plugin} never started serving"
@@ -50,11 +34,36 @@ async fn wait_for(server: &TestServer, plugin: &str) -> Value {
     }
 }
 
-fn command(name: &str, payload: Value) -> Value {
-    json!({"command": {
-        "name": name, "instance_id": "i1", "org_id": null, "actor": "admin",
-        "aggregate_type": "user", "aggregate_id": "u1", "payload": payload.to_string(),
-    }})
+/// A `ValidateCommand` request for `plugin` with a command named `name`.
+fn validate(plugin: &str, name: &str, payload: Value) -> Value {
+    json!({
+        "name": plugin,
+        "command": {
+            "name": name, "instanceId": "i1", "actor": "admin",
+            "aggregateType": "user", "aggregateId": "u1", "payload": payload,
+        },
+    })
+}
+
+/// A `ProjectEvent` request for `plugin` with a well-formed event.
+fn project(plugin: &str) -> Value {
+    json!({
+        "name": plugin,
+        "event": {
+            "instanceId": "i", "aggregateType": "user", "aggregateId": "a", "sequence": "1",
+            "position": "1.0", "eventType": "user.locked", "revision": 1, "creator": "c",
+            "createdAt": "1970-01-01T00:00:00Z", "payload": {},
+        },
+    })
+}
+
+/// The `reason` of an error's `google.rpc.ErrorInfo`.
+fn reason(body: &Value) -> Option<&str> {
+    body["details"]
+        .as_array()?
+        .iter()
+        .find(|d| d["type"] == "google.rpc.ErrorInfo")?["debug"]["reason"]
+        .as_str()
 }
 
 #[tokio::test]
@@ -70,10 +79,10 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
     let server = TestServer::start(dir.path(), &[], &["--config", config.to_str().unwrap()])
         .await
         .unwrap();
+    let api = Api::new(&server);
 
     // then: the shipped validators serve, in the configured order
-    let (status, list) = get(&server, "/admin/v1/plugins").await;
-    assert_eq!(status, 200);
+    let list = api.ok(LIST, json!({})).await;
     let names: Vec<&str> = list["plugins"]
         .as_array()
         .unwrap()
@@ -95,24 +104,39 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
     let password = &list["plugins"][4];
     assert_eq!(
         (password["world"].as_str(), password["order"].as_u64()),
-        (Some("validator"), Some(1))
+        (Some("PLUGIN_WORLD_VALIDATOR"), Some(1))
     );
     assert_eq!(
         password["source"],
-        json!({"kind": "shipped", "path": "password-policy"})
+        json!({"kind": "PLUGIN_SOURCE_KIND_SHIPPED", "path": "password-policy"})
     );
     assert_eq!(password["hash"].as_str().unwrap().len(), 64);
+    let users = &list["plugins"][6];
+    assert_eq!(users["world"], "PLUGIN_WORLD_PROJECTION");
+    assert!(users.get("order").is_none(), "0 is omitted: {users}");
+    assert_eq!(
+        api.ok(GET, json!({"name": "password-policy"})).await["plugin"]["name"],
+        "password-policy"
+    );
 
     // when: a dry run of the password policy
-    let weak = command(
+    let weak = validate(
+        "password-policy",
         "user.human.add",
         add_user("ada", "ada@example.com", Some("abc")),
     );
-    let (status, verdict) = post(&server, "/admin/v1/plugins/password-policy/validate", weak).await;
+    let verdict = api.ok(VALIDATE, weak).await;
     // then: the plugin's code and message
-    assert_eq!(status, 200);
-    assert_eq!(verdict["verdict"], "rejected");
-    assert_eq!(verdict["code"], "PASSWORD_TOO_SHORT");
+    assert_eq!(verdict["verdict"], "VERDICT_REJECTED", "{verdict}");
+    assert_eq!(verdict["rejection"]["code"], "PASSWORD_TOO_SHORT");
+    let strong = validate(
+        "password-policy",
+        "user.human.add",
+        add_user("ada", "ada@example.com", Some("Sup3r-secret")),
+    );
+    let verdict = api.ok(VALIDATE, strong).await;
+    assert_eq!(verdict["verdict"], "VERDICT_ALLOWED", "{verdict}");
+    assert!(verdict.get("rejection").is_none(), "{verdict}");
 
     // when: a looping plugin is dropped into the watched directory
     std::fs::copy(
@@ -120,16 +144,19 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
         dir.path().join("data/plugins/hostile.wasm"),
     )
     .unwrap();
-    wait_for(&server, "hostile").await;
-    let (status, error) = post(
-        &server,
-        "/admin/v1/plugins/hostile/validate",
-        command("x", json!({})),
-    )
-    .await;
+    let hostile = wait_for(&api, "hostile").await;
+    assert_eq!(
+        hostile["source"]["kind"], "PLUGIN_SOURCE_KIND_FILE",
+        "{hostile}"
+    );
+    assert!(hostile.get("calls").is_none(), "no call yet: {hostile}");
+    let (status, error) = api
+        .call(VALIDATE, validate("hostile", "x", json!({})))
+        .await;
     // then: the caller gets a clear error, the server keeps serving, the status shows it
-    assert_eq!(status, 500);
-    assert_eq!(error["code"], "PLUGIN_DEADLINE_EXCEEDED");
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{error}");
+    assert_eq!(error["code"], "internal");
+    assert_eq!(reason(&error), Some("PLUGIN_DEADLINE_EXCEEDED"), "{error}");
     assert!(
         error["message"]
             .as_str()
@@ -137,10 +164,11 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
             .contains("plugin `hostile` exceeded its 30ms deadline"),
         "{error}"
     );
-    let (_, hostile) = get(&server, "/admin/v1/plugins/hostile").await;
+    let hostile = api.ok(GET, json!({"name": "hostile"})).await["plugin"].clone();
     assert_eq!(
-        (hostile["calls"].as_u64(), hostile["errors"].as_u64()),
-        (Some(1), Some(1))
+        (hostile["calls"].as_str(), hostile["errors"].as_str()),
+        (Some("1"), Some("1")),
+        "uint64 as strings: {hostile}"
     );
     assert!(
         hostile["lastError"]["message"]
@@ -149,15 +177,16 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
             .contains("deadline")
     );
     assert!(hostile["latencyP50Us"].as_f64().unwrap() >= 30_000.0);
-    let (status, _) = get(&server, "/debug/ready").await;
-    assert_eq!(status, 200);
+    let ready = reqwest::get(format!("{}/debug/ready", server.url))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
 
     // when: the file is replaced by garbage and a reload is forced
     std::fs::write(dir.path().join("data/plugins/hostile.wasm"), b"garbage").unwrap();
-    let (status, report) = post(&server, "/admin/v1/plugins/reload", json!({})).await;
-    assert_eq!(status, 200);
+    let report = api.ok(RELOAD, json!({})).await;
     // then: the previous version keeps serving and the failure is reported
-    let (_, list) = get(&server, "/admin/v1/plugins").await;
+    let list = api.ok(LIST, json!({})).await;
     let failure = &list["failures"][0];
     assert!(
         failure["error"]
@@ -167,94 +196,161 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
         "{list} {report}"
     );
     assert_eq!(failure["stillServing"], "hostile@1.0.0");
-    let (_, hostile) = get(&server, "/admin/v1/plugins/hostile").await;
-    assert_eq!(hostile["lastLoadError"]["stillServing"], "hostile@1.0.0");
+    let hostile = api.ok(GET, json!({"name": "hostile"})).await;
+    assert_eq!(
+        hostile["plugin"]["lastLoadError"]["stillServing"],
+        "hostile@1.0.0"
+    );
+    server.terminate().await.unwrap();
 }
 
 #[tokio::test]
 async fn dry_runs_answer_bad_input_with_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path(), &[], &[]).await.unwrap();
+    let api = Api::new(&server);
     // an unknown plugin
-    let (status, body) = post(
-        &server,
-        "/admin/v1/plugins/nope/validate",
-        command("x", json!({})),
-    )
-    .await;
-    assert_eq!((status, body["code"].as_str()), (404, Some("NOT_FOUND")));
-    assert!(body["message"].as_str().unwrap().contains("`nope`"));
-    // a body that is not a command
-    let (status, body) = post(
-        &server,
-        "/admin/v1/plugins/password-policy/validate",
-        json!({"command": {}}),
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (400, Some("INVALID_ARGUMENT"))
-    );
+    for (method, body) in [
+        (VALIDATE, validate("nope", "x", json!({}))),
+        (PROJECT, project("nope")),
+        (GET, json!({"name": "nope"})),
+    ] {
+        let (status, body) = api.call(method, body).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found")),
+            "{method}: {body}"
+        );
+        assert!(body["message"].as_str().unwrap().contains("nope"), "{body}");
+    }
+    // a body that is not a command, or none
+    for (body, field) in [
+        (
+            json!({"name": "password-policy", "command": {}}),
+            "command.name",
+        ),
+        (json!({"name": "password-policy"}), "command"),
+        (
+            json!({"name": "password-policy", "command": {"name": "user.human.add",
+                   "instanceId": "i1", "actor": "admin", "aggregateType": "user"}}),
+            "command.aggregate_id",
+        ),
+        (validate("", "x", json!({})), "name"),
+    ] {
+        let (status, answer) = api.call(VALIDATE, body).await;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_argument")),
+            "{answer}"
+        );
+        let violation = &answer["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["type"] == "google.rpc.BadRequest")
+            .expect("a BadRequest detail")["debug"]["fieldViolations"][0];
+        assert_eq!(violation["field"], field, "{answer}");
+        assert_eq!(violation["description"], "is required", "{answer}");
+    }
+    // an event whose position is not one
+    let mut bad = project("users");
+    bad["event"]["position"] = json!("x");
+    let (status, answer) = api.call(PROJECT, bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(
-        body["message"].as_str().unwrap().contains("missing field"),
-        "{body}"
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("event.position"),
+        "{answer}"
+    );
+    // a projection answers with the statements it would execute
+    let answer = api.ok(PROJECT, project("users")).await;
+    assert_eq!(
+        answer["statements"][0]["update"]["table"], "users",
+        "{answer}"
     );
     // a validator asked to project
-    let (status, body) = post(
-        &server,
-        "/admin/v1/plugins/password-policy/project",
-        json!({
-            "instance_id": "i", "aggregate_type": "t", "aggregate_id": "a", "sequence": 1,
-            "position": {"transaction": 1, "index": 0}, "event_type": "x", "revision": 1,
-            "creator": "c", "created_at": {"seconds": 0, "nanoseconds": 0}, "payload": "{}"
-        }),
-    )
-    .await;
+    let (status, body) = api.call(PROJECT, project("password-policy")).await;
     assert_eq!(
-        (status, body["code"].as_str()),
-        (404, Some("PLUGIN_NOT_FOUND"))
+        (status, body["code"].as_str(), reason(&body)),
+        (
+            StatusCode::NOT_FOUND,
+            Some("not_found"),
+            Some("PLUGIN_NOT_FOUND")
+        ),
+        "{body}"
     );
-}
-
-/// The admin routes of a router whose peer is `peer`.
-async fn admin_status_from(peer: &str, allow_remote: bool) -> (u16, Value) {
-    use tower::ServiceExt as _;
-    let fixture = crate::support::sqlite_store().await;
-    let (_dir, registry) = super::registry_with(&[], "Shipped: false\n");
-    let state = rampart::server::AppState::new(
-        fixture.store.clone(),
-        std::sync::Arc::new(registry),
-        rampart::config::AdminConfig { allow_remote },
-    );
-    let router = rampart::server::router(state).layer(
-        axum::extract::connect_info::MockConnectInfo(peer.parse::<std::net::SocketAddr>().unwrap()),
-    );
-    let request = axum::http::Request::get("/admin/v1/plugins")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let response = router.oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    fixture.close().await;
-    (status, serde_json::from_slice(&bytes).unwrap())
+    server.terminate().await.unwrap();
 }
 
 #[tokio::test]
-async fn the_admin_api_answers_loopback_only_unless_allowed() {
-    assert_eq!(admin_status_from("127.0.0.1:5000", false).await.0, 200);
-    assert_eq!(admin_status_from("[::1]:5000", false).await.0, 200);
-    let (status, body) = admin_status_from("192.0.2.7:5000", false).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (403, Some("ADMIN_LOOPBACK_ONLY"))
-    );
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("Admin.AllowRemote")
-    );
-    assert_eq!(admin_status_from("192.0.2.7:5000", true).await.0, 200);
+async fn the_plugin_service_needs_a_system_role_not_a_loopback_peer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), &[], &[]).await.unwrap();
+    let admin = Api::new(&server);
+    let org = admin.add_org("ACME").await;
+    let (_, iam_owner) = admin.add_machine(&org, "iam-owner", &["IAM_OWNER"]).await;
+    let (_, nobody) = admin.add_machine(&org, "nobody", &[]).await;
+    let calls = [
+        (LIST, json!({}), "system.plugin.read"),
+        (GET, json!({"name": "users"}), "system.plugin.read"),
+        (RELOAD, json!({}), "system.plugin.write"),
+        (
+            VALIDATE,
+            validate(
+                "password-policy",
+                "user.human.add",
+                add_user("ada", "ada@example.com", Some("Sup3r-secret")),
+            ),
+            "system.plugin.write",
+        ),
+        (PROJECT, project("users"), "system.plugin.write"),
+    ];
+    for (method, body, permission) in calls {
+        // No credential, or one that is no token: 401.
+        for token in [None, Some("nope")] {
+            let (status, answer) = admin.with_token(token).call(method, body.clone()).await;
+            assert_eq!(
+                (status, answer["code"].as_str(), reason(&answer)),
+                (
+                    StatusCode::UNAUTHORIZED,
+                    Some("unauthenticated"),
+                    Some("UNAUTHENTICATED")
+                ),
+                "{method} with {token:?}: {answer}"
+            );
+        }
+        // A token without a SYSTEM_* role, even the instance's owner: 403
+        // naming the permission.
+        for token in [&iam_owner, &nobody] {
+            let (status, answer) = admin
+                .with_token(Some(token.as_str()))
+                .call(method, body.clone())
+                .await;
+            assert_eq!(
+                (status, answer["code"].as_str(), reason(&answer)),
+                (
+                    StatusCode::FORBIDDEN,
+                    Some("permission_denied"),
+                    Some("PERMISSION_DENIED")
+                ),
+                "{method}: {answer}"
+            );
+            let message = answer["message"].as_str().unwrap();
+            assert!(
+                message.contains(permission) && message.contains("SYSTEM_"),
+                "{method}: {message}"
+            );
+        }
+        // The administrator (SYSTEM_OWNER) may.
+        let (status, answer) = admin.call(method, body).await;
+        assert_eq!(status, StatusCode::OK, "{method}: {answer}");
+    }
+    // The instance owner keeps its instance-level permissions.
+    admin
+        .with_token(Some(iam_owner.as_str()))
+        .ok("rampart.org.v1.OrgService/ListOrgs", json!({}))
+        .await;
+    server.terminate().await.unwrap();
 }
