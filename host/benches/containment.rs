@@ -5,11 +5,13 @@
 //! everything else), default plugin pool. Two phases of the same length, in
 //! one run:
 //!
-//! 1. **baseline**: `GET /debug/healthz` and `GET /v1/users/{id}` (with its
-//!    read-your-writes check), each open-loop at a fixed rate;
-//! 2. **flood**: the same probes while 16 clients send `POST /v1/orgs` back
-//!    to back (each one runs the spinning validator, or is refused when the
-//!    pool's queue is full).
+//! 1. **baseline**: `GET /debug/healthz` and the API's `UserService/GetUser`
+//!    (with its read-your-writes check), each open-loop at a fixed rate;
+//! 2. **flood**: the same probes while 16 clients call `OrgService/AddOrg`
+//!    back to back (each one runs the spinning validator, or is refused when
+//!    the pool's queue is full).
+//!
+//! API calls are Connect JSON with the first instance's administrator token.
 //!
 //! A warm-up phase, unrecorded, precedes them. Latency is timed from each probe's scheduled send (no coordinated
 //! omission); only successful probes count in the percentiles, and failures
@@ -31,6 +33,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::Probe;
 
 /// Probes per second, for each of the two probes.
 const PROBE_RATE: u64 = 200;
@@ -56,16 +59,16 @@ async fn run() {
         .pool_max_idle_per_host(64)
         .build()
         .expect("client");
-    let ids = Arc::new(seed(&client, &server.url).await);
+    let ids = Arc::new(seed(&client, &server).await);
     println!(
         "containment: hostile validator spinning to its 50 ms deadline on org.add; \
          probes at {PROBE_RATE}/s each, {} s per phase, {FLOODERS} flooding clients\n",
         PHASE.as_secs()
     );
     // Warm up (connections, caches, the projections' catch-up), unrecorded.
-    probe_phase(&client, &server.url, &ids, false).await;
-    let baseline = probe_phase(&client, &server.url, &ids, false).await;
-    let flood = probe_phase(&client, &server.url, &ids, true).await;
+    probe_phase(&client, &server, &ids, false).await;
+    let baseline = probe_phase(&client, &server, &ids, false).await;
+    let flood = probe_phase(&client, &server, &ids, true).await;
     for (name, base, under) in [
         ("healthz", &baseline.healthz, &flood.healthz),
         ("get-user-by-id", &baseline.get, &flood.get),
@@ -81,7 +84,7 @@ async fn run() {
     let secs = PHASE.as_secs_f64();
     println!("\nflood answers (measured over {secs:.0} s):");
     for (code, count) in outcomes.iter() {
-        println!("  {code:>26}: {count:>6} ({:.1}/s)", *count as f64 / secs);
+        println!("  {code:>45}: {count:>6} ({:.1}/s)", *count as f64 / secs);
     }
     server.stop().await;
 }
@@ -128,38 +131,33 @@ struct Phase {
 /// Runs both probes open-loop for [`PHASE`], with the flood if `flood`.
 async fn probe_phase(
     client: &reqwest::Client,
-    url: &str,
+    server: &Server,
     ids: &Arc<Vec<String>>,
     flood: bool,
 ) -> Phase {
+    let (url, token) = (server.url.as_str(), &server.token);
     let stop = Arc::new(AtomicBool::new(false));
     let outcomes: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
     let flooders: Vec<_> = (0..if flood { FLOODERS } else { 0 })
         .map(|n| {
-            let (client, url, stop, outcomes) = (
+            let (client, url, token, stop, outcomes) = (
                 client.clone(),
                 url.to_owned(),
+                token.clone(),
                 stop.clone(),
                 outcomes.clone(),
             );
             tokio::spawn(async move {
                 let mut k = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    let answer = client
-                        .post(format!("{url}/v1/orgs"))
-                        .json(&json!({ "name": format!("Flood {n} {k}") }))
-                        .send()
-                        .await;
-                    let code = match answer {
-                        Ok(r) => {
-                            let status = r.status();
-                            let body: Value = r.json().await.unwrap_or(Value::Null);
-                            format!(
-                                "{} {}",
-                                status.as_u16(),
-                                body["code"].as_str().unwrap_or("")
-                            )
-                        }
+                    let add = Probe::call(
+                        &url,
+                        &token,
+                        "rampart.org.v1.OrgService/AddOrg",
+                        &json!({ "name": format!("Flood {n} {k}") }),
+                    );
+                    let code = match add.send(&client).await {
+                        Ok((status, body)) => outcome(status, &body),
                         Err(_) => "transport error".to_owned(),
                     };
                     let mut outcomes = outcomes.lock().expect("lock");
@@ -172,14 +170,20 @@ async fn probe_phase(
             })
         })
         .collect();
-    let healthz = probe(client, PROBE_RATE, move |_| {
-        format!("{}/debug/healthz", url.to_owned())
-    });
-    let get_url = url.to_owned();
-    let ids = ids.clone();
-    let get = probe(client, PROBE_RATE, move |n| {
-        format!("{get_url}/v1/users/{}", ids[n % ids.len()])
-    });
+    let healthz = Probe::get(format!("{url}/debug/healthz"));
+    let healthz = probe(client, PROBE_RATE, move |_| healthz.clone());
+    let gets: Vec<Probe> = ids
+        .iter()
+        .map(|id| {
+            Probe::call(
+                url,
+                token,
+                "rampart.user.v1.UserService/GetUser",
+                &json!({ "userId": id }),
+            )
+        })
+        .collect();
+    let get = probe(client, PROBE_RATE, move |n| gets[n % gets.len()].clone());
     let (healthz, get) = tokio::join!(healthz, get);
     stop.store(true, Ordering::Relaxed);
     for flooder in flooders {
@@ -193,9 +197,26 @@ async fn probe_phase(
     }
 }
 
-/// GETs `url_of(n)` at `rate` per second for [`PHASE`], each timed from
+/// A short name of an answer, for counting outcomes: the status, and for
+/// errors the Connect code and the `ErrorInfo` reason
+/// (`500 internal PLUGIN_DEADLINE_EXCEEDED`).
+fn outcome(status: u16, body: &Value) -> String {
+    let reason = body["details"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["type"] == "google.rpc.ErrorInfo"))
+        .and_then(|d| d["debug"]["reason"].as_str())
+        .unwrap_or_default();
+    format!(
+        "{status} {} {reason}",
+        body["code"].as_str().unwrap_or_default()
+    )
+    .trim_end()
+    .to_owned()
+}
+
+/// Sends `probe_of(n)` at `rate` per second for [`PHASE`], each timed from
 /// its scheduled start.
-async fn probe(client: &reqwest::Client, rate: u64, url_of: impl Fn(usize) -> String) -> Samples {
+async fn probe(client: &reqwest::Client, rate: u64, probe_of: impl Fn(usize) -> Probe) -> Samples {
     let interval = Duration::from_nanos(1_000_000_000 / rate);
     let start = Instant::now();
     let failed = Arc::new(AtomicU64::new(0));
@@ -204,14 +225,9 @@ async fn probe(client: &reqwest::Client, rate: u64, url_of: impl Fn(usize) -> St
     for n in 0..(rate * PHASE.as_secs()) as usize {
         let scheduled = start + interval * n as u32;
         tokio::time::sleep_until(scheduled.into()).await;
-        let (client, url, failed, ok) = (client.clone(), url_of(n), failed.clone(), ok.clone());
+        let (client, probe, failed, ok) = (client.clone(), probe_of(n), failed.clone(), ok.clone());
         tasks.push(tokio::spawn(async move {
-            let answer = client.get(&url).send().await;
-            let success = match answer {
-                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
-                Err(_) => false,
-            };
-            if success {
+            if probe.succeeds(&client).await {
                 let ms = scheduled.elapsed().as_secs_f64() * 1e3;
                 ok.lock().expect("lock").push(ms);
             } else {
@@ -230,36 +246,28 @@ async fn probe(client: &reqwest::Client, rate: u64, url_of: impl Fn(usize) -> St
 }
 
 /// Creates [`USERS`] users in the first organization; returns their ids.
-async fn seed(client: &reqwest::Client, url: &str) -> Vec<String> {
-    let orgs: Value = client
-        .get(format!("{url}/v1/orgs"))
-        .send()
-        .await
-        .expect("list orgs")
-        .json()
-        .await
-        .expect("json");
+async fn seed(client: &reqwest::Client, server: &Server) -> Vec<String> {
+    let call = |method: &'static str, body: Value| {
+        support::call_ok(client, &server.url, &server.token, method, body)
+    };
+    let orgs = call("rampart.org.v1.OrgService/ListOrgs", json!({})).await;
     let org = orgs["result"][0]["id"]
         .as_str()
         .expect("first org")
         .to_owned();
     let mut ids = Vec::new();
     for n in 0..USERS {
-        let created: Value = client
-            .post(format!("{url}/v1/users"))
-            .json(&json!({
+        let created = call(
+            "rampart.user.v1.UserService/AddHumanUser",
+            json!({
                 "orgId": org,
                 "username": format!("probe{n}"),
                 "profile": { "givenName": "Probe", "familyName": "User" },
                 "email": { "address": format!("probe{n}@bench.example") },
-            }))
-            .send()
-            .await
-            .expect("create user")
-            .json()
-            .await
-            .expect("json");
-        ids.push(created["id"].as_str().expect("user id").to_owned());
+            }),
+        )
+        .await;
+        ids.push(created["userId"].as_str().expect("user id").to_owned());
     }
     ids
 }
@@ -267,6 +275,8 @@ async fn seed(client: &reqwest::Client, url: &str) -> Vec<String> {
 /// The release `rampart` binary on SQLite in a temporary directory.
 struct Server {
     url: String,
+    /// The first instance's API administrator token.
+    token: Arc<str>,
     child: tokio::process::Child,
 }
 
@@ -297,8 +307,15 @@ impl Server {
         let staged = dir.join("hostile.wasm.tmp");
         std::fs::copy(hostile, &staged).expect("copy hostile");
         std::fs::rename(&staged, dir.join("data/plugins/hostile.wasm")).expect("drop hostile");
-        support::until_ok(&format!("{url}/admin/v1/plugins/hostile")).await;
-        Self { url, child }
+        let token = support::admin_token(dir);
+        support::until_ok(&Probe::call(
+            &url,
+            &token,
+            "rampart.plugin.v1.PluginService/GetPlugin",
+            &json!({ "name": "hostile" }),
+        ))
+        .await;
+        Self { url, token, child }
     }
 
     async fn stop(mut self) {

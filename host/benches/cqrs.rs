@@ -2,20 +2,23 @@
 //! postgres, trust auth; `RAMPART_TEST_PG_*` override), each section in a
 //! fresh database:
 //!
-//! - `create`: `POST /v1/users` (no password) against the real server
-//!   binary from 32 concurrent clients, next to the ceiling of raw
+//! - `create`: `UserService/AddHumanUser` (no password) against the real
+//!   server binary from 32 concurrent clients, next to the ceiling of raw
 //!   single-row INSERTs from 32 clients measured in the same run;
 //! - `catchup`: the `users` projection plugin replaying 1,000,000 events;
-//! - `get`: `GET /v1/users/{id}` (with its read-your-writes check) at an
+//! - `get`: `UserService/GetUser` (with its read-your-writes check) at an
 //!   open-loop 1,000 requests per second;
 //! - `read-by-id` (both backends) or `read-by-id-sqlite` /
 //!   `read-by-id-postgres`: a store of 100,000 users (seeded through the
 //!   eventstore API while the server is down, then projected by the
-//!   restarted server), read by id over HTTP from 32 connections, the 1,000
+//!   restarted server), read by id (`GetUser`) from 32 connections, the 1,000
 //!   oldest and the 1,000 newest users apart: the closed-loop rate, then
 //!   latency at an open-loop 5,000 requests per second; beside the rate of
 //!   `GET /debug/healthz` from the same 32 connections (the HTTP ceiling of
 //!   this box); then every user once, and the server's memory afterwards.
+//!
+//! API calls are Connect JSON (`POST /<package>.<Service>/<Method>`) with
+//! the first instance's API administrator token.
 //!
 //! `cargo bench -p rampart --bench cqrs [create|catchup|get|read-by-id|read-by-id-sqlite|read-by-id-postgres]`
 
@@ -40,12 +43,16 @@ use rampart::readmodel::ReadStore;
 use rampart::spooler::{Leadership, Spoolers};
 use serde_json::json;
 use sqlx::{Connection, Executor, PgConnection};
+use support::Probe;
 
 const CLIENTS: usize = 32;
 const CREATE_SECONDS: u64 = 10;
 const REPLAY_USERS: i64 = 250_000;
 const GET_RATE: u64 = 1_000;
 const GET_SECONDS: u64 = 10;
+const ADD_ORG: &str = "rampart.org.v1.OrgService/AddOrg";
+const ADD_HUMAN: &str = "rampart.user.v1.UserService/AddHumanUser";
+const GET_USER: &str = "rampart.user.v1.UserService/GetUser";
 
 fn main() {
     let only: Vec<String> = std::env::args()
@@ -135,6 +142,8 @@ impl Db {
 /// The release `rampart` binary serving on `db`.
 struct Server {
     url: String,
+    /// The first instance's API administrator token.
+    token: Arc<str>,
     child: tokio::process::Child,
     _dir: Option<tempfile::TempDir>,
 }
@@ -163,36 +172,40 @@ impl Server {
         let (url, child) = support::serve(cmd).await;
         Self {
             url,
+            token: support::admin_token(dir),
             child,
             _dir: None,
         }
     }
 
+    /// A call of `method` with `body` as the administrator.
+    fn call(&self, method: &str, body: &serde_json::Value) -> Probe {
+        Probe::call(&self.url, &self.token, method, body)
+    }
+
+    /// Reads user `id`.
+    fn get_user(&self, id: &str) -> Probe {
+        self.call(GET_USER, &json!({ "userId": id }))
+    }
+
     async fn org(&self, client: &reqwest::Client) -> String {
-        let created: serde_json::Value = client
-            .post(format!("{}/v1/orgs", self.url))
-            .json(&json!({ "name": format!("Bench {}", rand::random::<u32>()) }))
-            .send()
-            .await
-            .expect("create org")
-            .json()
-            .await
-            .expect("json");
-        created["id"].as_str().expect("org id").to_owned()
+        let name = format!("Bench {}", rand::random::<u32>());
+        let created = support::call_ok(
+            client,
+            &self.url,
+            &self.token,
+            ADD_ORG,
+            json!({ "name": name }),
+        )
+        .await;
+        created["orgId"].as_str().expect("org id").to_owned()
     }
 
     /// Creates user `username` (no password) in `org`; returns its id.
     async fn user(&self, client: &reqwest::Client, org: &str, username: &str) -> String {
-        let created: serde_json::Value = client
-            .post(format!("{}/v1/users", self.url))
-            .json(&user_body(org, username))
-            .send()
-            .await
-            .expect("create")
-            .json()
-            .await
-            .expect("json");
-        created["id"].as_str().expect("id").to_owned()
+        let body = user_body(org, username);
+        let created = support::call_ok(client, &self.url, &self.token, ADD_HUMAN, body).await;
+        created["userId"].as_str().expect("id").to_owned()
     }
 
     async fn stop(mut self) {
@@ -319,19 +332,19 @@ async fn create() {
         .build()
         .expect("client");
     let org = server.org(&client).await;
-    let url = format!("{}/v1/users", server.url);
+    let (url, token) = (server.url.clone(), server.token.clone());
     let failures = Arc::new(AtomicU64::new(0));
     let counted = failures.clone();
     let http = saturate(CREATE_SECONDS, move |c, n| {
-        let (client, url, org, failures) =
-            (client.clone(), url.clone(), org.clone(), counted.clone());
+        let add = Probe::call(
+            &url,
+            &token,
+            ADD_HUMAN,
+            &user_body(&org, &format!("user{c}x{n}")),
+        );
+        let (client, failures) = (client.clone(), counted.clone());
         async move {
-            let answer = client
-                .post(&url)
-                .json(&user_body(&org, &format!("user{c}x{n}")))
-                .send()
-                .await;
-            if !answer.is_ok_and(|r| r.status() == 201) {
+            if !add.succeeds(&client).await {
                 failures.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -342,7 +355,7 @@ async fn create() {
     println!("create-user over HTTP, {CLIENTS} clients, {CREATE_SECONDS} s each:");
     println!("  raw single-row INSERT ceiling: {raw:>8.0} /s");
     println!(
-        "  POST /v1/users (no password):  {http:>8.0} /s  ({} failed)",
+        "  AddHumanUser (no password):    {http:>8.0} /s  ({} failed)",
         failures.load(Ordering::Relaxed)
     );
     println!(
@@ -456,15 +469,10 @@ async fn get() {
             latencies.clone(),
             failures.clone(),
         );
-        let url = format!("{}/v1/users/{}", server.url, ids[n % ids.len()]);
+        let get = server.get_user(&ids[n % ids.len()]);
         tasks.push(tokio::spawn(async move {
             let sent = Instant::now();
-            let answer = client.get(&url).send().await;
-            let ok = match answer {
-                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
-                Err(_) => false,
-            };
-            if ok {
+            if get.succeeds(&client).await {
                 latencies.lock().expect("lock").push(sent.elapsed());
             } else {
                 failures.fetch_add(1, Ordering::Relaxed);
@@ -559,10 +567,9 @@ async fn read_by_id(backend: ReadBackend) {
     // Second start: the users projection catches up on the seeded events.
     let started = Instant::now();
     let server = Server::spawn(dir.path(), &env).await;
-    let newest = format!("{}/v1/users/{}", server.url, ids[ids.len() - 1]);
+    let newest = server.get_user(&ids[ids.len() - 1]);
     loop {
-        let answer = client.get(&newest).send().await;
-        if answer.is_ok_and(|r| r.status() == 200) {
+        if newest.succeeds(&client).await {
             break;
         }
         assert!(
@@ -587,37 +594,31 @@ async fn read_by_id(backend: ReadBackend) {
             })
             .collect(),
     );
-    let healthz = vec![format!("{}/debug/healthz", server.url)];
+    let healthz = vec![Probe::get(format!("{}/debug/healthz", server.url))];
     let (ceiling, _) = closed_loop(&clients, healthz, READ_SECONDS / 2).await;
     println!("  GET /debug/healthz, {CLIENTS} connections, closed loop: {ceiling:>7.0} /s");
     for (label, set) in [
         ("oldest", &ids[..READ_SET]),
         ("newest", &ids[ids.len() - READ_SET..]),
     ] {
-        let urls: Vec<String> = set
-            .iter()
-            .map(|id| format!("{}/v1/users/{id}", server.url))
-            .collect();
-        let (rate, failed) = closed_loop(&clients, urls.clone(), READ_SECONDS).await;
+        let gets: Vec<Probe> = set.iter().map(|id| server.get_user(id)).collect();
+        let (rate, failed) = closed_loop(&clients, gets.clone(), READ_SECONDS).await;
         println!(
-            "  GET /v1/users/{{id}}, {label} {READ_SET}, {CLIENTS} connections, closed loop: \
+            "  GetUser, {label} {READ_SET}, {CLIENTS} connections, closed loop: \
              {rate:>7.0} /s ({failed} failed)"
         );
-        let open = open_loop(&clients, urls, READ_RATE, READ_SECONDS).await;
+        let open = open_loop(&clients, gets, READ_RATE, READ_SECONDS).await;
         println!(
-            "  GET /v1/users/{{id}}, {label} {READ_SET}, open loop at {READ_RATE}/s: {:>7.0} /s ok \
+            "  GetUser, {label} {READ_SET}, open loop at {READ_RATE}/s: {:>7.0} /s ok \
              ({} failed); p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
             open.ok_rate, open.failed, open.p50_ms, open.p99_ms, open.max_ms
         );
     }
     // Every user once: the whole store passes through the caches.
-    let urls: Vec<String> = ids
-        .iter()
-        .map(|id| format!("{}/v1/users/{id}", server.url))
-        .collect();
-    let (rate, failed) = read_each_once(&clients, urls).await;
+    let gets: Vec<Probe> = ids.iter().map(|id| server.get_user(id)).collect();
+    let (rate, failed) = read_each_once(&clients, gets).await;
     println!(
-        "  GET /v1/users/{{id}}, each of the {READ_USERS} users once, {CLIENTS} connections: \
+        "  GetUser, each of the {READ_USERS} users once, {CLIENTS} connections: \
          {rate:>7.0} /s ({failed} failed)"
     );
     let (rss, peak) = server.memory();
@@ -699,24 +700,24 @@ where
     }
 }
 
-/// Each of the connections asks for the next URL of `urls` as soon as its
-/// previous answer arrived, for `seconds`; returns successes per second and
-/// the number of failures.
+/// Each of the connections sends the next request of `probes` as soon as
+/// its previous answer arrived, for `seconds`; returns successes per second
+/// and the number of failures.
 async fn closed_loop(
     clients: &Arc<Vec<reqwest::Client>>,
-    urls: Vec<String>,
+    probes: Vec<Probe>,
     seconds: u64,
 ) -> (f64, u64) {
-    let urls = Arc::new(urls);
+    let probes = Arc::new(probes);
     let ok = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients.len())
         .map(|c| {
-            let (clients, urls, ok, failed, stop) = (
+            let (clients, probes, ok, failed, stop) = (
                 clients.clone(),
-                urls.clone(),
+                probes.clone(),
                 ok.clone(),
                 failed.clone(),
                 stop.clone(),
@@ -724,7 +725,7 @@ async fn closed_loop(
             tokio::spawn(async move {
                 let mut n = c;
                 while !stop.load(Ordering::Relaxed) {
-                    if fetch(&clients[c], &urls[n % urls.len()]).await {
+                    if probes[n % probes.len()].succeeds(&clients[c]).await {
                         ok.fetch_add(1, Ordering::Relaxed);
                     } else {
                         failed.fetch_add(1, Ordering::Relaxed);
@@ -746,22 +747,26 @@ async fn closed_loop(
     )
 }
 
-/// Each URL of `urls` once, over the connections as fast as they answer;
-/// returns successes per second and the number of failures.
-async fn read_each_once(clients: &Arc<Vec<reqwest::Client>>, urls: Vec<String>) -> (f64, u64) {
-    let urls = Arc::new(urls);
+/// Each request of `probes` once, over the connections as fast as they
+/// answer; returns successes per second and the number of failures.
+async fn read_each_once(clients: &Arc<Vec<reqwest::Client>>, probes: Vec<Probe>) -> (f64, u64) {
+    let probes = Arc::new(probes);
     let next = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients.len())
         .map(|c| {
-            let (clients, urls, next, failed) =
-                (clients.clone(), urls.clone(), next.clone(), failed.clone());
+            let (clients, probes, next, failed) = (
+                clients.clone(),
+                probes.clone(),
+                next.clone(),
+                failed.clone(),
+            );
             tokio::spawn(async move {
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    let Some(url) = urls.get(n) else { break };
-                    if !fetch(&clients[c], url).await {
+                    let Some(probe) = probes.get(n) else { break };
+                    if !probe.succeeds(&clients[c]).await {
                         failed.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -773,17 +778,9 @@ async fn read_each_once(clients: &Arc<Vec<reqwest::Client>>, urls: Vec<String>) 
     }
     let failed = failed.load(Ordering::Relaxed);
     (
-        (urls.len() as u64 - failed) as f64 / started.elapsed().as_secs_f64(),
+        (probes.len() as u64 - failed) as f64 / started.elapsed().as_secs_f64(),
         failed,
     )
-}
-
-/// GET `url`: whether it answered 200 with its whole body.
-async fn fetch(client: &reqwest::Client, url: &str) -> bool {
-    match client.get(url).send().await {
-        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
-        Err(_) => false,
-    }
 }
 
 struct OpenLoop {
@@ -800,20 +797,24 @@ struct OpenLoop {
 /// counts its wait. Only successes count in the rate and the percentiles.
 async fn open_loop(
     clients: &Arc<Vec<reqwest::Client>>,
-    urls: Vec<String>,
+    probes: Vec<Probe>,
     rate: u64,
     seconds: u64,
 ) -> OpenLoop {
     let total = rate * seconds;
     let period = Duration::from_secs(1).as_nanos() as u64 / rate;
-    let urls = Arc::new(urls);
+    let probes = Arc::new(probes);
     let next = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let start = tokio::time::Instant::now() + Duration::from_millis(10);
     let tasks: Vec<_> = (0..clients.len())
         .map(|c| {
-            let (clients, urls, next, failed) =
-                (clients.clone(), urls.clone(), next.clone(), failed.clone());
+            let (clients, probes, next, failed) = (
+                clients.clone(),
+                probes.clone(),
+                next.clone(),
+                failed.clone(),
+            );
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 loop {
@@ -823,7 +824,10 @@ async fn open_loop(
                     }
                     let scheduled = start + Duration::from_nanos(n * period);
                     tokio::time::sleep_until(scheduled).await;
-                    if fetch(&clients[c], &urls[n as usize % urls.len()]).await {
+                    if probes[n as usize % probes.len()]
+                        .succeeds(&clients[c])
+                        .await
+                    {
                         latencies.push(scheduled.elapsed());
                     } else {
                         failed.fetch_add(1, Ordering::Relaxed);
