@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::api::InstanceResolver;
 use crate::auth::{Authenticator, RoleTable};
 use crate::bootstrap::{FirstInstance, ensure_first_instance};
 use crate::command::{CommandError, Commands};
@@ -21,8 +22,7 @@ use crate::masterkey::{KeyInputs, KeySource, MasterKey, MasterKeyError};
 use crate::plugins::{PluginRegistry, RuntimeError};
 use crate::query::Queries;
 use crate::readmodel::{ReadModelError, ReadStore};
-use crate::server::v1::{Cqrs, InstanceResolver};
-use crate::server::{self, AppState};
+use crate::server::{self, AppState, Cqrs};
 use crate::spooler::{Leadership, Spoolers};
 
 /// Why the node could not start or stopped with an error.
@@ -197,7 +197,7 @@ pub async fn start(
         queries,
         spoolers: spoolers.clone(),
     };
-    let state = AppState::new(store.clone(), plugins, cfg.admin.clone()).with_cqrs(cqrs);
+    let state = AppState::new(store.clone(), plugins).with_cqrs(cqrs);
     let served = serve_until(listener, state.clone(), shutdown, cfg.shutdown_timeout);
     let checked = async {
         key.verify_against(&store).await?;

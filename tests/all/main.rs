@@ -8,6 +8,7 @@
 
 #![allow(unreachable_pub)]
 
+mod api;
 mod cli;
 mod cqrs;
 mod edge;

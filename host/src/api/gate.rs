@@ -25,11 +25,11 @@ use tower::{Layer, Service};
 
 use super::rules::{MethodRule, MethodScope, RULES};
 use super::status::{invalid_field, permission_denied, unauthenticated, with_reason};
+use super::tenant::host_name;
 use super::validate::validate;
 use crate::auth::Principal;
 use crate::command::CommandContext;
 use crate::server::AppState;
-use crate::server::v1::tenant::host_name;
 
 /// Largest request message accepted, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;

@@ -25,6 +25,7 @@ pub mod proto;
 pub mod rules;
 pub mod services;
 pub mod status;
+pub mod tenant;
 pub mod validate;
 
 use std::sync::LazyLock;
@@ -40,6 +41,7 @@ use tower::util::BoxCloneSyncService;
 
 pub use connect::GrpcService;
 pub use gate::{Caller, GateLayer};
+pub use tenant::InstanceResolver;
 
 use crate::server::AppState;
 
@@ -59,10 +61,12 @@ pub static OPENAPI: LazyLock<String> = LazyLock::new(|| {
 pub fn grpc_service(state: AppState) -> GrpcService {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .expect("the descriptor set is valid");
     let reflection_alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()
         .expect("the descriptor set is valid");
     let (health_reporter, health) = tonic_health::server::health_reporter();
@@ -113,4 +117,23 @@ pub async fn dispatch(grpc: GrpcService, request: Request<AxumBody>) -> AxumResp
         Err(response) => return response,
     };
     connect::call(grpc, rule, parts, body).await
+}
+
+#[cfg(test)]
+mod tests {
+    /// The checked-in document, beside the protos it is generated from.
+    const CHECKED_IN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../proto/openapi.json");
+
+    #[test]
+    fn the_checked_in_openapi_document_matches_the_protos() {
+        if std::env::var_os("RAMPART_BLESS").is_some() {
+            std::fs::write(CHECKED_IN, super::OPENAPI.as_str()).expect("write proto/openapi.json");
+        }
+        let checked_in = std::fs::read_to_string(CHECKED_IN).unwrap_or_default();
+        assert!(
+            checked_in == *super::OPENAPI,
+            "proto/openapi.json is not what proto/ generates; regenerate it with \
+             `RAMPART_BLESS=1 cargo test -p rampart --lib api::tests` and commit it"
+        );
+    }
 }

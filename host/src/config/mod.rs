@@ -24,11 +24,10 @@ use std::path::PathBuf;
 
 pub use error::{ConfigError, Source};
 pub use model::{
-    AdminConfig, Backend, Capability, CommandsConfig, Config, DatabaseConfig, EventstoreConfig,
+    Backend, Capability, CommandsConfig, Config, DatabaseConfig, EventstoreConfig,
     FirstAdminConfig, FirstInstanceConfig, FirstMachineConfig, FirstOrgConfig, InternalAuthzConfig,
-    LogConfig, LogFormat, RolePermissionMapping,
-    PasswordHashConfig, PgSslMode, PluginSettings, PluginsConfig, PoolConfig, PostgresConfig,
-    ProjectionsConfig, SqliteConfig, SqliteSynchronous,
+    LogConfig, LogFormat, PasswordHashConfig, PgSslMode, PluginSettings, PluginsConfig, PoolConfig,
+    PostgresConfig, ProjectionsConfig, RolePermissionMapping, SqliteConfig, SqliteSynchronous,
 };
 pub use plugins::is_plugin_name;
 

@@ -31,8 +31,6 @@ pub struct Config {
     pub eventstore: EventstoreConfig,
     /// `Plugins`: the WebAssembly plugin runtime and each plugin's settings.
     pub plugins: PluginsConfig,
-    /// `Admin`: who may reach the operator APIs.
-    pub admin: AdminConfig,
     /// `FirstInstance`: what `rampart start` creates on an empty store.
     pub first_instance: FirstInstanceConfig,
     /// `Commands`: the command side (retries, password hashing).
@@ -162,15 +160,6 @@ pub struct ProjectionsConfig {
     /// `ReadYourWritesTimeout`: longest wait of a read by id for its projection (default 5s).
     #[serde(with = "duration")]
     pub read_your_writes_timeout: Duration,
-}
-
-/// `Admin`: access to the operator APIs (plugin status and reload today).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct AdminConfig {
-    /// `AllowRemote`: serve `/admin/*` to non-loopback clients too (default
-    /// `false`; there is no authorization on these routes yet).
-    pub allow_remote: bool,
 }
 
 /// `Log`: logging settings.

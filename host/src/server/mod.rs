@@ -1,18 +1,14 @@
 //! # HTTP server
 //!
 //! One port for HTTP/1.1 and HTTP/2 (h2c with prior knowledge): the debug
-//! endpoints today, the JSON/gRPC APIs and login pages as they arrive.
+//! endpoints, the public API ([`crate::api`]: gRPC, gRPC-Web and Connect
+//! JSON) and its OpenAPI document, and the login pages as they arrive.
 //! Routers are plain functions so tests can drive them without a socket.
 
-mod admin;
 mod debug;
-mod dry_run;
 pub mod edge;
 mod error;
-mod extract;
 mod metered;
-mod plugins;
-pub mod v1;
 
 pub use error::{ApiError, RETRY_AFTER_SECONDS};
 
@@ -23,9 +19,28 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 
-use crate::config::AdminConfig;
+use crate::api::InstanceResolver;
+use crate::auth::Authenticator;
+use crate::command::Commands;
 use crate::eventstore::EventStore;
 use crate::plugins::PluginRegistry;
+use crate::query::Queries;
+use crate::spooler::Spoolers;
+
+/// The command and query sides, as the API uses them.
+#[derive(Clone)]
+pub struct Cqrs {
+    /// The command handlers.
+    pub commands: Arc<Commands>,
+    /// The query handlers.
+    pub queries: Queries,
+    /// The spoolers (status API).
+    pub spoolers: Arc<Spoolers>,
+    /// Host name → instance.
+    pub instances: InstanceResolver,
+    /// Bearer credential → principal.
+    pub auth: Authenticator,
+}
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -34,34 +49,34 @@ pub struct AppState {
     pub store: Arc<dyn EventStore>,
     /// The plugin runtime.
     pub plugins: Arc<PluginRegistry>,
-    /// Who may reach `/admin/*`.
-    pub admin: AdminConfig,
     /// Whether start-up finished (migrations applied, masterkey checked).
     pub started: Arc<AtomicBool>,
     /// The command and query sides (absent in tests of the plugin API alone).
-    pub cqrs: Option<v1::Cqrs>,
+    pub cqrs: Option<Cqrs>,
 }
 
 impl AppState {
     /// State for `store` and `plugins`, not yet started.
-    pub fn new(
-        store: Arc<dyn EventStore>,
-        plugins: Arc<PluginRegistry>,
-        admin: AdminConfig,
-    ) -> Self {
+    pub fn new(store: Arc<dyn EventStore>, plugins: Arc<PluginRegistry>) -> Self {
         Self {
             store,
             plugins,
-            admin,
             started: Arc::new(AtomicBool::new(false)),
             cqrs: None,
         }
     }
 
     /// The same state with the command and query sides.
-    pub fn with_cqrs(mut self, cqrs: v1::Cqrs) -> Self {
+    pub fn with_cqrs(mut self, cqrs: Cqrs) -> Self {
         self.cqrs = Some(cqrs);
         self
+    }
+
+    /// The command and query sides, or 503 while they are not running.
+    pub(crate) fn cqrs(&self) -> Result<&Cqrs, ApiError> {
+        self.cqrs
+            .as_ref()
+            .ok_or_else(|| ApiError::unavailable("the command and query sides are not running"))
     }
 
     /// Marks start-up as finished.
@@ -76,8 +91,6 @@ pub fn router(state: AppState) -> Router {
     let grpc = crate::api::grpc_service(state.clone());
     Router::new()
         .nest("/debug", debug::router())
-        .nest("/admin", admin::router(state.clone()))
-        .nest("/v1", v1::router(state.clone()))
         .route(
             crate::api::OPENAPI_PATH,
             axum::routing::get(|| async {

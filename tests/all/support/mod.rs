@@ -1,8 +1,10 @@
 //! Fixtures: fresh stores on both backends, and the real server binary.
 
+mod api;
 mod pg;
 mod server;
 
+pub use api::{Answer, Api, grpc_channel, grpc_request, user_body};
 pub use pg::TestDb;
 pub use server::{TestServer, rampart_command};
 

@@ -26,6 +26,8 @@ pub fn rampart_command(dir: &Path) -> Command {
 pub struct TestServer {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    /// The directory it runs in.
+    pub dir: std::path::PathBuf,
     child: Child,
     stderr: tokio::task::JoinHandle<String>,
 }
@@ -72,7 +74,12 @@ impl TestServer {
             }
         };
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let server = Self { url, child, stderr };
+        let server = Self {
+            url,
+            dir: dir.to_owned(),
+            child,
+            stderr,
+        };
         server.wait_ready(Duration::from_secs(30)).await?;
         Ok(server)
     }
@@ -89,6 +96,16 @@ impl TestServer {
             anyhow::ensure!(Instant::now() < deadline, "not ready within {limit:?}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// The first instance's API administrator token, which the server wrote
+    /// to `data/admin.pat` in its directory (the default `PatPath`).
+    pub fn admin_token(&self) -> String {
+        let path = self.dir.join("data/admin.pat");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .trim()
+            .to_owned()
     }
 
     /// Kills the process at once (SIGKILL): a node dying without shutdown.
