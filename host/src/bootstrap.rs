@@ -18,7 +18,7 @@ use rampart_plugin_sdk::catalogue::{AddHumanUser, AddMachineUser, AddOrg, Email,
 use rand::RngExt;
 
 use crate::auth::token;
-use crate::command::{CommandContext, CommandError, Commands};
+use crate::command::{CommandContext, CommandError, Commands, Written};
 use crate::config::FirstInstanceConfig;
 use crate::eventstore::{EventQuery, EventStore};
 
@@ -47,6 +47,98 @@ pub struct FirstInstance {
     pub pat_path: PathBuf,
 }
 
+/// What a new instance starts with: its first organization, and a machine
+/// user holding instance roles with a personal access token, so someone
+/// can act in it through the API from the first moment.
+#[derive(Debug, Clone)]
+pub struct InstanceSetup {
+    /// Display name of the instance.
+    pub name: String,
+    /// Its domains; the first is primary.
+    pub domains: Vec<String>,
+    /// Name of its first organization.
+    pub org_name: String,
+    /// Username of the machine administrator.
+    pub admin_username: String,
+    /// Display name of the machine administrator.
+    pub admin_name: String,
+    /// Roles the machine administrator holds on the instance.
+    pub admin_roles: Vec<String>,
+    /// When its token expires.
+    pub token_expires_at: chrono::DateTime<Utc>,
+}
+
+/// What [`setup_instance`] created.
+#[derive(Debug, Clone)]
+pub struct SetUpInstance {
+    /// The instance's creation.
+    pub instance: Written,
+    /// Its first organization.
+    pub org_id: String,
+    /// The machine administrator.
+    pub admin_id: String,
+    /// Its personal access token (the only copy).
+    pub token: token::NewToken,
+}
+
+/// Creates an instance, its first organization and a machine administrator
+/// with a token, through the ordinary commands, as `actor`. `keep` sees the
+/// token before it is stored and may refuse to go on (the first start
+/// writes it to a file first, so a token that exists is never lost).
+///
+/// # Errors
+/// The first command's error, or `keep`'s.
+pub async fn setup_instance(
+    commands: &Commands,
+    actor: &str,
+    setup: &InstanceSetup,
+    keep: impl FnOnce(&token::NewToken) -> Result<(), CommandError>,
+) -> Result<SetUpInstance, CommandError> {
+    let instance = commands
+        .add_instance(actor, &setup.name, &setup.domains)
+        .await?;
+    let ctx = CommandContext {
+        instance_id: instance.aggregate.instance_id.clone(),
+        actor: actor.to_owned(),
+    };
+    let org = commands
+        .add_org(
+            &ctx,
+            AddOrg {
+                name: setup.org_name.clone(),
+                domain: None,
+            },
+        )
+        .await?;
+    let org_id = org.aggregate.aggregate_id;
+    let machine = commands
+        .add_machine_user(
+            &ctx,
+            &org_id,
+            AddMachineUser {
+                username: setup.admin_username.clone(),
+                name: setup.admin_name.clone(),
+                description: None,
+            },
+        )
+        .await?;
+    let admin_id = machine.aggregate.aggregate_id;
+    commands
+        .add_instance_member(&ctx, &admin_id, setup.admin_roles.clone())
+        .await?;
+    let pat = token::generate(&admin_id, &uuid::Uuid::now_v7().simple().to_string());
+    keep(&pat)?;
+    commands
+        .add_personal_access_token(&ctx, &admin_id, &pat.token_id, &pat.hash, setup.token_expires_at)
+        .await?;
+    Ok(SetUpInstance {
+        instance,
+        org_id,
+        admin_id,
+        token: pat,
+    })
+}
+
 /// Creates the first instance unless one exists.
 ///
 /// # Errors
@@ -63,27 +155,36 @@ pub async fn ensure_first_instance(
     if !store.query(&any).await?.is_empty() {
         return Ok(None);
     }
-    let instance = match commands
-        .add_instance(SYSTEM_ACTOR, &cfg.name, &cfg.domains)
-        .await
-    {
-        Ok(written) => written,
+    let lifetime = chrono::Duration::from_std(cfg.machine.pat_lifetime)
+        .map_err(|e| CommandError::Internal(format!("FirstInstance.Machine.PatLifetime: {e}")))?;
+    let roles: Vec<String> = ADMIN_ROLES.iter().map(|r| (*r).to_owned()).collect();
+    let setup = InstanceSetup {
+        name: cfg.name.clone(),
+        domains: cfg.domains.clone(),
+        org_name: cfg.org.name.clone(),
+        admin_username: cfg.machine.username.clone(),
+        admin_name: cfg.machine.name.clone(),
+        admin_roles: roles.clone(),
+        token_expires_at: Utc::now() + lifetime,
+    };
+    let pat_path = cfg.machine.pat_path.clone();
+    let created = setup_instance(commands, SYSTEM_ACTOR, &setup, |pat| {
+        write_secret(&pat_path, &pat.token)
+    })
+    .await;
+    let created = match created {
+        Ok(created) => created,
+        // Another node's first instance claimed the domains first.
         Err(CommandError::AlreadyExists { .. }) => return Ok(None),
-        Err(error) => return Err(error),
+        Err(error) => {
+            let _ = std::fs::remove_file(&pat_path);
+            return Err(error);
+        }
     };
     let ctx = CommandContext {
-        instance_id: instance.aggregate.instance_id.clone(),
+        instance_id: created.instance.aggregate.instance_id.clone(),
         actor: SYSTEM_ACTOR.to_owned(),
     };
-    let org = commands
-        .add_org(
-            &ctx,
-            AddOrg {
-                name: cfg.org.name.clone(),
-                domain: None,
-            },
-        )
-        .await?;
     let generated_password = cfg.admin.password.is_empty().then(generate_password);
     let password = generated_password
         .clone()
@@ -91,7 +192,7 @@ pub async fn ensure_first_instance(
     let admin = commands
         .add_human_user(
             &ctx,
-            &org.aggregate.aggregate_id,
+            &created.org_id,
             AddHumanUser {
                 username: cfg.admin.username.clone(),
                 profile: Profile {
@@ -109,50 +210,14 @@ pub async fn ensure_first_instance(
         )
         .await?;
     let admin_id = admin.aggregate.aggregate_id;
-    let org_id = org.aggregate.aggregate_id;
-    let machine = commands
-        .add_machine_user(
-            &ctx,
-            &org_id,
-            AddMachineUser {
-                username: cfg.machine.username.clone(),
-                name: cfg.machine.name.clone(),
-                description: None,
-            },
-        )
-        .await?;
-    let machine_id = machine.aggregate.aggregate_id;
-    let roles: Vec<String> = ADMIN_ROLES.iter().map(|r| (*r).to_owned()).collect();
-    commands
-        .add_instance_member(&ctx, &admin_id, roles.clone())
-        .await?;
-    commands
-        .add_instance_member(&ctx, &machine_id, roles)
-        .await?;
-    let pat = token::generate(&machine_id, &uuid::Uuid::now_v7().simple().to_string());
-    let lifetime = chrono::Duration::from_std(cfg.machine.pat_lifetime)
-        .map_err(|e| CommandError::Internal(format!("FirstInstance.Machine.PatLifetime: {e}")))?;
-    write_secret(&cfg.machine.pat_path, &pat.token)?;
-    let stored = commands
-        .add_personal_access_token(
-            &ctx,
-            &machine_id,
-            &pat.token_id,
-            &pat.hash,
-            Utc::now() + lifetime,
-        )
-        .await;
-    if let Err(error) = stored {
-        let _ = std::fs::remove_file(&cfg.machine.pat_path);
-        return Err(error);
-    }
+    commands.add_instance_member(&ctx, &admin_id, roles).await?;
     Ok(Some(FirstInstance {
         instance_id: ctx.instance_id,
-        org_id,
+        org_id: created.org_id,
         admin_id,
         generated_password,
-        machine_id,
-        pat_path: cfg.machine.pat_path.clone(),
+        machine_id: created.admin_id,
+        pat_path,
     }))
 }
 

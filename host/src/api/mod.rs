@@ -104,6 +104,20 @@ pub async fn dispatch(grpc: GrpcService, request: Request<AxumBody>) -> AxumResp
             .await
             .into_response();
     };
+    if request.method() != axum::http::Method::POST {
+        // Like every route of the edge: 405 naming the method it serves.
+        let mut response = crate::server::ApiError::new(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            format!("{} is called with POST", rule.path),
+        )
+        .into_response();
+        response.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static("POST"),
+        );
+        return response;
+    }
     if !content_type.starts_with("application/json") {
         return connect::error_response(&status::with_reason(
             tonic::Code::InvalidArgument,

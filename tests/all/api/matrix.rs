@@ -75,7 +75,15 @@ async fn matrix(backend: Backend, transport: Transport) {
     admin
         .ok(
             "rampart.instance.v1.InstanceService/AddInstance",
-            json!({ "name": "Other", "domains": ["matrix-other.test"] }),
+            json!({
+                "name": "Other",
+                "domains": ["matrix-other.test"],
+                "admin": {
+                    "username": "other-admin",
+                    "name": "Other admin",
+                    "tokenExpirationDate": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+                },
+            }),
         )
         .await;
 

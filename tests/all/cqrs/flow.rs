@@ -6,9 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{
-    Api, Backend, assert_error, count, instance_admin, my_user_id, reason, start, user_body,
-};
+use super::{Api, Backend, assert_error, count, my_user_id, reason, start, user_body};
 
 const GET_MY_INSTANCE: &str = "rampart.instance.v1.InstanceService/GetMyInstance";
 const ADD_INSTANCE: &str = "rampart.instance.v1.InstanceService/AddInstance";
@@ -298,8 +296,7 @@ async fn an_unknown_host_name_is_no_instance() {
     );
 }
 
-/// On PostgreSQL: the new instance's administrator is created through the
-/// shared database (see [`instance_admin`]).
+/// A new instance comes with its own administrator and token.
 #[tokio::test]
 async fn a_second_instance_serves_its_own_domain() {
     let dir = tempfile::tempdir().unwrap();
@@ -312,9 +309,13 @@ async fn a_second_instance_serves_its_own_domain() {
     let answer = api
         .ok(
             ADD_INSTANCE,
-            json!({"name": "Tenant B", "domains": ["b.example"]}),
+            json!({"name": "Tenant B", "domains": ["b.example"], "admin": {"username": "b-admin", "name": "B admin", "tokenExpirationDate": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339()}}),
         )
         .await;
+    let b_token = answer["adminToken"]
+        .as_str()
+        .expect("adminToken")
+        .to_owned();
     let b = answer["instanceId"]
         .as_str()
         .expect("instanceId")
@@ -350,11 +351,8 @@ async fn a_second_instance_serves_its_own_domain() {
         "UNAUTHENTICATED",
     );
 
-    // B's own administrator reads B there.
-    let Backend::Postgres(db) = &backend else {
-        unreachable!()
-    };
-    let on_b = on_b.with_token(Some(&instance_admin(db, &b).await));
+    // B's own administrator, created with it, reads B there.
+    let on_b = on_b.with_token(Some(&b_token));
     let instance = on_b.ok(GET_MY_INSTANCE, json!({})).await;
     assert_eq!(instance["instance"]["name"], "Tenant B", "{instance}");
     // The first instance's organizations are not visible from B: B lists
@@ -370,7 +368,7 @@ async fn a_second_instance_serves_its_own_domain() {
     let answer = api
         .call(
             ADD_INSTANCE,
-            json!({"name": "Dup", "domains": ["B.example"]}),
+            json!({"name": "Dup", "domains": ["B.example"], "admin": {"username": "dup-admin", "name": "Dup", "tokenExpirationDate": "2099-01-01T00:00:00Z"}}),
         )
         .await;
     assert_eq!(answer.0, StatusCode::CONFLICT, "{}", answer.1);

@@ -14,19 +14,12 @@ mod spooling;
 mod validators;
 
 use std::path::Path;
-use std::sync::Arc;
 
-use rampart::auth::token;
-use rampart::command::{CommandContext, Commands};
-use rampart::config::Config;
-use rampart::eventstore::EventStore;
-use rampart_plugin_sdk::catalogue::{AddMachineUser, AddOrg};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-// The edge tests import these from here until they move to `crate::support`.
 pub use crate::support::{Answer, Api, user_body};
-use crate::support::{TestDb, TestServer, postgres_store_on};
+use crate::support::{TestDb, TestServer};
 
 /// The machine-readable reason of a Connect error answer: the `reason` of
 /// its `google.rpc.ErrorInfo` detail (`""` when it has none).
@@ -69,58 +62,6 @@ pub async fn my_user_id(api: &Api) -> String {
         .ok("rampart.auth.v1.AuthService/GetMyUser", json!({}))
         .await;
     me["user"]["id"].as_str().expect("user id").to_owned()
-}
-
-/// An API administrator (`IAM_OWNER`) of instance `instance_id`, created
-/// straight through the command side on the shared database, as the first
-/// instance's bootstrap does: the API creates an instance without anyone
-/// in it, and a token authenticates only in its own instance. Returns the
-/// administrator's personal access token.
-pub async fn instance_admin(db: &TestDb, instance_id: &str) -> String {
-    let store: Arc<dyn EventStore> = Arc::new(postgres_store_on(db).await);
-    let (_dir, registry) = crate::plugins::registry_with(&[], "Watch: false\n");
-    let commands = Commands::new(store, Arc::new(registry), &Config::defaults().commands)
-        .expect("command side");
-    let ctx = CommandContext::new(instance_id, "system");
-    let org = commands
-        .add_org(
-            &ctx,
-            AddOrg {
-                name: "Operators".into(),
-                domain: None,
-            },
-        )
-        .await
-        .expect("organization");
-    let machine = commands
-        .add_machine_user(
-            &ctx,
-            &org.aggregate.aggregate_id,
-            AddMachineUser {
-                username: "operator".into(),
-                name: "Operator".into(),
-                description: None,
-            },
-        )
-        .await
-        .expect("machine user");
-    let user_id = machine.aggregate.aggregate_id;
-    commands
-        .add_instance_member(&ctx, &user_id, vec!["IAM_OWNER".into()])
-        .await
-        .expect("membership");
-    let pat = token::generate(&user_id, "operator1");
-    commands
-        .add_personal_access_token(
-            &ctx,
-            &user_id,
-            &pat.token_id,
-            &pat.hash,
-            chrono::Utc::now() + chrono::Duration::days(1),
-        )
-        .await
-        .expect("token");
-    pat.token
 }
 
 /// Which backend a server runs on, and what keeps it alive.

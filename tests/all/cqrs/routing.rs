@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{Api, Backend, instance_admin, start};
+use super::{Api, Backend, start};
 
 const GET_MY_INSTANCE: &str = "rampart.instance.v1.InstanceService/GetMyInstance";
 const ADD_DOMAIN: &str = "rampart.instance.v1.InstanceService/AddMyInstanceDomain";
@@ -30,14 +30,13 @@ async fn a_moved_domain_routes_writes_to_its_new_instance_on_every_node() {
     let answer = a_1
         .ok(
             "rampart.instance.v1.InstanceService/AddInstance",
-            json!({"name": "Tenant B", "domains": ["b.example"]}),
+            json!({"name": "Tenant B", "domains": ["b.example"], "admin": {"username": "b-admin", "name": "B admin", "tokenExpirationDate": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339()}}),
         )
         .await;
-    let b = answer["instanceId"].as_str().expect("instanceId");
-    let Backend::Postgres(db) = &backend else {
-        unreachable!()
-    };
-    let b_token = instance_admin(db, b).await;
+    let b_token = answer["adminToken"]
+        .as_str()
+        .expect("adminToken")
+        .to_owned();
     let b_1 = Api::at(&node_1.url, Some(&b_token));
     let b_2 = Api::at(&node_2.url, Some(&b_token));
     a_1.ok(ADD_DOMAIN, json!({"domain": "moving.example"}))

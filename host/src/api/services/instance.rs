@@ -4,7 +4,9 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{details, flag, list_details, list_params, number, text, time};
+use super::convert::{
+    details, flag, from_timestamp, list_details, list_params, number, text, time,
+};
 use crate::api::gate::caller;
 use crate::api::proto::rampart::instance::v1::instance_service_server::{
     InstanceService, InstanceServiceServer,
@@ -18,10 +20,15 @@ use crate::api::proto::rampart::instance::v1::{
     RenameMyInstanceResponse, SetMyPrimaryInstanceDomainRequest,
     SetMyPrimaryInstanceDomainResponse,
 };
-use crate::api::status::not_found;
+use crate::api::status::{self, not_found};
+use crate::api::validate::Violation;
+use crate::bootstrap::{InstanceSetup, setup_instance};
 use crate::query::{INSTANCE_DOMAINS, INSTANCES};
 use crate::readmodel::Row;
 use crate::server::AppState;
+
+/// The role a new instance's first administrator holds.
+const INSTANCE_OWNER: &str = "IAM_OWNER";
 
 /// The instance service.
 #[derive(Clone)]
@@ -137,12 +144,37 @@ impl InstanceService for Instances {
         let caller = caller(&request)?;
         let commands = &self.state.cqrs()?.commands;
         let req = request.into_inner();
-        let written = commands
-            .add_instance(&caller.principal.user_id, &req.name, &req.domains)
-            .await?;
+        let admin = req.admin.unwrap_or_default();
+        let expires_at = admin
+            .token_expiration_date
+            .as_ref()
+            .and_then(from_timestamp)
+            .ok_or_else(|| {
+                status::invalid_field(&Violation {
+                    field: "admin.token_expiration_date".into(),
+                    description: "is not a valid time".into(),
+                })
+            })?;
+        let setup = InstanceSetup {
+            org_name: if req.org_name.trim().is_empty() {
+                req.name.clone()
+            } else {
+                req.org_name
+            },
+            name: req.name,
+            domains: req.domains,
+            admin_username: admin.username,
+            admin_name: admin.name,
+            admin_roles: vec![INSTANCE_OWNER.to_owned()],
+            token_expires_at: expires_at,
+        };
+        let created = setup_instance(commands, &caller.principal.user_id, &setup, |_| Ok(())).await?;
         Ok(Response::new(AddInstanceResponse {
-            instance_id: written.aggregate.aggregate_id.clone(),
-            details: details(&written),
+            instance_id: created.instance.aggregate.aggregate_id.clone(),
+            details: details(&created.instance),
+            org_id: created.org_id,
+            admin_user_id: created.admin_id,
+            admin_token: created.token.token,
         }))
     }
 
