@@ -19,7 +19,7 @@ use crate::eventstore::postgres::PostgresStore;
 use crate::eventstore::sqlite::SqliteStore;
 use crate::eventstore::{EventStore, Limits, StoreError};
 use crate::masterkey::{KeyInputs, KeySource, MasterKey, MasterKeyError};
-use crate::plugins::{PluginRegistry, RuntimeError};
+use crate::plugins::{PluginRegistry, RuntimeError, WatchHandle};
 use crate::query::Queries;
 use crate::readmodel::{ReadModelError, ReadStore};
 use crate::server::{self, AppState, Cqrs};
@@ -144,13 +144,85 @@ pub async fn start(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|error| AppError::Bind { addr, error })?;
+    let node = assemble(&cfg).await?;
+    let Node {
+        store,
+        commands,
+        state,
+        ..
+    } = &node;
+    let served = serve_until(listener, state.clone(), shutdown, cfg.shutdown_timeout);
+    let checked = async {
+        key.verify_against(store).await?;
+        if let Some(first) =
+            ensure_first_instance(store.as_ref(), commands, &cfg.first_instance).await?
+        {
+            announce(&first, &cfg);
+        }
+        state.mark_started();
+        tracing::info!(
+            backend = store.backend(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "ready"
+        );
+        Ok::<_, AppError>(())
+    };
+    let outcome = match tokio::try_join!(checked, served) {
+        Ok(((), ())) => Ok(()),
+        Err(e) => Err(e),
+    };
+    node.stop().await;
+    tracing::info!("stopped");
+    outcome
+}
+
+/// The parts of one node, assembled on its store and not serving: what
+/// [`start`] serves, and what a benchmark or a test can put behind routes
+/// of its own ([`crate::api::routes`], [`crate::api::grpc_service`]).
+pub struct Node {
+    /// The eventstore.
+    pub store: Arc<dyn EventStore>,
+    /// The read models.
+    pub readstore: ReadStore,
+    /// The plugin runtime.
+    pub plugins: Arc<PluginRegistry>,
+    /// The command handlers.
+    pub commands: Arc<Commands>,
+    /// The spoolers, running.
+    pub spoolers: Arc<Spoolers>,
+    /// What the handlers share, with the command and query sides; not yet
+    /// marked started (see [`AppState::mark_started`]).
+    pub state: AppState,
+    /// Watches the plugin directory while the node lives (`Plugins.Watch`).
+    _watch: Option<WatchHandle>,
+}
+
+impl Node {
+    /// Stops the spoolers, then closes the read models and the eventstore.
+    pub async fn stop(self) {
+        self.spoolers.stop().await;
+        self.readstore.close().await;
+        self.store.close().await;
+    }
+}
+
+/// Assembles a node as `cfg` describes it, without serving: opens and
+/// migrates the stores, starts the plugin runtime (and its directory
+/// watcher), the command side, the spoolers, the queries, the
+/// authenticator and the instance resolver. Neither checks the masterkey nor
+/// creates the first instance ([`start`] does both).
+///
+/// # Errors
+/// [`AppError::Store`], [`AppError::ReadModel`], [`AppError::Plugins`],
+/// [`AppError::Watch`], [`AppError::Commands`] or [`AppError::Authz`].
+pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
     let plugin_config = cfg.plugins.clone();
     let plugins = tokio::task::spawn_blocking(move || PluginRegistry::start(plugin_config));
     let Backends {
         store,
         readstore,
         leadership,
-    } = open_backends(&cfg).await?;
+    } = open_backends(cfg).await?;
     let plugins = Arc::new(
         plugins
             .await
@@ -197,32 +269,16 @@ pub async fn start(
         queries,
         spoolers: spoolers.clone(),
     };
-    let state = AppState::new(store.clone(), plugins).with_cqrs(cqrs);
-    let served = serve_until(listener, state.clone(), shutdown, cfg.shutdown_timeout);
-    let checked = async {
-        key.verify_against(&store).await?;
-        if let Some(first) =
-            ensure_first_instance(store.as_ref(), &commands, &cfg.first_instance).await?
-        {
-            announce(&first, &cfg);
-        }
-        state.mark_started();
-        tracing::info!(
-            backend = store.backend(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "ready"
-        );
-        Ok::<_, AppError>(())
-    };
-    let outcome = match tokio::try_join!(checked, served) {
-        Ok(((), ())) => Ok(()),
-        Err(e) => Err(e),
-    };
-    spoolers.stop().await;
-    readstore.close().await;
-    store.close().await;
-    tracing::info!("stopped");
-    outcome
+    let state = AppState::new(store.clone(), plugins.clone()).with_cqrs(cqrs);
+    Ok(Node {
+        store,
+        readstore,
+        plugins,
+        commands,
+        spoolers,
+        state,
+        _watch,
+    })
 }
 
 /// Prints, once, what `rampart start` created on an empty store.

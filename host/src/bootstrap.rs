@@ -129,7 +129,13 @@ pub async fn setup_instance(
     let pat = token::generate(&admin_id, &uuid::Uuid::now_v7().simple().to_string());
     keep(&pat)?;
     commands
-        .add_personal_access_token(&ctx, &admin_id, &pat.token_id, &pat.hash, setup.token_expires_at)
+        .add_personal_access_token(
+            &ctx,
+            &admin_id,
+            &pat.token_id,
+            &pat.hash,
+            setup.token_expires_at,
+        )
         .await?;
     Ok(SetUpInstance {
         instance,

@@ -56,9 +56,11 @@ pub static OPENAPI: LazyLock<String> = LazyLock::new(|| {
     text
 });
 
-/// The gRPC services behind the gate, with reflection, health and
-/// gRPC-Web.
-pub fn grpc_service(state: AppState) -> GrpcService {
+/// The gRPC services, server reflection and health, as they are: no gate,
+/// no gRPC-Web. Every `rampart.*` method expects the [`Caller`] the gate
+/// puts into the request's extensions, so serve these only behind
+/// [`GateLayer`] (as [`grpc_service`] does) or a layer that inserts one.
+pub fn routes(state: &AppState) -> Routes {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -71,10 +73,16 @@ pub fn grpc_service(state: AppState) -> GrpcService {
         .expect("the descriptor set is valid");
     let (health_reporter, health) = tonic_health::server::health_reporter();
     drop(health_reporter);
-    let routes = services::add_all(Routes::new(health), &state)
+    services::add_all(Routes::new(health), state)
         .add_service(reflection)
         .add_service(reflection_alpha)
-        .prepare();
+        .prepare()
+}
+
+/// The gRPC services behind the gate, with reflection, health and
+/// gRPC-Web: [`routes`] behind [`GateLayer`] and gRPC-Web.
+pub fn grpc_service(state: AppState) -> GrpcService {
+    let routes = routes(&state);
     let stack = tower::ServiceBuilder::new()
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(GateLayer::new(state))
