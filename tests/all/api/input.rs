@@ -14,8 +14,18 @@ use crate::cqrs::{Backend, start};
 use crate::support::Api;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_method_refuses_bad_input_naming_the_field_and_stores_nothing_sqlite() {
+async fn every_method_refuses_bad_input_naming_the_field_and_stores_nothing_sqlite_json() {
     bad_input(Backend::Sqlite, Transport::Json).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_method_refuses_bad_input_naming_the_field_and_stores_nothing_sqlite_grpc() {
+    bad_input(Backend::Sqlite, Transport::Grpc).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_method_refuses_bad_input_naming_the_field_and_stores_nothing_postgres_json() {
+    bad_input(Backend::postgres().await, Transport::Json).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

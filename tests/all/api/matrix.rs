@@ -47,8 +47,18 @@ impl Principal {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_method_allows_exactly_what_the_role_table_grants_sqlite() {
+async fn every_method_allows_exactly_what_the_role_table_grants_sqlite_json() {
     matrix(Backend::Sqlite, Transport::Json).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_method_allows_exactly_what_the_role_table_grants_sqlite_grpc() {
+    matrix(Backend::Sqlite, Transport::Grpc).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_method_allows_exactly_what_the_role_table_grants_postgres_json() {
+    matrix(Backend::postgres().await, Transport::Json).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

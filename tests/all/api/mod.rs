@@ -11,6 +11,7 @@
 //! - `tokens`: personal access tokens: shown once, listed without secret,
 //!   expiry, revocation on every node.
 
+mod audit;
 mod grpc;
 mod input;
 mod matrix;

@@ -24,6 +24,19 @@ async fn a_token_is_shown_once_stored_as_a_hash_and_revoked_on_every_node() {
     let admin = Api::new(&first);
     let (_, org) = first_instance(&admin).await;
 
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("data/admin.pat"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the first token is readable by its owner only"
+        );
+    }
     let (id, token) = admin.add_machine(&org, "robot", &["IAM_AUDITOR"]).await;
     let secret = token.rsplit('_').next().unwrap();
     assert_eq!(secret.len(), 64, "256 bits as hex: {token}");
