@@ -12,7 +12,9 @@
 //!   with leader election.
 //! - [`readmodel`]: the read-model tables and the spoolers' bookkeeping.
 //! - [`query`]: the query side, reading its own writes.
-//! - [`server`]: the HTTP server: `/debug/*`, `/admin/v1/*`, the `/v1` JSON API.
+//! - [`api`]: the public API from `proto/`: gRPC, gRPC-Web and Connect JSON
+//!   behind one gate; [`auth`]: authentication (tokens) and the role table.
+//! - [`server`]: the HTTP server: `/debug/*`, the edge, the API's port.
 //! - [`bootstrap`]: the first instance on an empty store.
 //! - [`plugins`]: the WebAssembly plugin runtime (validators, projections, login flows).
 //! - [`scaffold`]: `rampart plugin new`, a new plugin crate.
