@@ -9,6 +9,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{details, page, timestamp};
+use super::forget_principals;
 use crate::api::gate::{Caller, caller};
 use crate::api::proto::rampart::member::v1::member_service_server::{
     MemberService, MemberServiceServer,
@@ -70,15 +71,6 @@ impl Members {
         }
         Ok(())
     }
-
-    /// Drops cached principals of the member whose roles changed.
-    fn forget(&self, caller: &Caller, user_id: &str) -> Result<(), Status> {
-        self.state
-            .cqrs()?
-            .auth
-            .forget_user(&caller.instance_id, user_id);
-        Ok(())
-    }
 }
 
 /// Instance members may hold these levels.
@@ -108,7 +100,7 @@ impl MemberService for Members {
         let written = commands
             .add_instance_member(&caller.ctx(), &req.user_id, req.roles)
             .await?;
-        self.forget(&caller, &req.user_id)?;
+        forget_principals(&self.state, &caller, &req.user_id)?;
         Ok(Response::new(AddInstanceMemberResponse {
             details: details(&written),
         }))
@@ -125,7 +117,7 @@ impl MemberService for Members {
         let written = commands
             .change_instance_member(&caller.ctx(), &req.user_id, req.roles)
             .await?;
-        self.forget(&caller, &req.user_id)?;
+        forget_principals(&self.state, &caller, &req.user_id)?;
         Ok(Response::new(UpdateInstanceMemberResponse {
             details: details(&written),
         }))
@@ -141,7 +133,7 @@ impl MemberService for Members {
         let written = commands
             .remove_instance_member(&caller.ctx(), &req.user_id)
             .await?;
-        self.forget(&caller, &req.user_id)?;
+        forget_principals(&self.state, &caller, &req.user_id)?;
         Ok(Response::new(RemoveInstanceMemberResponse {
             details: details(&written),
         }))
@@ -176,7 +168,7 @@ impl MemberService for Members {
         let written = commands
             .add_org_member(&caller.ctx(), &req.org_id, &req.user_id, req.roles)
             .await?;
-        self.forget(&caller, &req.user_id)?;
+        forget_principals(&self.state, &caller, &req.user_id)?;
         Ok(Response::new(AddOrgMemberResponse {
             details: details(&written),
         }))
@@ -193,7 +185,7 @@ impl MemberService for Members {
         let written = commands
             .change_org_member(&caller.ctx(), &req.org_id, &req.user_id, req.roles)
             .await?;
-        self.forget(&caller, &req.user_id)?;
+        forget_principals(&self.state, &caller, &req.user_id)?;
         Ok(Response::new(UpdateOrgMemberResponse {
             details: details(&written),
         }))
@@ -209,7 +201,7 @@ impl MemberService for Members {
         let written = commands
             .remove_org_member(&caller.ctx(), &req.org_id, &req.user_id)
             .await?;
-        self.forget(&caller, &req.user_id)?;
+        forget_principals(&self.state, &caller, &req.user_id)?;
         Ok(Response::new(RemoveOrgMemberResponse {
             details: details(&written),
         }))

@@ -12,9 +12,22 @@ pub mod plugin;
 pub mod projection;
 pub mod user;
 
+use tonic::Status;
 use tonic::service::Routes;
 
+use super::Caller;
 use crate::server::AppState;
+
+/// Drops this node's cached principals of `user_id` after a change that may
+/// take access away (other nodes follow from the change's event).
+pub(crate) fn forget_principals(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+) -> Result<(), Status> {
+    state.cqrs()?.auth.forget_user(&caller.instance_id, user_id);
+    Ok(())
+}
 
 /// `routes` with every `rampart.*` service added.
 pub fn add_all(routes: Routes, state: &AppState) -> Routes {

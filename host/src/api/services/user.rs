@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use super::convert::{
     details, flag, from_timestamp, list_details, list_params, number, page, text, time, timestamp,
 };
+use super::forget_principals;
 use crate::api::gate::{Caller, caller};
 use crate::api::proto::rampart::user::v1::user_service_server::{UserService, UserServiceServer};
 use crate::api::proto::rampart::user::v1::*;
@@ -53,16 +54,6 @@ impl Users {
             return Ok(());
         }
         self.load(caller, id).await.map(drop)
-    }
-
-    /// Drops cached principals of `user_id` after a change that may end its
-    /// access (other nodes follow from the event).
-    fn forget(&self, caller: &Caller, user_id: &str) -> Result<(), Status> {
-        self.state
-            .cqrs()?
-            .auth
-            .forget_user(&caller.instance_id, user_id);
-        Ok(())
     }
 }
 
@@ -312,7 +303,7 @@ impl UserService for Users {
         self.authorize(&caller, &id).await?;
         let commands = &self.state.cqrs()?.commands;
         let written = commands.deactivate_user(&caller.ctx(), &id).await?;
-        self.forget(&caller, &id)?;
+        forget_principals(&self.state, &caller, &id)?;
         Ok(Response::new(DeactivateUserResponse {
             details: details(&written),
         }))
@@ -341,7 +332,7 @@ impl UserService for Users {
         self.authorize(&caller, &id).await?;
         let commands = &self.state.cqrs()?.commands;
         let written = commands.lock_user(&caller.ctx(), &id).await?;
-        self.forget(&caller, &id)?;
+        forget_principals(&self.state, &caller, &id)?;
         Ok(Response::new(LockUserResponse {
             details: details(&written),
         }))
@@ -392,7 +383,7 @@ impl UserService for Users {
         self.authorize(&caller, &id).await?;
         let commands = &self.state.cqrs()?.commands;
         let written = commands.remove_user(&caller.ctx(), &id).await?;
-        self.forget(&caller, &id)?;
+        forget_principals(&self.state, &caller, &id)?;
         Ok(Response::new(RemoveUserResponse {
             details: details(&written),
         }))
@@ -472,7 +463,7 @@ impl UserService for Users {
         let written = commands
             .remove_personal_access_token(&caller.ctx(), &req.user_id, &req.token_id)
             .await?;
-        self.forget(&caller, &req.user_id)?;
+        forget_principals(&self.state, &caller, &req.user_id)?;
         Ok(Response::new(RemovePersonalAccessTokenResponse {
             details: details(&written),
         }))
