@@ -119,14 +119,25 @@ fn parse_json(rule: &MethodRule, body: &[u8]) -> Result<DynamicMessage, Status> 
     };
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let options = DeserializeOptions::new().deny_unknown_fields(true);
-    DynamicMessage::deserialize_with_options(rule.method.input(), &mut deserializer, &options)
+    // Tracks where in the body an error happens, so nested fields are named
+    // with their path (`email.verifed`).
+    let mut track = serde_path_to_error::Track::new();
+    let tracked = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
+    let parsed = DynamicMessage::deserialize_with_options(rule.method.input(), tracked, &options);
+    parsed
         .and_then(|message| deserializer.end().map(|()| message))
         .map_err(|error| {
+            let path = track.path().to_string();
+            let at = if path.is_empty() || path == "." {
+                String::new()
+            } else {
+                format!(" at {path}")
+            };
             with_reason(
                 Code::InvalidArgument,
                 "INVALID_ARGUMENT",
                 format!(
-                    "invalid JSON for {}: {error}",
+                    "invalid JSON for {}{at}: {error}",
                     rule.method.input().full_name()
                 ),
             )
