@@ -28,6 +28,11 @@
 
 #![allow(missing_docs)]
 
+/// The load generator allocates as much as the server; mimalloc keeps its
+/// share of the two cores small, as the server's own allocator does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[allow(dead_code)]
 #[path = "support/load.rs"]
 mod load;

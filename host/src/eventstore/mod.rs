@@ -101,6 +101,14 @@ pub trait EventStore: Send + Sync + 'static {
     /// The backend's name, `sqlite` or `postgres`, for logs and metrics.
     fn backend(&self) -> &'static str;
 
+    /// On a backend where this process makes every commit (SQLite: one node
+    /// holds the store), the newest committed position: every event whose
+    /// push has returned is at or below it. `None` where other nodes commit
+    /// too (PostgreSQL), so only the store can say what exists.
+    fn committed_horizon(&self) -> Option<Position> {
+        None
+    }
+
     /// How long the oldest push still open on this store has been open, on a
     /// backend where an open push holds followers back (PostgreSQL: no
     /// follower passes its position until it ends); `None` when no push is

@@ -224,12 +224,21 @@ impl Queries {
     }
 
     /// Brings the projection of `resource` up to the newest event `newest`
-    /// selects. `None` when no such event exists.
+    /// selects. `None` when no such event exists; on a single-node store,
+    /// the serving generation at once when it has applied every committed
+    /// event (the read then finds whatever exists).
     async fn fresh(
         &self,
         resource: &Resource,
         newest: EventQuery,
     ) -> Result<Option<Generation>, QueryError> {
+        // A single-node store knows everything committed so far: when the
+        // projection has applied all of it, no event can be missing.
+        if let Some(horizon) = self.store.committed_horizon()
+            && let Some(generation) = self.spoolers.caught_up(resource.projection, horizon)
+        {
+            return Ok(Some(generation));
+        }
         let Some(position) = self.store.positions(&newest).await?.pop() else {
             return Ok(None);
         };

@@ -163,6 +163,14 @@ impl Spoolers {
         Ok(serving)
     }
 
+    /// The serving generation of `projection`, if this node's spooler of it
+    /// has already applied everything up to `position`: no wait, no query.
+    pub fn caught_up(&self, projection: &str, position: Position) -> Option<Generation> {
+        let generation = self.serving(projection)?;
+        let applied = *self.local_worker(&generation)?.borrow();
+        (applied >= position).then_some(generation)
+    }
+
     /// Waits until the serving generation of `projection` has applied the
     /// event at `needed` (read-your-writes), for at most
     /// `Projections.ReadYourWritesTimeout`. Returns the generation to read.

@@ -94,15 +94,18 @@ pub(super) async fn run(
     while queue.recv_many(&mut group, group_max).await > 0 {
         gather(&mut queue, &mut group, group_max).await;
         let results = commit_group(&mut conn, &group, &mut next_tx, &mut sequences).await;
-        let mut newest = None;
-        for (req, result) in group.drain(..).zip(results) {
-            if let Ok(events) = &result {
-                newest = events.last().map(|e| e.position).max(newest);
-            }
-            let _ = req.reply.send(result);
-        }
+        // Announce before answering: a pusher that has its answer can count
+        // on the notifier (and so on `committed_horizon`) covering it.
+        let newest = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .filter_map(|events| events.last().map(|e| e.position))
+            .max();
         if let Some(p) = newest {
             notifier.pushed(p);
+        }
+        for (req, result) in group.drain(..).zip(results) {
+            let _ = req.reply.send(result);
         }
     }
     let _ = conn.close().await;
