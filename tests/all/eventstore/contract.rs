@@ -18,6 +18,7 @@ super::conformance!(
     malformed_pushes_are_rejected_with_a_reason,
     latest_sequence_follows_pushes,
     every_push_shape_checks_its_expectation,
+    a_committed_horizon_covers_every_answered_push,
 );
 
 pub async fn push_assigns_gap_free_sequences_and_increasing_positions(store: Arc<dyn EventStore>) {
@@ -205,6 +206,36 @@ pub async fn malformed_pushes_are_rejected_with_a_reason(store: Arc<dyn EventSto
         );
     }
     assert!(store.query(&EventQuery::new()).await.unwrap().is_empty());
+}
+
+/// Where a store claims a committed horizon (SQLite: one node makes every
+/// commit), every push that has answered lies at or below it, even while
+/// other pushes run; where it cannot know (PostgreSQL), it claims none.
+pub async fn a_committed_horizon_covers_every_answered_push(store: Arc<dyn EventStore>) {
+    if store.backend() == "postgres" {
+        assert_eq!(store.committed_horizon(), None);
+        return;
+    }
+    let pushes = (0..32).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let stored = store
+                .push(push(&agg("user", &format!("h{i}")), 0, 2))
+                .await
+                .unwrap();
+            let horizon = store
+                .committed_horizon()
+                .expect("a single-node store knows");
+            assert!(
+                horizon >= stored.last().unwrap().position,
+                "answered at {:?} above the horizon {horizon:?}",
+                stored.last().unwrap().position
+            );
+        })
+    });
+    for pushed in futures::future::join_all(pushes).await {
+        pushed.unwrap();
+    }
 }
 
 pub async fn latest_sequence_follows_pushes(store: Arc<dyn EventStore>) {
