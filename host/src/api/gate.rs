@@ -92,13 +92,16 @@ pub fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, Status> {
 /// Puts the gate in front of a service.
 #[derive(Clone)]
 pub struct GateLayer {
-    state: AppState,
+    /// Shared, so each call clones one pointer, not the state's caches.
+    state: Arc<AppState>,
 }
 
 impl GateLayer {
     /// A gate resolving instances and principals through `state`.
     pub fn new(state: AppState) -> Self {
-        Self { state }
+        Self {
+            state: Arc::new(state),
+        }
     }
 }
 
