@@ -50,7 +50,7 @@ pub(crate) mod user;
 pub(crate) mod write_model;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 

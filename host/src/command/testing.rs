@@ -289,3 +289,36 @@ pub(crate) mod fixtures {
         )
     }
 }
+
+/// A command side over a fresh SQLite store in a temporary directory, with
+/// cheap password hashing and `plugins`; keep the directory alive.
+pub(crate) async fn sqlite_commands(
+    plugins: std::sync::Arc<crate::plugins::PluginRegistry>,
+) -> (
+    super::Commands,
+    std::sync::Arc<dyn crate::eventstore::EventStore>,
+    tempfile::TempDir,
+) {
+    use crate::config::{Config, SqliteConfig};
+    use crate::eventstore::Limits;
+    use crate::eventstore::sqlite::SqliteStore;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let defaults = Config::defaults();
+    let sqlite = SqliteConfig {
+        dir: dir.path().to_path_buf(),
+        ..defaults.database.sqlite.clone()
+    };
+    let store: std::sync::Arc<dyn crate::eventstore::EventStore> = std::sync::Arc::new(
+        SqliteStore::open(&sqlite, Limits::from(&defaults.eventstore))
+            .await
+            .expect("open sqlite store"),
+    );
+    let mut config = defaults.commands.clone();
+    config.password_hash = PasswordHashConfig {
+        memory: bytesize::ByteSize::kib(8),
+        iterations: 1,
+        parallelism: 1,
+    };
+    let commands = super::Commands::new(store.clone(), plugins, &config).expect("valid config");
+    (commands, store, dir)
+}

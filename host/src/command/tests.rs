@@ -14,11 +14,8 @@ use super::pipeline::{Decide, Decision, Env};
 use super::user::model::UserModel;
 use super::user::state::{StateChange, UserStateCommand};
 use super::{CommandContext, CommandError, Commands, Written, verify_password};
-use crate::config::{Config, PasswordHashConfig, SqliteConfig};
-use crate::eventstore::sqlite::SqliteStore;
-use crate::eventstore::{
-    AggregateRef, EventQuery, EventStore, ExpectedSequence, Limits, NewEvent, Push,
-};
+use crate::config::Config;
+use crate::eventstore::{AggregateRef, EventQuery, EventStore, ExpectedSequence, NewEvent, Push};
 use crate::plugins::PluginRegistry;
 
 /// The shipped plugins, loaded once for every test (compiled code cached
@@ -52,24 +49,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let defaults = Config::defaults();
-    let sqlite = SqliteConfig {
-        dir: dir.path().to_path_buf(),
-        ..defaults.database.sqlite.clone()
-    };
-    let store: Arc<dyn EventStore> = Arc::new(
-        SqliteStore::open(&sqlite, Limits::from(&defaults.eventstore))
-            .await
-            .expect("open sqlite store"),
-    );
-    let mut config = defaults.commands.clone();
-    config.password_hash = PasswordHashConfig {
-        memory: bytesize::ByteSize::kib(8),
-        iterations: 1,
-        parallelism: 1,
-    };
-    let commands = Commands::new(store.clone(), registry(), &config).expect("valid config");
+    let (commands, store, dir) = crate::command::testing::sqlite_commands(registry()).await;
     Fixture {
         commands,
         store,

@@ -10,9 +10,8 @@ use rampart_plugin_sdk::catalogue::{AddHumanUser, AddMachineUser, AddOrg, Email,
 use super::credentials::{pat_owner, personal_access_tokens};
 use super::members::{instance_members, memberships, org_members};
 use crate::command::{CommandContext, Commands};
-use crate::config::{Config, PasswordHashConfig, SqliteConfig};
-use crate::eventstore::sqlite::SqliteStore;
-use crate::eventstore::{EventStore, Limits};
+use crate::config::Config;
+use crate::eventstore::EventStore;
 use crate::plugins::PluginRegistry;
 
 /// A plugin runtime without plugins: no validator runs.
@@ -62,24 +61,7 @@ impl Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let defaults = Config::defaults();
-    let sqlite = SqliteConfig {
-        dir: dir.path().to_path_buf(),
-        ..defaults.database.sqlite.clone()
-    };
-    let store: Arc<dyn EventStore> = Arc::new(
-        SqliteStore::open(&sqlite, Limits::from(&defaults.eventstore))
-            .await
-            .expect("open sqlite store"),
-    );
-    let mut config = defaults.commands.clone();
-    config.password_hash = PasswordHashConfig {
-        memory: bytesize::ByteSize::kib(8),
-        iterations: 1,
-        parallelism: 1,
-    };
-    let commands = Commands::new(store.clone(), no_plugins(), &config).expect("valid config");
+    let (commands, store, dir) = crate::command::testing::sqlite_commands(no_plugins()).await;
     let instance = commands
         .add_instance("system", "Rampart", &["localhost".into()])
         .await
