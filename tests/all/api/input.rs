@@ -68,6 +68,7 @@ fn variants(rule: &MethodRule, valid: &DynamicMessage) -> Vec<(String, String, D
 }
 
 async fn bad_input(backend: Backend, transport: Transport) {
+    let _turn = super::HEAVY.acquire().await.expect("never closed");
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &backend, &[]).await;
     let admin = Api::new(&server);

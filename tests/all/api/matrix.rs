@@ -67,6 +67,7 @@ async fn every_method_allows_exactly_what_the_role_table_grants_postgres_grpc() 
 }
 
 async fn matrix(backend: Backend, transport: Transport) {
+    let _turn = super::HEAVY.acquire().await.expect("never closed");
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &backend, &[]).await;
     let admin = Api::new(&server);

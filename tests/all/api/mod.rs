@@ -29,6 +29,10 @@ use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
 use crate::support::{Api, TestServer};
 
+/// The tests that call every method many times take turns, so the
+/// suite's other servers keep some of the two cores.
+pub static HEAVY: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// How a call was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {

@@ -80,7 +80,9 @@ impl TestServer {
             child,
             stderr,
         };
-        server.wait_ready(Duration::from_secs(30)).await?;
+        // Generous: a node starting beside a full test suite on two cores may
+        // wait long for its (niced) plugin threads.
+        server.wait_ready(Duration::from_secs(90)).await?;
         Ok(server)
     }
 
