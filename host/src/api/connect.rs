@@ -31,7 +31,7 @@ use tonic::{Code, Status};
 use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 
-use super::gate::MAX_MESSAGE_BYTES;
+use super::gate::{FRAME_HEADER, MAX_MESSAGE_BYTES};
 use super::rules::MethodRule;
 use super::status::with_reason;
 use crate::server::RETRY_AFTER_SECONDS;
@@ -53,15 +53,8 @@ async fn transcode(
     parts: Parts,
     body: Bytes,
 ) -> Result<Response, Status> {
-    if parts.method != Method::POST {
-        return Err(with_reason(
-            Code::Unimplemented,
-            "METHOD_NOT_ALLOWED",
-            format!("{} is called with POST", rule.path),
-        ));
-    }
     let message = parse_json(rule, &body)?;
-    let mut framed = BytesMut::with_capacity(5 + message.encoded_len());
+    let mut framed = BytesMut::with_capacity(FRAME_HEADER + message.encoded_len());
     framed.put_u8(0);
     framed.put_u32(u32::try_from(message.encoded_len()).unwrap_or(u32::MAX));
     message
@@ -93,10 +86,10 @@ async fn transcode(
     {
         return Err(status);
     }
-    if bytes.len() < 5 {
+    if bytes.len() < FRAME_HEADER {
         return Err(Status::internal("the method answered without a message"));
     }
-    let answer = DynamicMessage::decode(rule.method.output(), &bytes[5..])
+    let answer = DynamicMessage::decode(rule.method.output(), &bytes[FRAME_HEADER..])
         .map_err(|error| Status::internal(format!("the method's answer is invalid: {error}")))?;
     let mut json = Vec::with_capacity(bytes.len() * 2);
     let mut serializer = serde_json::Serializer::new(&mut json);

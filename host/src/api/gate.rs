@@ -34,7 +34,7 @@ use crate::server::AppState;
 /// Largest request message accepted, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Bytes before each gRPC message: a compression flag and a length.
-const FRAME_HEADER: usize = 5;
+pub(crate) const FRAME_HEADER: usize = 5;
 
 /// Who is calling, in which instance, allowed to call the method at hand.
 #[derive(Debug, Clone)]
@@ -69,11 +69,6 @@ impl Caller {
                 &format!("in organization {org_id}"),
             ))
         }
-    }
-
-    /// Whether the caller holds `permission` in `org_id` (or instance-wide).
-    pub fn may_in_org(&self, permission: &str, org_id: &str) -> bool {
-        self.principal.may_in_org(permission, org_id)
     }
 }
 
@@ -226,51 +221,33 @@ fn authorize(
     message: &DynamicMessage,
 ) -> Result<(), Status> {
     let permission = rule.permission.as_str();
-    let allowed = match &rule.scope {
-        MethodScope::OwnSelf => true,
-        MethodScope::Instance | MethodScope::System => principal.may_in_instance(permission),
-        MethodScope::Resource => principal.may_somewhere(permission),
-        MethodScope::Org(field) => {
-            let org = message
-                .get_field_by_name(field)
-                .and_then(|v| match v.as_ref() {
-                    Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-                    _ => None,
-                });
-            match org {
-                Some(org) => {
-                    if principal.may_in_org(permission, &org) {
-                        true
-                    } else {
-                        return Err(permission_denied(
-                            permission,
-                            &format!("in organization {org}"),
-                        ));
-                    }
-                }
-                None => principal.may_in_instance(permission),
-            }
-        }
+    let (allowed, place) = match &rule.scope {
+        MethodScope::OwnSelf => (true, String::new()),
+        MethodScope::System => (
+            principal.may_in_instance(permission),
+            "on the system (a SYSTEM_* role)".to_owned(),
+        ),
+        MethodScope::Instance => (
+            principal.may_in_instance(permission),
+            "on this instance".to_owned(),
+        ),
+        MethodScope::Resource => (
+            principal.may_somewhere(permission),
+            "on this instance".to_owned(),
+        ),
+        MethodScope::Org(field) => match message.get_field_by_name(field).as_deref() {
+            Some(Value::String(org)) if !org.trim().is_empty() => (
+                principal.may_in_org(permission, org.trim()),
+                format!("in organization {}", org.trim()),
+            ),
+            _ => (
+                principal.may_in_instance(permission),
+                "on this instance".to_owned(),
+            ),
+        },
     };
     if allowed {
         return Ok(());
     }
-    let place = match rule.scope {
-        MethodScope::System => "on the system (a SYSTEM_* role)",
-        _ => "on this instance",
-    };
-    Err(permission_denied(permission, place))
-}
-
-/// Whether `principal` may call the method at `path` in `org_id`'s scope
-/// — what the authorization matrix of the tests checks against.
-pub fn may_call(principal: &Principal, rule: &MethodRule, org_id: Option<&str>) -> bool {
-    let permission = rule.permission.as_str();
-    match (&rule.scope, org_id) {
-        (MethodScope::OwnSelf, _) => true,
-        (MethodScope::Org(_) | MethodScope::Resource, Some(org)) => {
-            principal.may_in_org(permission, org)
-        }
-        _ => principal.may_in_instance(permission),
-    }
+    Err(permission_denied(permission, &place))
 }

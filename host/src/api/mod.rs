@@ -61,20 +61,22 @@ pub static OPENAPI: LazyLock<String> = LazyLock::new(|| {
 /// puts into the request's extensions, so serve these only behind
 /// [`GateLayer`] (as [`grpc_service`] does) or a layer that inserts one.
 pub fn routes(state: &AppState) -> Routes {
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    // Reflection describes Rampart's services and the health service.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection()
         .build_v1()
         .expect("the descriptor set is valid");
-    let reflection_alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    let reflection_alpha = reflection()
         .build_v1alpha()
         .expect("the descriptor set is valid");
     let (health_reporter, health) = tonic_health::server::health_reporter();
     drop(health_reporter);
     services::add_all(Routes::new(health), state)
-        .add_service(reflection)
+        .add_service(reflection_v1)
         .add_service(reflection_alpha)
         .prepare()
 }

@@ -9,8 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use prost_reflect::{
-    DescriptorPool, DynamicMessage, ExtensionDescriptor, FieldDescriptor, MessageDescriptor,
-    MethodDescriptor,
+    DescriptorPool, DynamicMessage, ExtensionDescriptor, FieldDescriptor, MethodDescriptor,
 };
 
 use super::proto::DESCRIPTOR_SET;
@@ -205,11 +204,6 @@ pub fn known_permissions() -> BTreeSet<String> {
         .filter(|p| !p.is_empty())
         .chain([SYSTEM_MEMBER_WRITE.to_owned()])
         .collect()
-}
-
-/// The request message of the method at `path`.
-pub fn request_type(path: &str) -> Option<MessageDescriptor> {
-    RULES.method(path).map(|rule| rule.method.input())
 }
 
 #[cfg(test)]
