@@ -4,10 +4,8 @@ use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{AddHumanUser, CommandPayload, Email, HumanUserAdded};
 
 use super::model::UserModel;
-use super::{USERNAME_KIND, normalize_profile, stored_profile};
-use crate::command::org::model::{OrgModel, OrgState};
+use super::{USERNAME_KIND, normalize_profile, require_new_in_active_org, stored_profile};
 use crate::command::pipeline::{Decide, Decision, Env, json};
-use crate::command::write_model::WriteModel as _;
 use crate::command::{CommandContext, CommandError, Commands, Written, new_id, required};
 
 /// Creates human user `id` in organization `org_id`.
@@ -69,26 +67,7 @@ impl Decide for AddHumanUserCommand {
     }
 
     async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
-        if model.state != super::model::UserState::Unknown {
-            return Err(CommandError::AlreadyExists {
-                kind: "user".into(),
-                value: self.id.clone(),
-                message: format!("user {} already exists", self.id),
-            });
-        }
-        let org = env.load::<OrgModel>(&self.org_id).await?.model;
-        if !org.exists() {
-            return Err(CommandError::NotFound {
-                kind: "org",
-                id: self.org_id.clone(),
-            });
-        }
-        if org.state == OrgState::Inactive {
-            return Err(CommandError::precondition(format!(
-                "the organization {} is inactive",
-                self.org_id
-            )));
-        }
+        require_new_in_active_org(model, &self.id, &self.org_id, env).await?;
         let password_hash = match &self.payload.password {
             Some(password) => Some(env.hash_password(password).await?),
             None => None,

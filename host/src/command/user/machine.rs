@@ -7,11 +7,9 @@ use rampart_plugin_sdk::catalogue::{
     AddMachineUser, ChangeMachineUser, CommandPayload, MachineUserAdded, MachineUserChanged,
 };
 
-use super::USERNAME_KIND;
-use super::model::{UserModel, UserState};
-use crate::command::org::model::{OrgModel, OrgState};
+use super::model::UserModel;
+use super::{USERNAME_KIND, require_new_in_active_org};
 use crate::command::pipeline::{Decide, Decision, Env, json};
-use crate::command::write_model::WriteModel as _;
 use crate::command::{CommandContext, CommandError, Commands, Written, new_id, optional, required};
 
 /// Creates machine user `id` in organization `org_id`.
@@ -65,26 +63,7 @@ impl Decide for AddMachineUserCommand {
     }
 
     async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
-        if model.state != UserState::Unknown {
-            return Err(CommandError::AlreadyExists {
-                kind: "user".into(),
-                value: self.id.clone(),
-                message: format!("user {} already exists", self.id),
-            });
-        }
-        let org = env.load::<OrgModel>(&self.org_id).await?.model;
-        if !org.exists() {
-            return Err(CommandError::NotFound {
-                kind: "org",
-                id: self.org_id.clone(),
-            });
-        }
-        if org.state == OrgState::Inactive {
-            return Err(CommandError::precondition(format!(
-                "the organization {} is inactive",
-                self.org_id
-            )));
-        }
+        require_new_in_active_org(model, &self.id, &self.org_id, env).await?;
         let p = &self.payload;
         let event = env.event(&MachineUserAdded {
             org_id: self.org_id.clone(),

@@ -34,6 +34,9 @@ mod tests;
 
 use rampart_plugin_sdk::catalogue::Profile;
 
+use crate::command::org::model::{OrgModel, OrgState};
+use crate::command::pipeline::Env;
+use crate::command::write_model::WriteModel as _;
 use crate::command::{CommandError, optional, required};
 
 /// The aggregate type of users.
@@ -41,6 +44,40 @@ pub(crate) const AGGREGATE_TYPE: &str = "user";
 
 /// Unique-value kind of usernames (per instance).
 pub(crate) const USERNAME_KIND: &str = "username";
+
+/// What adding user `id` of either kind to organization `org_id` needs: no
+/// user of that id yet, and an organization that exists and is active.
+///
+/// # Errors
+/// [`CommandError::AlreadyExists`], [`CommandError::NotFound`] or
+/// [`CommandError::FailedPrecondition`].
+pub(crate) async fn require_new_in_active_org(
+    model: &model::UserModel,
+    id: &str,
+    org_id: &str,
+    env: &Env<'_>,
+) -> Result<(), CommandError> {
+    if model.state != model::UserState::Unknown {
+        return Err(CommandError::AlreadyExists {
+            kind: "user".into(),
+            value: id.to_owned(),
+            message: format!("user {id} already exists"),
+        });
+    }
+    let org = env.load::<OrgModel>(org_id).await?.model;
+    if !org.exists() {
+        return Err(CommandError::NotFound {
+            kind: "org",
+            id: org_id.to_owned(),
+        });
+    }
+    if org.state == OrgState::Inactive {
+        return Err(CommandError::precondition(format!(
+            "the organization {org_id} is inactive"
+        )));
+    }
+    Ok(())
+}
 
 /// `profile` with its names trimmed and required, empty optional fields
 /// dropped.
