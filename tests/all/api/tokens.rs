@@ -142,7 +142,7 @@ async fn the_principal_is_the_actor_of_every_event_it_causes() {
     let trail = admin
         .ok(
             "rampart.event.v1.EventService/ListEvents",
-            json!({ "aggregateType": "org", "aggregateId": created, "creator": robot }),
+            json!({ "aggregateType": "org", "aggregateId": created }),
         )
         .await;
     let events = trail["events"].as_array().unwrap();
