@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::api::InstanceResolver;
 use crate::auth::{Authenticator, RoleTable};
 use crate::bootstrap::{FirstInstance, ensure_first_instance};
+use crate::cache::Caches;
 use crate::command::{CommandError, Commands};
 use crate::config::{Backend, Config};
 use crate::eventstore::postgres::PostgresStore;
@@ -66,6 +66,9 @@ pub enum AppError {
     /// `InternalAuthZ` is not a usable role table.
     #[error(transparent)]
     Authz(#[from] crate::auth::RoleTableError),
+    /// The caches could not be set up.
+    #[error("cannot set up the caches: {0}")]
+    Caches(#[from] crate::cache::CacheSetupError),
 }
 
 /// The storage of one node: the eventstore, the read models beside it, and
@@ -77,6 +80,9 @@ pub struct Backends {
     pub readstore: ReadStore,
     /// Leader election for the spoolers.
     pub leadership: Leadership,
+    /// The PostgreSQL pool, when that is the backend (the Postgres cache
+    /// connector shares it).
+    pub pool: Option<sqlx::PgPool>,
 }
 
 /// Opens the eventstore and the read models `cfg` selects, migrated.
@@ -90,6 +96,7 @@ pub async fn open_backends(cfg: &Config) -> Result<Backends, AppError> {
             store: Arc::new(SqliteStore::open(&cfg.database.sqlite, Limits::from(es)).await?),
             readstore: ReadStore::sqlite(&cfg.database.sqlite).await?,
             leadership: Leadership::Local,
+            pool: None,
         },
         Backend::Postgres => {
             let store = PostgresStore::connect(&cfg.database.postgres, es).await?;
@@ -97,7 +104,8 @@ pub async fn open_backends(cfg: &Config) -> Result<Backends, AppError> {
             let pool = store.pool().clone();
             Backends {
                 leadership: Leadership::postgres((*pool.connect_options()).clone()),
-                readstore: ReadStore::postgres(pool),
+                readstore: ReadStore::postgres(pool.clone()),
+                pool: Some(pool),
                 store: Arc::new(store),
             }
         }
@@ -195,6 +203,8 @@ pub struct Node {
     pub state: AppState,
     /// Watches the plugin directory while the node lives (`Plugins.Watch`).
     _watch: Option<WatchHandle>,
+    /// Keeps this node's caches invalidated; stops with the node.
+    _invalidation: crate::cache::invalidate::Invalidation,
 }
 
 impl Node {
@@ -222,7 +232,16 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
         store,
         readstore,
         leadership,
+        pool,
     } = open_backends(cfg).await?;
+    let caches = Arc::new(Caches::build(&cfg.caches, pool.as_ref())?);
+    // Before anything is pushed, so no change goes unseen.
+    let invalidation = crate::cache::invalidate::follow(
+        caches.clone(),
+        store.clone(),
+        cfg.eventstore.follow_poll_interval,
+    )
+    .await?;
     let plugins = Arc::new(
         plugins
             .await
@@ -244,11 +263,9 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
         dir = %cfg.plugins.dir.display(),
         "plugins loaded"
     );
-    let commands = Arc::new(Commands::new(
-        store.clone(),
-        plugins.clone(),
-        &cfg.commands,
-    )?);
+    let commands = Arc::new(
+        Commands::new(store.clone(), plugins.clone(), &cfg.commands)?.with_caches(caches.clone()),
+    );
     let spoolers = Spoolers::start(
         store.clone(),
         readstore.clone(),
@@ -257,7 +274,7 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
         cfg.projections.clone(),
     )
     .await;
-    let queries = Queries::new(store.clone(), spoolers.clone());
+    let queries = Queries::new(store.clone(), spoolers.clone()).with_caches(caches.clone());
     let roles = RoleTable::new(
         &cfg.internal_authz.role_permission_mappings,
         &crate::api::rules::known_permissions(),
@@ -265,7 +282,7 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
     let cqrs = Cqrs {
         auth: Authenticator::watching(queries.clone(), Arc::new(roles), store.clone()),
         commands: commands.clone(),
-        instances: InstanceResolver::watching(queries.clone(), store.notifications()),
+        caches,
         queries,
         spoolers: spoolers.clone(),
     };
@@ -278,6 +295,7 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
         spoolers,
         state,
         _watch,
+        _invalidation: invalidation,
     })
 }
 

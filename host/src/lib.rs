@@ -12,6 +12,8 @@
 //!   with leader election.
 //! - [`readmodel`]: the read-model tables and the spoolers' bookkeeping.
 //! - [`query`]: the query side, reading its own writes.
+//! - [`cache`]: the object caches of seed 004 (memory, PostgreSQL, Redis),
+//!   invalidated on every node; [`milestone`]: each instance's milestones.
 //! - [`api`]: the public API from `proto/`: gRPC, gRPC-Web and Connect JSON
 //!   behind one gate; [`auth`]: authentication (tokens) and the role table.
 //! - [`server`]: the HTTP server: `/debug/*`, the edge, the API's port.
@@ -24,11 +26,13 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bootstrap;
+pub mod cache;
 pub mod cli;
 pub mod command;
 pub mod config;
 pub mod eventstore;
 pub mod masterkey;
+pub mod milestone;
 pub mod plugins;
 pub mod query;
 pub mod readmodel;

@@ -9,6 +9,7 @@
 #![allow(unreachable_pub)]
 
 mod api;
+mod cache;
 mod cli;
 mod cqrs;
 mod edge;

@@ -158,7 +158,7 @@ async fn admit(
     let cqrs = layer.state.cqrs()?;
     let host = host_name(&parts)?;
     let writes = !rule.permission.ends_with(".read") && rule.scope != MethodScope::OwnSelf;
-    let instance_id = cqrs.instances.resolve(&cqrs.queries, &host, writes).await?;
+    let instance_id = super::tenant::resolve(&cqrs.queries, &host, writes).await?;
     let authorization = parts
         .headers
         .get(AUTHORIZATION)

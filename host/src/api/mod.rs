@@ -41,7 +41,6 @@ use tower::util::BoxCloneSyncService;
 
 pub use connect::GrpcService;
 pub use gate::{Caller, GateLayer};
-pub use tenant::InstanceResolver;
 
 use crate::server::AppState;
 

@@ -50,6 +50,8 @@ pub(crate) mod user;
 pub(crate) mod write_model;
 
 #[cfg(test)]
+mod milestone_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
@@ -61,8 +63,10 @@ pub use pipeline::Written;
 
 use std::sync::Arc;
 
+use crate::cache::Caches;
 use crate::config::CommandsConfig;
 use crate::eventstore::EventStore;
+use crate::milestone::Milestones;
 use crate::plugins::PluginRegistry;
 
 /// The command side: validates, decides and stores every change.
@@ -74,6 +78,11 @@ pub struct Commands {
     plugins: Arc<PluginRegistry>,
     hasher: PasswordHasher,
     max_retries: u32,
+    /// Organizations read through the Organization cache; every push
+    /// invalidates what it changed.
+    caches: Arc<Caches>,
+    /// Adds milestone events to the pushes that reach them.
+    milestones: Milestones,
 }
 
 impl std::fmt::Debug for Commands {
@@ -97,12 +106,23 @@ impl Commands {
         plugins: Arc<PluginRegistry>,
         config: &CommandsConfig,
     ) -> Result<Self, CommandError> {
+        let caches = Arc::new(Caches::disabled());
         Ok(Self {
             store,
             plugins,
             hasher: PasswordHasher::new(&config.password_hash)?,
             max_retries: config.max_retries,
+            milestones: Milestones::new(caches.milestones.clone()),
+            caches,
         })
+    }
+
+    /// The same command side, reading and invalidating `caches` (by default
+    /// every cache is disabled).
+    pub fn with_caches(mut self, caches: Arc<Caches>) -> Self {
+        self.milestones = Milestones::new(caches.milestones.clone());
+        self.caches = caches;
+        self
     }
 }
 

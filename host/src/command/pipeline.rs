@@ -11,8 +11,11 @@ use tokio::sync::OnceCell;
 use super::Commands;
 use super::context::CommandContext;
 use super::error::CommandError;
+use super::org::AGGREGATE_TYPE as ORG_AGGREGATE;
 use super::password::PasswordHasher;
 use super::write_model::{self, EventSource, Loaded, StoreSource, WriteModel};
+use crate::cache::Caches;
+use crate::cache::objects::{CachedOrg, OrgIndex, org_key};
 use crate::eventstore::{
     AggregatePush, AggregateRef, Event, EventQuery, ExpectedSequence, NewEvent, Position, Push,
     StoreError, UniqueOp,
@@ -124,6 +127,8 @@ pub(crate) struct Env<'a> {
     hasher: &'a PasswordHasher,
     /// The hash computed in an earlier attempt of the same execution.
     password_hash: &'a OnceCell<String>,
+    /// Where other aggregates' state may be cached (organizations).
+    caches: Option<&'a Caches>,
 }
 
 impl<'a> Env<'a> {
@@ -139,7 +144,40 @@ impl<'a> Env<'a> {
             source,
             hasher,
             password_hash,
+            caches: None,
         }
+    }
+
+    /// The same environment, reading organizations through `caches`.
+    pub(crate) fn cached(mut self, caches: &'a Caches) -> Self {
+        self.caches = Some(caches);
+        self
+    }
+
+    /// Organization `id` in the command's instance, through the
+    /// Organization cache; `None` when it does not exist (any more).
+    ///
+    /// An entry older than an event this node saw on the organization is
+    /// not used (see `cache::invalidate`).
+    ///
+    /// # Errors
+    /// [`CommandError::Store`] when its events cannot be read.
+    pub(crate) async fn org(&self, id: &str) -> Result<Option<CachedOrg>, CommandError> {
+        let instance = &self.ctx.instance_id;
+        if let Some(caches) = self.caches {
+            let key = org_key(instance, id);
+            if let Some(org) = caches.organization.get(OrgIndex::Id, &key).await {
+                let aggregate = AggregateRef::new(instance, ORG_AGGREGATE, id);
+                if !caches.is_stale(&aggregate, org.position) {
+                    return Ok(Some(org));
+                }
+            }
+        }
+        let org = CachedOrg::load(self.source, instance, id).await?;
+        if let (Some(caches), Some(org)) = (self.caches, &org) {
+            caches.organization.set(org).await;
+        }
+        Ok(org)
     }
 
     /// The write model of aggregate `id` of `M`'s type in the command's instance.
@@ -229,7 +267,7 @@ impl Commands {
         let payload = cmd.payload().to_string();
         let source = StoreSource(self.store.as_ref());
         let password_hash = OnceCell::new();
-        let env = Env::new(ctx, &source, &self.hasher, &password_hash);
+        let env = Env::new(ctx, &source, &self.hasher, &password_hash).cached(&self.caches);
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -244,9 +282,28 @@ impl Commands {
             self.validate(ctx, cmd, &aggregate, &loaded, &payload)
                 .await?;
             let decision = cmd.decide(&loaded.model, &env).await?;
-            let push = decision.into_push(aggregate.clone(), loaded.sequence);
-            match self.store.push(push).await {
-                Ok(stored) => return written(aggregate, &stored),
+            let mut push = decision.into_push(aggregate.clone(), loaded.sequence);
+            let milestones = self
+                .milestones
+                .reached_by(&source, &push.aggregates)
+                .await?;
+            let milestone_instances: Vec<String> = milestones
+                .iter()
+                .map(|m| m.aggregate.instance_id.clone())
+                .collect();
+            push.aggregates.extend(milestones);
+            let outcome = self.store.push(push).await;
+            if matches!(outcome, Err(StoreError::Conflict { .. })) {
+                // Perhaps another node reached a milestone first.
+                for instance in &milestone_instances {
+                    self.milestones.forget(instance).await;
+                }
+            }
+            match outcome {
+                Ok(stored) => {
+                    self.caches.invalidate_for(&stored).await;
+                    return written(aggregate, &stored);
+                }
                 Err(StoreError::Conflict { .. }) if attempts <= self.max_retries => {
                     tracing::debug!(
                         command = cmd.name(),

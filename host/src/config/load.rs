@@ -131,7 +131,7 @@ impl Layers {
     /// Deserializes the merged tree into the typed [`Config`].
     pub(super) fn finish(self) -> Result<Config, ConfigError> {
         let Layers { tree, sources } = self;
-        serde_path_to_error::deserialize(tree).map_err(|err| {
+        let config: Config = serde_path_to_error::deserialize(tree).map_err(|err| {
             let key = err.path().to_string();
             let source = sources.get(&key).cloned().unwrap_or(Source::Defaults);
             ConfigError::InvalidValue {
@@ -139,7 +139,15 @@ impl Layers {
                 source,
                 message: err.inner().to_string(),
             }
-        })
+        })?;
+        config
+            .check()
+            .map_err(|(key, message)| ConfigError::InvalidValue {
+                source: sources.get(&key).cloned().unwrap_or(Source::Defaults),
+                key,
+                message,
+            })?;
+        Ok(config)
     }
 }
 

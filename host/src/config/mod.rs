@@ -13,6 +13,7 @@
 //! `RAMPART_MASTERKEY_FILE`, `RAMPART_CONFIG` and `RAMPART_TEST_*` are reserved
 //! and ignored here.
 
+mod caches;
 mod error;
 mod load;
 mod model;
@@ -22,6 +23,11 @@ mod tests;
 
 use std::path::PathBuf;
 
+pub use caches::{
+    AutoPruneConfig, CacheConfig, CacheLogConfig, CacheLogLevel, CachesConfig,
+    CircuitBreakerConfig, ConnectorKind, ConnectorsConfig, PrunedConnectorConfig, Ratio,
+    RedisConfig,
+};
 pub use error::{ConfigError, Source};
 pub use model::{
     Backend, Capability, CommandsConfig, Config, DatabaseConfig, EventstoreConfig,

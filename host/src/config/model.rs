@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub(super) use super::caches::CachesConfig;
 pub use super::plugins::{Capability, PluginSettings, PluginsConfig, PoolConfig};
 
 /// The complete server configuration.
@@ -40,6 +41,18 @@ pub struct Config {
     /// `InternalAuthZ`: which permissions each role grants.
     #[serde(rename = "InternalAuthZ")]
     pub internal_authz: InternalAuthzConfig,
+    /// `Caches`: the object caches and the connectors they use (seed 004).
+    pub caches: CachesConfig,
+}
+
+impl Config {
+    /// Checks what spans several keys, after each key parsed on its own.
+    ///
+    /// # Errors
+    /// The key at fault and what is wrong with it.
+    pub(super) fn check(&self) -> Result<(), (String, String)> {
+        self.caches.check(self.database.backend)
+    }
 }
 
 /// `InternalAuthZ`: the one table mapping roles to permissions.
@@ -319,7 +332,7 @@ fn ip_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
 }
 
 /// Serde helper: durations written as humantime strings (`5s`, `100ms`, `1m`).
-pub(super) mod duration {
+pub(crate) mod duration {
     use std::fmt;
     use std::time::Duration;
 

@@ -399,3 +399,53 @@ fn the_plugin_pool_is_configured_and_checked() {
     let (msg, _) = load_err("Plugins:\n  Pool:\n    Nice: 25\n", &[]);
     assert!(msg.contains("Nice must be 0 to 19"), "{msg}");
 }
+
+#[test]
+fn caches_default_to_the_memory_connector() {
+    let config = Config::load(&[], env(&[])).expect("defaults load");
+    for (name, cache) in config.caches.objects() {
+        assert_eq!(cache.connector, "memory", "{name}");
+    }
+    assert!(config.caches.connectors.memory.enabled);
+    assert!(!config.caches.connectors.redis.enabled);
+}
+
+#[test]
+fn a_cache_on_a_disabled_connector_is_an_error_naming_both() {
+    let (message, path) = load_err("Caches:\n  Organization:\n    Connector: redis\n", &[]);
+    assert!(
+        message.contains("Caches.Organization.Connector"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Caches.Connectors.Redis.Enabled"),
+        "{message}"
+    );
+    assert!(message.contains(&path.display().to_string()), "{message}");
+}
+
+#[test]
+fn the_postgres_connector_on_sqlite_is_an_error_saying_why() {
+    let yaml = "Caches:\n  Connectors:\n    Postgres:\n      Enabled: true\n  Instance:\n    Connector: postgres\n";
+    let (message, _) = load_err(yaml, &[]);
+    assert!(message.contains("Caches.Instance.Connector"), "{message}");
+    assert!(message.contains("Database.Backend: postgres"), "{message}");
+}
+
+#[test]
+fn an_empty_connector_disables_the_cache_and_an_unknown_one_is_named() {
+    let vars = env(&[("RAMPART_CACHES_MILESTONES_CONNECTOR", "")]);
+    let config = Config::load(&[], vars).expect("load");
+    assert_eq!(config.caches.milestones.kind(), Ok(None));
+    let (message, _) = load_err("Caches:\n  Instance:\n    Connector: memcached\n", &[]);
+    assert!(message.contains("\"memcached\""), "{message}");
+    assert!(message.contains("\"redis\""), "{message}");
+}
+
+#[test]
+fn a_failure_ratio_outside_0_to_1_is_refused() {
+    let yaml =
+        "Caches:\n  Connectors:\n    Redis:\n      CircuitBreaker:\n        MaxFailureRatio: 1.5\n";
+    let (message, _) = load_err(yaml, &[]);
+    assert!(message.contains("MaxFailureRatio"), "{message}");
+}

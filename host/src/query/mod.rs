@@ -14,13 +14,18 @@
 //!
 //! Authorization reads fold events instead, so they never lag behind a
 //! write: members and memberships (`members`), personal access tokens
-//! (`credentials`).
+//! (`credentials`). So do instances (`instances`) and organizations
+//! (`organizations`), read through their caches (seed 004): a miss folds
+//! the aggregate's events, which are never behind.
 
 pub(crate) mod audit;
 mod credentials;
 mod error;
+mod instances;
 mod list;
 mod members;
+mod milestones;
+mod organizations;
 mod resource;
 
 #[cfg(test)]
@@ -35,6 +40,7 @@ pub use list::{ListParams, ListResult};
 pub use members::{Member, Memberships};
 pub use resource::{INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, Resource, USERS};
 
+use crate::cache::Caches;
 use crate::eventstore::{AggregateRef, EventQuery, EventStore};
 use crate::plugins::types::Value;
 use crate::readmodel::{Filter, FilterOp, Generation, ListQuery, Row};
@@ -45,13 +51,24 @@ use crate::spooler::Spoolers;
 pub struct Queries {
     store: Arc<dyn EventStore>,
     spoolers: Arc<Spoolers>,
+    caches: Arc<Caches>,
 }
 
 impl Queries {
     /// Queries over the read models `spoolers` keep, and `store` for the
-    /// consistency checks and audit trails.
+    /// consistency checks and audit trails; every cache disabled.
     pub fn new(store: Arc<dyn EventStore>, spoolers: Arc<Spoolers>) -> Self {
-        Self { store, spoolers }
+        Self {
+            store,
+            spoolers,
+            caches: Arc::new(Caches::disabled()),
+        }
+    }
+
+    /// The same queries, reading instances and organizations through `caches`.
+    pub fn with_caches(mut self, caches: Arc<Caches>) -> Self {
+        self.caches = caches;
+        self
     }
 
     /// The row of `resource` with `id` in `instance_id`, after its projection
@@ -186,28 +203,6 @@ impl Queries {
             .descending()
             .limit(1);
         Ok(self.store.positions(&newest).await?.pop())
-    }
-
-    /// The organization owning `domain` in the instance, if any.
-    ///
-    /// # Errors
-    /// As [`Queries::list`].
-    pub async fn org_by_domain(
-        &self,
-        instance_id: &str,
-        domain: &str,
-    ) -> Result<Option<Row>, QueryError> {
-        let domain = domain.trim().to_lowercase();
-        let Some(row) = self
-            .find(&ORG_DOMAINS, Some(instance_id), "domain", &domain)
-            .await?
-        else {
-            return Ok(None);
-        };
-        match row.get("orgId").and_then(|v| v.as_str()) {
-            Some(org_id) => self.get(&ORGS, instance_id, org_id).await,
-            None => Ok(None),
-        }
     }
 
     /// The events of one aggregate, oldest first, a page at a time.

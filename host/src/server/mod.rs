@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 
-use crate::api::InstanceResolver;
 use crate::auth::Authenticator;
+use crate::cache::Caches;
 use crate::command::Commands;
 use crate::eventstore::EventStore;
 use crate::plugins::PluginRegistry;
@@ -36,8 +36,8 @@ pub struct Cqrs {
     pub queries: Queries,
     /// The spoolers (status API).
     pub spoolers: Arc<Spoolers>,
-    /// Host name → instance.
-    pub instances: InstanceResolver,
+    /// The object caches (instances, organizations, milestones).
+    pub caches: Arc<Caches>,
     /// Bearer credential → principal.
     pub auth: Authenticator,
 }

@@ -123,8 +123,24 @@ pub struct InstanceMemberRemoved {
     pub user_id: String,
 }
 
+/// `instance.remove` (no payload): removes the instance for good; its host
+/// names are released and stop resolving.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveInstance {}
+
+/// `instance.removed`: the instance is gone, with everything in it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceRemoved {
+    /// The host names it had, released with it.
+    #[serde(default)]
+    pub domains: Vec<String>,
+}
+
 command_names! {
     AddInstance => "instance.add",
+    RemoveInstance => "instance.remove",
     RenameInstance => "instance.rename",
     AddInstanceMember => "instance.member.add",
     ChangeInstanceMember => "instance.member.change",
@@ -133,6 +149,7 @@ command_names! {
 
 event_types! {
     InstanceAdded => "instance.added",
+    InstanceRemoved => "instance.removed",
     InstanceChanged => "instance.changed",
     InstanceDomainAdded => "instance.domain.added",
     InstanceDomainPrimarySet => "instance.domain.primary.set",

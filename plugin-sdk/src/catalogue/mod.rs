@@ -21,14 +21,17 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 mod instance;
+mod milestone;
 mod org;
 mod user;
 
 pub use instance::{
     AddInstance, AddInstanceMember, ChangeInstanceMember, InstanceAdded, InstanceChanged,
     InstanceDomainAdded, InstanceDomainPrimarySet, InstanceDomainRemoved, InstanceMemberAdded,
-    InstanceMemberChanged, InstanceMemberRemoved, RemoveInstanceMember, RenameInstance,
+    InstanceMemberChanged, InstanceMemberRemoved, InstanceRemoved, RemoveInstance,
+    RemoveInstanceMember, RenameInstance,
 };
+pub use milestone::{MilestoneReached, UserAuthenticationSucceeded};
 pub use org::{
     AddOrg, AddOrgDomain, AddOrgMember, ChangeOrgMember, DeactivateOrg, OrgAdded, OrgChanged,
     OrgDeactivated, OrgDomainAdded, OrgDomainPrimarySet, OrgDomainRemoved, OrgDomainVerified,

@@ -139,6 +139,7 @@ fn given_payloads_with_secrets_when_debug_printed_then_the_secrets_are_redacted(
 fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_distinct() {
     let commands = [
         AddInstance::NAME,
+        RemoveInstance::NAME,
         RenameInstance::NAME,
         AddOrg::NAME,
         RenameOrg::NAME,
@@ -171,6 +172,7 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
     ];
     let events = [
         InstanceAdded::TYPE,
+        InstanceRemoved::TYPE,
         InstanceChanged::TYPE,
         InstanceDomainAdded::TYPE,
         InstanceDomainPrimarySet::TYPE,
@@ -203,6 +205,8 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         OrgMemberAdded::TYPE,
         OrgMemberChanged::TYPE,
         OrgMemberRemoved::TYPE,
+        MilestoneReached::TYPE,
+        UserAuthenticationSucceeded::TYPE,
     ];
     // Commands and events are separate namespaces: "org.domain.primary.set"
     // is both a command and (past tense of "set") the event it causes.

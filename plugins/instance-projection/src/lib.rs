@@ -17,14 +17,15 @@
 //! | `instance.domain.added` | upserts the domain, not primary |
 //! | `instance.domain.primary.set` | makes the domain the only primary one and the instance's `primary_domain` |
 //! | `instance.domain.removed` | deletes the domain (and clears `primary_domain` if it was that one) |
+//! | `instance.removed` | deletes the instance and all its domains |
 //!
-//! Every event also sets the instance's `changed_at` (the event's time) and
+//! Every other event also sets the instance's `changed_at` (the event's time) and
 //! `sequence`; other `instance.*` events are ignored. Deterministic: no
 //! capabilities, times come from the event.
 
 use rampart_plugin_sdk::catalogue::{
     InstanceAdded, InstanceChanged, InstanceDomainAdded, InstanceDomainPrimarySet,
-    InstanceDomainRemoved,
+    InstanceDomainRemoved, InstanceRemoved,
 };
 use rampart_plugin_sdk::prelude::*;
 use rampart_plugin_sdk::serde_json;
@@ -93,6 +94,10 @@ impl Projection for InstanceProjection {
                 statements.push(touched());
                 statements
             }
+            InstanceRemoved::TYPE => vec![
+                Statement::delete(DOMAINS).filter("instance_id", &event.instance_id),
+                Statement::delete(INSTANCES).filter("instance_id", &event.instance_id),
+            ],
             _ => Vec::new(),
         })
     }

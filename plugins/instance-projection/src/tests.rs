@@ -2,7 +2,7 @@
 
 use rampart_plugin_sdk::catalogue::{
     InstanceAdded, InstanceChanged, InstanceDomainAdded, InstanceDomainPrimarySet,
-    InstanceDomainRemoved,
+    InstanceDomainRemoved, InstanceRemoved,
 };
 use rampart_plugin_sdk::chrono::TimeZone;
 use rampart_plugin_sdk::prelude::*;
@@ -134,6 +134,20 @@ fn given_a_domain_removed_when_projected_then_its_row_and_any_primary_claim_go()
                 .filter("instance_id", "i-1")
                 .filter("primary_domain", "old.acme.example"),
             touch(),
+        ])
+    );
+}
+
+#[test]
+fn given_an_instance_removed_when_projected_then_its_row_and_domains_go() {
+    let removed = event(&InstanceRemoved {
+        domains: vec!["acme.example".into()],
+    });
+    assert_eq!(
+        project(&removed),
+        Ok(vec![
+            Statement::delete("instance_domains").filter("instance_id", "i-1"),
+            Statement::delete("instances").filter("instance_id", "i-1"),
         ])
     );
 }

@@ -80,6 +80,8 @@ async fn bad_input(backend: Backend, transport: Transport) {
         org_domain: String::new(),
         user_id,
         username: "input-target".into(),
+        // Bad input never reaches a command: no instance is at risk.
+        removable_instance_id: "0000000000000000".into(),
     };
     let newest = || async {
         admin

@@ -98,6 +98,24 @@ async fn matrix(backend: Backend, transport: Transport) {
         )
         .await;
 
+    let doomed = admin
+        .ok(
+            "rampart.instance.v1.InstanceService/AddInstance",
+            json!({
+                "name": "Doomed",
+                "domains": ["matrix-doomed.test"],
+                "admin": {
+                    "username": "doomed-admin",
+                    "name": "Doomed admin",
+                    "tokenExpirationDate": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+                },
+            }),
+        )
+        .await["instanceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
     let roles = admin
         .ok("rampart.member.v1.MemberService/ListRoles", json!({}))
         .await;
@@ -226,6 +244,7 @@ async fn matrix(backend: Backend, transport: Transport) {
             org_domain: org_a_domain.clone(),
             user_id: target,
             username: format!("target{checked}"),
+            removable_instance_id: doomed.clone(),
         };
         let request = valid_request(rule, &targets);
         for (label, caller) in &refused {

@@ -263,6 +263,8 @@ pub struct Targets {
     pub user_id: String,
     /// That user's username.
     pub username: String,
+    /// An instance `RemoveInstance` may remove (never the one calls go to).
+    pub removable_instance_id: String,
 }
 
 /// Makes every value unique across a run (usernames, domains).
@@ -329,6 +331,7 @@ fn text_value(
     match (name, method) {
         ("org_id", _) => return targets.org_id.clone(),
         ("user_id", _) => return targets.user_id.clone(),
+        ("instance_id", "RemoveInstance") => return targets.removable_instance_id.clone(),
         ("instance_id", _) => return targets.instance_id.clone(),
         ("domain", "GetOrgByDomain") => return targets.org_domain.clone(),
         ("username", "GetUserByUsername") => return targets.username.clone(),

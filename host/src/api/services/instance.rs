@@ -5,7 +5,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    details, flag, from_timestamp, list_details, list_params, number, text, time,
+    details, flag, from_timestamp, list_details, list_params, number, text, time, timestamp,
 };
 use crate::api::gate::caller;
 use crate::api::proto::rampart::instance::v1::instance_service_server::{
@@ -14,8 +14,10 @@ use crate::api::proto::rampart::instance::v1::instance_service_server::{
 use crate::api::proto::rampart::instance::v1::{
     AddInstanceRequest, AddInstanceResponse, AddMyInstanceDomainRequest,
     AddMyInstanceDomainResponse, GetInstanceRequest, GetInstanceResponse, GetMyInstanceRequest,
-    GetMyInstanceResponse, Instance, InstanceDomain, InstanceState, ListInstancesRequest,
-    ListInstancesResponse, ListMyInstanceDomainsRequest, ListMyInstanceDomainsResponse,
+    GetMyInstanceResponse, Instance, InstanceDomain, InstanceState, ListInstanceMilestonesRequest,
+    ListInstancesRequest, ListInstancesResponse, ListMilestonesResponse,
+    ListMyInstanceDomainsRequest, ListMyInstanceDomainsResponse, ListMyMilestonesRequest,
+    Milestone as MilestoneMessage, MilestoneType, RemoveInstanceRequest, RemoveInstanceResponse,
     RemoveMyInstanceDomainRequest, RemoveMyInstanceDomainResponse, RenameMyInstanceRequest,
     RenameMyInstanceResponse, SetMyPrimaryInstanceDomainRequest,
     SetMyPrimaryInstanceDomainResponse,
@@ -23,6 +25,7 @@ use crate::api::proto::rampart::instance::v1::{
 use crate::api::status::{self, not_found};
 use crate::api::validate::Violation;
 use crate::bootstrap::{InstanceSetup, setup_instance};
+use crate::milestone::{Milestone, MilestoneState};
 use crate::query::{INSTANCE_DOMAINS, INSTANCES};
 use crate::readmodel::Row;
 use crate::server::AppState;
@@ -99,7 +102,6 @@ impl InstanceService for Instances {
             .commands
             .add_instance_domain(&caller.ctx(), &req.domain)
             .await?;
-        cqrs.instances.invalidate();
         Ok(Response::new(AddMyInstanceDomainResponse {
             details: details(&written),
         }))
@@ -116,7 +118,6 @@ impl InstanceService for Instances {
             .commands
             .remove_instance_domain(&caller.ctx(), &req.domain)
             .await?;
-        cqrs.instances.invalidate();
         Ok(Response::new(RemoveMyInstanceDomainResponse {
             details: details(&written),
         }))
@@ -179,6 +180,45 @@ impl InstanceService for Instances {
         }))
     }
 
+    async fn remove_instance(
+        &self,
+        request: Request<RemoveInstanceRequest>,
+    ) -> Result<Response<RemoveInstanceResponse>, Status> {
+        let caller = caller(&request)?;
+        let commands = &self.state.cqrs()?.commands;
+        let id = request.into_inner().instance_id;
+        let written = commands
+            .remove_instance(&caller.principal.user_id, &id)
+            .await?;
+        Ok(Response::new(RemoveInstanceResponse {
+            details: details(&written),
+        }))
+    }
+
+    async fn list_my_milestones(
+        &self,
+        request: Request<ListMyMilestonesRequest>,
+    ) -> Result<Response<ListMilestonesResponse>, Status> {
+        let caller = caller(&request)?;
+        let state = self
+            .state
+            .cqrs()?
+            .queries
+            .milestones(&caller.instance_id)
+            .await?;
+        Ok(Response::new(milestones(&state)))
+    }
+
+    async fn list_instance_milestones(
+        &self,
+        request: Request<ListInstanceMilestonesRequest>,
+    ) -> Result<Response<ListMilestonesResponse>, Status> {
+        caller(&request)?;
+        let id = request.into_inner().instance_id;
+        let state = self.state.cqrs()?.queries.milestones(&id).await?;
+        Ok(Response::new(milestones(&state)))
+    }
+
     async fn get_instance(
         &self,
         request: Request<GetInstanceRequest>,
@@ -234,5 +274,40 @@ fn domain(row: &Row) -> InstanceDomain {
         primary: flag(row, "isPrimary"),
         generated: flag(row, "isGenerated"),
         created_at: time(row, "createdAt"),
+    }
+}
+
+/// Every milestone, reached or not, in set-up order.
+fn milestones(state: &MilestoneState) -> ListMilestonesResponse {
+    let result = Milestone::ALL
+        .iter()
+        .map(|m| {
+            let reached = state.reached.iter().find(|r| r.milestone == *m);
+            MilestoneMessage {
+                r#type: milestone_type(*m).into(),
+                reached: reached.is_some(),
+                reached_at: reached.map(|r| timestamp(r.reached_at)),
+            }
+        })
+        .collect();
+    ListMilestonesResponse {
+        instance_id: state.instance_id.clone(),
+        result,
+    }
+}
+
+/// A milestone as the API names it.
+fn milestone_type(m: Milestone) -> MilestoneType {
+    match m {
+        Milestone::InstanceCreated => MilestoneType::InstanceCreated,
+        Milestone::AuthenticationSucceededOnInstance => {
+            MilestoneType::AuthenticationSucceededOnInstance
+        }
+        Milestone::ProjectCreated => MilestoneType::ProjectCreated,
+        Milestone::ApplicationCreated => MilestoneType::ApplicationCreated,
+        Milestone::AuthenticationSucceededOnApplication => {
+            MilestoneType::AuthenticationSucceededOnApplication
+        }
+        Milestone::InstanceDeleted => MilestoneType::InstanceDeleted,
     }
 }

@@ -6,7 +6,7 @@ use rampart_plugin_sdk::catalogue::{
 };
 use tonic::{Request, Response, Status};
 
-use super::convert::{details, flag, list_details, list_params, number, text, time};
+use super::convert::{details, flag, list_details, list_params, number, text, time, timestamp};
 use crate::api::gate::caller;
 use crate::api::proto::rampart::org::v1::org_service_server::{OrgService, OrgServiceServer};
 use crate::api::proto::rampart::org::v1::{
@@ -19,6 +19,7 @@ use crate::api::proto::rampart::org::v1::{
     VerifyOrgDomainRequest, VerifyOrgDomainResponse,
 };
 use crate::api::status::{from_api, not_found, permission_denied};
+use crate::cache::objects::CachedOrg;
 use crate::query::{ORG_DOMAINS, ORGS};
 use crate::readmodel::Row;
 use crate::server::{ApiError, AppState};
@@ -63,10 +64,10 @@ impl OrgService for Orgs {
         let caller = caller(&request)?;
         let queries = &self.state.cqrs()?.queries;
         let id = request.into_inner().org_id;
-        let row = queries.get(&ORGS, &caller.instance_id, &id).await?;
-        let row = row.ok_or_else(|| not_found("organization", &id))?;
+        let found = queries.org(&caller.instance_id, &id).await?;
+        let found = found.ok_or_else(|| not_found("organization", &id))?;
         Ok(Response::new(GetOrgResponse {
-            org: Some(org(&row)),
+            org: Some(cached_org(&found)),
         }))
     }
 
@@ -82,8 +83,8 @@ impl OrgService for Orgs {
         let caller = caller(&request)?;
         let queries = &self.state.cqrs()?.queries;
         let domain = request.into_inner().domain;
-        let row = queries.org_by_domain(&caller.instance_id, &domain).await?;
-        let Some(row) = row else {
+        let found = queries.org_by_domain(&caller.instance_id, &domain).await?;
+        let Some(found) = found else {
             if caller.principal.may_in_instance(&caller.permission) {
                 return Err(from_api(ApiError::not_found(format!(
                     "no organization has the domain {domain:?}"
@@ -94,9 +95,9 @@ impl OrgService for Orgs {
                 "in the organization holding the domain",
             ));
         };
-        caller.require_org(&text(&row, "id"))?;
+        caller.require_org(&found.id)?;
         Ok(Response::new(GetOrgByDomainResponse {
-            org: Some(org(&row)),
+            org: Some(cached_org(&found)),
         }))
     }
 
@@ -263,21 +264,39 @@ impl OrgService for Orgs {
 
 /// An `orgs` row as a message.
 fn org(row: &Row) -> Org {
-    let state = match text(row, "state").as_str() {
-        "active" => OrgState::Active,
-        "inactive" => OrgState::Inactive,
-        "removed" => OrgState::Removed,
-        _ => OrgState::Unspecified,
-    };
     Org {
         id: text(row, "id"),
         name: text(row, "name"),
-        state: state.into(),
+        state: org_state(&text(row, "state")).into(),
         primary_domain: text(row, "primaryDomain"),
         created_at: time(row, "createdAt"),
         changed_at: time(row, "changedAt"),
         sequence: number(row, "sequence"),
         creator: text(row, "creator"),
+    }
+}
+
+/// A cached organization as a message.
+fn cached_org(found: &CachedOrg) -> Org {
+    Org {
+        id: found.id.clone(),
+        name: found.name.clone(),
+        state: org_state(&found.state).into(),
+        primary_domain: found.primary_domain.clone().unwrap_or_default(),
+        created_at: Some(timestamp(found.created_at)),
+        changed_at: Some(timestamp(found.changed_at)),
+        sequence: found.sequence,
+        creator: found.creator.clone(),
+    }
+}
+
+/// An organization's state as the API names it.
+fn org_state(state: &str) -> OrgState {
+    match state {
+        "active" => OrgState::Active,
+        "inactive" => OrgState::Inactive,
+        "removed" => OrgState::Removed,
+        _ => OrgState::Unspecified,
     }
 }
 

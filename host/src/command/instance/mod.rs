@@ -8,12 +8,14 @@
 //! - `model`: the write model.
 //! - `add`: `instance.add` (with its first domains).
 //! - `rename`: `instance.rename`.
+//! - `remove`: `instance.remove`.
 //! - `domain`: adding, making primary and removing domains.
 //! - members (`instance.member.*`): `command::member`, folded into the model.
 
 mod add;
 mod domain;
 pub(crate) mod model;
+mod remove;
 mod rename;
 
 #[cfg(test)]

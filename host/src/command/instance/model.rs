@@ -2,7 +2,7 @@
 
 use rampart_plugin_sdk::catalogue::{
     EventPayload, InstanceAdded, InstanceChanged, InstanceDomainAdded, InstanceDomainPrimarySet,
-    InstanceDomainRemoved,
+    InstanceDomainRemoved, InstanceRemoved,
 };
 use serde::Serialize;
 
@@ -16,6 +16,8 @@ use crate::eventstore::Event;
 pub(crate) struct InstanceModel {
     /// Whether `instance.added` happened.
     pub(crate) added: bool,
+    /// Whether `instance.removed` happened.
+    pub(crate) removed: bool,
     /// Display name.
     pub(crate) name: String,
     /// Host names, in the order they were added.
@@ -43,6 +45,11 @@ impl WriteModel for InstanceModel {
                     self.added = true;
                     self.name = p.name;
                 }
+            }
+            InstanceRemoved::TYPE => {
+                self.removed = true;
+                self.domains.clear();
+                self.primary_domain = None;
             }
             InstanceChanged::TYPE => {
                 if let Some(p) = payload::<InstanceChanged>(event) {
@@ -76,6 +83,6 @@ impl WriteModel for InstanceModel {
     }
 
     fn exists(&self) -> bool {
-        self.added
+        self.added && !self.removed
     }
 }

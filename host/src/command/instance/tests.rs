@@ -2,11 +2,12 @@
 
 use rampart_plugin_sdk::catalogue::{
     InstanceAdded, InstanceChanged, InstanceDomainAdded, InstanceDomainPrimarySet,
-    InstanceDomainRemoved,
+    InstanceDomainRemoved, InstanceRemoved,
 };
 
 use super::add::AddInstanceCommand;
 use super::domain::{DomainAction, InstanceDomainCommand};
+use super::remove::RemoveInstanceCommand;
 use super::rename::RenameInstanceCommand;
 use super::{AGGREGATE_TYPE, DOMAIN_KIND, GLOBAL};
 use crate::command::testing::{INSTANCE, aggregate, event, expected, given, given_nothing};
@@ -217,4 +218,47 @@ async fn given_a_removed_domain_when_removed_again_then_not_found() {
         .when(domain_cmd(DomainAction::Remove, "auth.example.com"))
         .await
         .then_error("NOT_FOUND", "auth.example.com");
+}
+
+#[tokio::test]
+async fn given_an_instance_when_removed_then_its_domains_and_every_claim_in_it_are_released() {
+    let decision = given(existing(&["localhost", "auth.example.com"]))
+        .when(RemoveInstanceCommand::new(INSTANCE))
+        .await
+        .then(vec![expected(&InstanceRemoved {
+            domains: vec!["localhost".into(), "auth.example.com".into()],
+        })]);
+    assert_eq!(
+        decision.unique,
+        vec![
+            UniqueOp::ReleaseInstance {
+                instance_id: INSTANCE.into()
+            },
+            UniqueOp::release(GLOBAL, DOMAIN_KIND, "localhost"),
+            UniqueOp::release(GLOBAL, DOMAIN_KIND, "auth.example.com"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn given_a_removed_instance_when_removed_again_then_not_found() {
+    let mut history = existing(&["localhost"]);
+    history.push(event(
+        &instance(),
+        &InstanceRemoved {
+            domains: vec!["localhost".into()],
+        },
+    ));
+    given(history)
+        .when(RemoveInstanceCommand::new(INSTANCE))
+        .await
+        .then_error("NOT_FOUND", INSTANCE);
+}
+
+#[tokio::test]
+async fn given_nothing_when_removing_an_instance_then_not_found() {
+    given_nothing()
+        .when(RemoveInstanceCommand::new(INSTANCE))
+        .await
+        .then_error("NOT_FOUND", INSTANCE);
 }

@@ -34,9 +34,7 @@ mod tests;
 
 use rampart_plugin_sdk::catalogue::Profile;
 
-use crate::command::org::model::{OrgModel, OrgState};
 use crate::command::pipeline::Env;
-use crate::command::write_model::WriteModel as _;
 use crate::command::{CommandError, optional, required};
 
 /// The aggregate type of users.
@@ -64,14 +62,13 @@ pub(crate) async fn require_new_in_active_org(
             message: format!("user {id} already exists"),
         });
     }
-    let org = env.load::<OrgModel>(org_id).await?.model;
-    if !org.exists() {
+    let Some(org) = env.org(org_id).await? else {
         return Err(CommandError::NotFound {
             kind: "org",
             id: org_id.to_owned(),
         });
-    }
-    if org.state == OrgState::Inactive {
+    };
+    if !org.is_active() {
         return Err(CommandError::precondition(format!(
             "the organization {org_id} is inactive"
         )));
