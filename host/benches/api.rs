@@ -15,6 +15,11 @@
 //!   same routes ([`rampart::api::routes`]) behind a layer that inserts a
 //!   fixed [`rampart::api::Caller`] (the admin principal); A and B measured
 //!   alternately, the throughput ratio B/A and the p99 ratio A/B;
+//! - `cache`: `UserService/GetUser` over gRPC from 32 clients on
+//!   PostgreSQL, two release servers on one database: one with the memory
+//!   caches of the embedded default, one with every cache disabled
+//!   (`Caches.*.Connector: ""`); saturation rates measured alternately, the
+//!   ratio cached / uncached per round and its median;
 //! - `create`: `UserService/AddHumanUser` (no password) over gRPC on
 //!   PostgreSQL from 32 clients, alternating with the raw single-row INSERT
 //!   ceiling measured in the same run on the same database.
@@ -24,7 +29,7 @@
 //! warm-up is a fifth of it, 0.5–2 s), `BENCH_ROUNDS` (default 3)
 //! the alternating rounds.
 //!
-//! `cargo bench -p rampart --bench api [get|get-sqlite|get-postgres|auth|auth-sqlite|auth-postgres|create]`
+//! `cargo bench -p rampart --bench api [get|get-sqlite|get-postgres|auth|auth-sqlite|auth-postgres|cache|create]`
 
 #![allow(missing_docs)]
 
@@ -119,6 +124,9 @@ fn main() {
         }
         if runs("auth-postgres", "auth") {
             auth(Store::Postgres, &node, window, rounds).await;
+        }
+        if runs("cache", "cache") {
+            cached(window, rounds).await;
         }
         if runs("create", "create") {
             create(window, rounds).await;
@@ -290,6 +298,49 @@ impl Grpc {
             })
         }
     }
+}
+
+/// GetUser on PostgreSQL through the memory caches and without any cache,
+/// alternately on two servers sharing one database.
+async fn cached(window: Duration, rounds: usize) {
+    let warmup = load::warmup(window);
+    let db = Db::create().await;
+    let env = db.env();
+    let cached = Server::start(&env).await;
+    let mut uncached_env = env.clone();
+    for cache in ["INSTANCE", "ORGANIZATION", "MILESTONES"] {
+        uncached_env.push((format!("RAMPART_CACHES_{cache}_CONNECTOR"), String::new()));
+    }
+    let uncached = Server::start(&uncached_env).await;
+    // The second server wrote no token: both use the first one's.
+    let with_cache = Grpc::connect(&cached.url, &cached.token).await;
+    let without = Grpc::connect(&uncached.url, &cached.token).await;
+    let ids = with_cache.seed().await;
+    println!(
+        "GetUser by id on PostgreSQL over gRPC, {CLIENTS} clients, {USERS} users: memory caches \
+         (default) against every cache disabled, two servers on one database, alternating:"
+    );
+    let errors = FirstError::default();
+    let mut ratios = Vec::new();
+    for round in 1..=rounds {
+        let a = load::saturate(CLIENTS, warmup, window, with_cache.get_user(&ids, &errors)).await;
+        let b = load::saturate(CLIENTS, warmup, window, without.get_user(&ids, &errors)).await;
+        let ratio = a.rate / b.rate;
+        ratios.push(ratio);
+        println!(
+            "  round {round}: cached {:.0} req/s ({} failed), uncached {:.0} req/s ({} failed): \
+             ratio {ratio:.2}{}",
+            a.rate,
+            a.failed,
+            b.rate,
+            b.failed,
+            errors.suffix()
+        );
+    }
+    println!("  median ratio cached / uncached: {:.2}\n", median(&ratios));
+    cached.stop().await;
+    uncached.stop().await;
+    db.drop_now().await;
 }
 
 /// The release `rampart` binary, in a directory of its own.

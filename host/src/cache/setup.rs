@@ -15,9 +15,6 @@ use crate::config::{CacheConfig, CachesConfig, ConnectorKind};
 use crate::eventstore::{AggregateRef, Event, Position};
 use crate::milestone::{self, MilestoneIndex, MilestoneState};
 
-/// How long the newest event position of an aggregate is remembered for
-/// the stale-entry check; longer than any entry could be set late.
-const SEEN_FOR: Duration = Duration::from_secs(600);
 /// Most aggregates whose newest event position is remembered.
 const SEEN_CAPACITY: u64 = 100_000;
 
@@ -84,7 +81,7 @@ impl Caches {
             instance,
             organization,
             milestones,
-            seen: seen_map(),
+            seen: seen_map(longest_max_age(config)),
             followed: watch::Sender::new(Position::ZERO),
             _pruners: pruners,
         })
@@ -96,7 +93,7 @@ impl Caches {
             instance: ObjectCache::disabled("instance"),
             organization: ObjectCache::disabled("organization"),
             milestones: ObjectCache::disabled("milestones"),
-            seen: seen_map(),
+            seen: seen_map(None),
             followed: watch::Sender::new(Position::ZERO),
             _pruners: Vec::new(),
         }
@@ -231,11 +228,24 @@ impl Backends<'_> {
     }
 }
 
-fn seen_map() -> moka::sync::Cache<String, Position> {
-    moka::sync::Cache::builder()
-        .max_capacity(SEEN_CAPACITY)
-        .time_to_live(SEEN_FOR)
-        .build()
+/// What the stale-entry check remembers: an aggregate's newest event
+/// position, for as long as an entry set late could be used (the longest
+/// `MaxAge`; without one, until the capacity pushes it out).
+fn seen_map(keep_for: Option<Duration>) -> moka::sync::Cache<String, Position> {
+    let builder = moka::sync::Cache::builder().max_capacity(SEEN_CAPACITY);
+    match keep_for {
+        Some(ttl) => builder.time_to_live(ttl).build(),
+        None => builder.build(),
+    }
+}
+
+/// The longest `MaxAge` of the caches; `None` when one has no limit.
+fn longest_max_age(config: &CachesConfig) -> Option<Duration> {
+    let ages: Vec<Duration> = config.objects().iter().map(|(_, c)| c.max_age).collect();
+    if ages.iter().any(Duration::is_zero) {
+        return None;
+    }
+    ages.into_iter().max()
 }
 
 fn seen_key(a: &AggregateRef) -> String {

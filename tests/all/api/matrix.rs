@@ -74,6 +74,10 @@ async fn matrix(backend: Backend, transport: Transport) {
     let (instance_id, _) = first_instance(&admin).await;
     let org_a = admin.add_org("Matrix A").await;
     let org_b = admin.add_org("Matrix B").await;
+    // The callers' own users live apart from the organization the calls
+    // target, so removing that organization (the last method) removes none
+    // of them: later callers still authenticate.
+    let home = admin.add_org("Matrix callers").await;
     let org_a_domain = admin
         .ok(
             "rampart.org.v1.OrgService/GetOrg",
@@ -144,7 +148,7 @@ async fn matrix(backend: Backend, transport: Transport) {
         } else {
             &[key]
         };
-        let (id, token) = admin.add_machine(&org_a, &username, instance_roles).await;
+        let (id, token) = admin.add_machine(&home, &username, instance_roles).await;
         let mut principal = Principal {
             label: key.clone(),
             token,
@@ -164,7 +168,7 @@ async fn matrix(backend: Backend, transport: Transport) {
         }
         principals.push(principal);
     }
-    let (_, nobody) = admin.add_machine(&org_a, "matrix-nobody", &[]).await;
+    let (_, nobody) = admin.add_machine(&home, "matrix-nobody", &[]).await;
     principals.push(Principal {
         label: "no role".into(),
         token: nobody,
@@ -258,8 +262,11 @@ async fn matrix(backend: Backend, transport: Transport) {
         }
         // Denials first: they change nothing, so every allowed call after
         // them still finds the same state.
-        let (allowed, denied): (Vec<&Principal>, Vec<&Principal>) =
+        let (mut allowed, denied): (Vec<&Principal>, Vec<&Principal>) =
             principals.iter().partition(|p| p.may(rule));
+        // Organization members first: a removal by an instance-wide caller
+        // would end their membership before their turn.
+        allowed.sort_by_key(|p| !p.instance_permissions.is_empty());
         for principal in &denied {
             let caller = client.with_token(Some(&principal.token));
             let (outcome, _) = caller.call(transport, rule, &request).await;
