@@ -311,7 +311,7 @@ async fn cached(window: Duration, rounds: usize) {
     for cache in ["INSTANCE", "ORGANIZATION", "MILESTONES"] {
         uncached_env.push((format!("RAMPART_CACHES_{cache}_CONNECTOR"), String::new()));
     }
-    let uncached = Server::start(&uncached_env).await;
+    let uncached = Server::join(&uncached_env).await;
     // The second server wrote no token: both use the first one's.
     let with_cache = Grpc::connect(&cached.url, &cached.token).await;
     let without = Grpc::connect(&uncached.url, &cached.token).await;
@@ -353,6 +353,14 @@ struct Server {
 
 impl Server {
     async fn start(env: &[(String, String)]) -> Self {
+        let server = Self::join(env).await;
+        let token = support::admin_token(server._dir.path());
+        Self { token, ..server }
+    }
+
+    /// Another node on a store that already has its first instance: it
+    /// writes no administrator token (use the first node's).
+    async fn join(env: &[(String, String)]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_rampart"));
         cmd.arg("start")
@@ -367,7 +375,7 @@ impl Server {
         let (url, child) = support::serve(cmd).await;
         Self {
             url,
-            token: support::admin_token(dir.path()),
+            token: Arc::from(""),
             child,
             _dir: dir,
         }

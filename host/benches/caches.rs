@@ -54,6 +54,8 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    // As the server does: cache metrics are recorded, as in production.
+    rampart::telemetry::metrics();
     rt.block_on(async {
         if runs("resolve") {
             resolve().await;

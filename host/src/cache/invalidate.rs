@@ -24,6 +24,9 @@ use crate::milestone;
 
 /// Events read per batch.
 const BATCH: u32 = 500;
+/// How long a notification waits for the pushes of the same moment, so
+/// they are read in one query.
+const COALESCE: Duration = Duration::from_millis(2);
 /// Pause after a failed read of the eventstore.
 const RETRY: Duration = Duration::from_millis(200);
 
@@ -59,7 +62,9 @@ pub async fn follow(
         .pop()
         .unwrap_or_default();
     caches.advance(end);
-    let mut follower = Follower::new(store, filter, end, BATCH, poll_interval);
+    let mut follower = Follower::new(store, filter, end, BATCH, poll_interval)
+        .coalesce(COALESCE)
+        .without_quick_retries();
     let task = tokio::spawn(async move {
         loop {
             match follower.next_batch().await {

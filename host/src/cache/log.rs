@@ -1,36 +1,29 @@
 //! A cache's own log (`Caches.<Object>.Log`): its level and format hold for
 //! that cache alone, whatever the global `Log:` says, so one cache can be
 //! debugged without turning up the whole server.
+//!
+//! Lines are written to stderr directly, in the shape of the global log's
+//! `text` or `json` lines, rather than through a second `tracing`
+//! subscriber: registering one at a verbose level would make every
+//! `trace!` of every crate in the process (hyper, h2, sqlx) costly.
 
-use std::sync::Arc;
-
-use tracing::{Dispatch, Level};
+use std::io::Write;
 
 use crate::config::{CacheLogConfig, CacheLogLevel, LogFormat};
 
-/// Where one cache's log lines go: stderr, through a subscriber of its own.
+/// Where one cache's log lines go: stderr, at its own level and format.
 #[derive(Clone)]
 pub struct CacheLog {
     level: CacheLogLevel,
-    dispatch: Option<Arc<Dispatch>>,
+    format: LogFormat,
 }
 
 impl CacheLog {
     /// A log at `config`'s level and format.
     pub fn new(config: &CacheLogConfig) -> Self {
-        if config.level == CacheLogLevel::Off {
-            return Self::off();
-        }
-        let builder = tracing_subscriber::fmt()
-            .with_max_level(Level::TRACE)
-            .with_writer(std::io::stderr);
-        let dispatch = match config.format {
-            LogFormat::Text => Dispatch::new(builder.finish()),
-            LogFormat::Json => Dispatch::new(builder.json().finish()),
-        };
         Self {
             level: config.level,
-            dispatch: Some(Arc::new(dispatch)),
+            format: config.format,
         }
     }
 
@@ -38,7 +31,7 @@ impl CacheLog {
     pub fn off() -> Self {
         Self {
             level: CacheLogLevel::Off,
-            dispatch: None,
+            format: LogFormat::Text,
         }
     }
 
@@ -52,12 +45,12 @@ impl CacheLog {
         self.write(CacheLogLevel::Error, cache, message);
     }
 
-    /// Logs a change worth attention (the breaker opening).
+    /// Logs a change worth attention.
     pub fn warn(&self, cache: &str, message: impl FnOnce() -> String) {
         self.write(CacheLogLevel::Warn, cache, message);
     }
 
-    /// Logs routine work (prunes, the breaker closing).
+    /// Logs routine work (prunes).
     pub fn info(&self, cache: &str, message: impl FnOnce() -> String) {
         self.write(CacheLogLevel::Info, cache, message);
     }
@@ -76,16 +69,78 @@ impl CacheLog {
         if !self.enabled(level) {
             return;
         }
-        let Some(dispatch) = &self.dispatch else {
-            return;
-        };
-        let message = message();
-        tracing::dispatcher::with_default(dispatch, || match level {
-            CacheLogLevel::Error => tracing::error!(cache, "{message}"),
-            CacheLogLevel::Warn => tracing::warn!(cache, "{message}"),
-            CacheLogLevel::Info => tracing::info!(cache, "{message}"),
-            CacheLogLevel::Debug => tracing::debug!(cache, "{message}"),
-            CacheLogLevel::Trace | CacheLogLevel::Off => tracing::trace!(cache, "{message}"),
+        let line = line(self.format, level, cache, &message(), chrono::Utc::now());
+        // A log line that cannot be written is dropped, as tracing does.
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+}
+
+/// One log line, newline included.
+fn line(
+    format: LogFormat,
+    level: CacheLogLevel,
+    cache: &str,
+    message: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let level = match level {
+        CacheLogLevel::Error => "ERROR",
+        CacheLogLevel::Warn => "WARN",
+        CacheLogLevel::Info => "INFO",
+        CacheLogLevel::Debug => "DEBUG",
+        CacheLogLevel::Trace | CacheLogLevel::Off => "TRACE",
+    };
+    let timestamp = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    match format {
+        LogFormat::Text => {
+            format!("{timestamp} {level:>5} rampart::cache: {message} cache={cache}\n")
+        }
+        LogFormat::Json => {
+            let value = serde_json::json!({
+                "timestamp": timestamp,
+                "level": level,
+                "target": "rampart::cache",
+                "fields": { "message": message, "cache": cache },
+            });
+            format!("{value}\n")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_a_cache_log_level_when_asked_then_only_that_level_and_more_severe_ones_are_written() {
+        let warn = CacheLog::new(&CacheLogConfig {
+            level: CacheLogLevel::Warn,
+            format: LogFormat::Json,
         });
+        assert!(warn.enabled(CacheLogLevel::Error));
+        assert!(warn.enabled(CacheLogLevel::Warn));
+        assert!(!warn.enabled(CacheLogLevel::Info));
+        assert!(!warn.enabled(CacheLogLevel::Trace));
+        let off = CacheLog::new(&CacheLogConfig {
+            level: CacheLogLevel::Off,
+            format: LogFormat::Text,
+        });
+        assert!(!off.enabled(CacheLogLevel::Error));
+        assert!(!CacheLog::off().enabled(CacheLogLevel::Error));
+    }
+
+    #[test]
+    fn given_each_format_when_a_line_is_written_then_it_names_the_cache_and_level() {
+        let at = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        let text = line(LogFormat::Text, CacheLogLevel::Warn, "instance", "slow", at);
+        assert_eq!(
+            text,
+            "1970-01-01T00:00:00.000000Z  WARN rampart::cache: slow cache=instance\n"
+        );
+        let json = line(LogFormat::Json, CacheLogLevel::Error, "org", "down", at);
+        let value: serde_json::Value = serde_json::from_str(json.trim_end()).unwrap();
+        assert_eq!(value["level"], "ERROR");
+        assert_eq!(value["fields"]["cache"], "org");
+        assert_eq!(value["fields"]["message"], "down");
     }
 }

@@ -30,6 +30,7 @@ pub mod memory;
 pub mod objects;
 pub mod postgres;
 mod prune;
+mod read;
 pub mod redis;
 mod setup;
 
@@ -177,6 +178,9 @@ pub struct ObjectCache<V: Object> {
     name: &'static str,
     connector: Option<Arc<dyn Connector<V>>>,
     log: CacheLog,
+    /// `rampart_cache_requests_total` for hits, misses and errors,
+    /// registered once: a hit costs an increment, not a label look-up.
+    outcomes: [metrics::Counter; 3],
 }
 
 impl<V: Object> Clone for ObjectCache<V> {
@@ -185,6 +189,7 @@ impl<V: Object> Clone for ObjectCache<V> {
             name: self.name,
             connector: self.connector.clone(),
             log: self.log.clone(),
+            outcomes: self.outcomes.clone(),
         }
     }
 }
@@ -197,10 +202,17 @@ impl<V: Object> ObjectCache<V> {
         connector: Option<Arc<dyn Connector<V>>>,
         log: CacheLog,
     ) -> Self {
+        // A disabled cache records nothing (it is never asked).
+        let outcomes = ["hit", "miss", "error"].map(|result| match &connector {
+            Some(c) => metrics::counter!("rampart_cache_requests_total",
+                "cache" => name, "connector" => c.name(), "result" => result),
+            None => metrics::Counter::noop(),
+        });
         Self {
             name,
             connector,
             log,
+            outcomes,
         }
     }
 
@@ -223,14 +235,12 @@ impl<V: Object> ObjectCache<V> {
     pub async fn get(&self, index: V::Index, key: &str) -> Option<V> {
         let connector = self.connector.as_ref()?;
         let result = connector.get(index, key).await;
-        let outcome = match &result {
-            Ok(Some(_)) => "hit",
-            Ok(None) => "miss",
-            Err(_) => "error",
+        let (outcome, counter) = match &result {
+            Ok(Some(_)) => ("hit", &self.outcomes[0]),
+            Ok(None) => ("miss", &self.outcomes[1]),
+            Err(_) => ("error", &self.outcomes[2]),
         };
-        metrics::counter!("rampart_cache_requests_total",
-            "cache" => self.name, "connector" => connector.name(), "result" => outcome)
-        .increment(1);
+        counter.increment(1);
         match result {
             Ok(found) => {
                 self.log.trace(self.name, || {

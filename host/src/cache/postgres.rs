@@ -19,6 +19,8 @@ pub struct PgConnector<V> {
     /// `MaxAge` and `LastUsage` in seconds, as the queries compare them.
     max_age: Option<f64>,
     last_usage: Option<f64>,
+    /// The statement of [`Connector::get`], built once.
+    get_sql: String,
     _object: PhantomData<fn() -> V>,
 }
 
@@ -30,6 +32,7 @@ impl<V: Object> PgConnector<V> {
             cache,
             max_age: lifetimes.max_age.map(|d| d.as_secs_f64()),
             last_usage: lifetimes.last_usage.map(|d| d.as_secs_f64()),
+            get_sql: get_sql(),
             _object: PhantomData,
         }
     }
@@ -46,6 +49,26 @@ fn fresh(max_age: u8, last_usage: u8) -> String {
     )
 }
 
+/// One read by key: the object if fresh (`$1` cache, `$2` index, `$3` key,
+/// `$4` MaxAge, `$5` LastUsage). A read is a use: it moves `used_at` when
+/// `LastUsage` is set, at most every tenth of it, so most hits write
+/// nothing.
+fn get_sql() -> String {
+    format!(
+        "WITH hit AS ( \
+             SELECT o.id, o.payload, o.used_at FROM cache.keys k JOIN cache.objects o \
+             ON o.cache = k.cache AND o.id = k.object_id \
+             WHERE k.cache = $1 AND k.index_name = $2 AND k.key = $3 AND {} \
+         ), touched AS ( \
+             UPDATE cache.objects o SET used_at = now() FROM hit \
+             WHERE $5::float8 IS NOT NULL AND o.cache = $1 AND o.id = hit.id \
+             AND hit.used_at < now() - make_interval(secs => $5 / 10) \
+         ) \
+         SELECT payload::text FROM hit",
+        fresh(4, 5)
+    )
+}
+
 #[async_trait]
 impl<V: Object> Connector<V> for PgConnector<V> {
     fn name(&self) -> &'static str {
@@ -53,23 +76,7 @@ impl<V: Object> Connector<V> for PgConnector<V> {
     }
 
     async fn get(&self, index: V::Index, key: &str) -> Result<Option<V>, CacheError> {
-        // A read is a use: it moves `used_at`, unless nothing reads it.
-        let fresh = fresh(4, 5);
-        let sql = if self.last_usage.is_some() {
-            format!(
-                "UPDATE cache.objects o SET used_at = now() FROM cache.keys k \
-                 WHERE k.cache = $1 AND k.index_name = $2 AND k.key = $3 \
-                 AND o.cache = k.cache AND o.id = k.object_id AND {fresh} \
-                 RETURNING o.payload::text"
-            )
-        } else {
-            format!(
-                "SELECT o.payload::text FROM cache.keys k JOIN cache.objects o \
-                 ON o.cache = k.cache AND o.id = k.object_id \
-                 WHERE k.cache = $1 AND k.index_name = $2 AND k.key = $3 AND {fresh}"
-            )
-        };
-        let row: Option<(String,)> = sqlx::query_as(&sql)
+        let row: Option<(String,)> = sqlx::query_as(&self.get_sql)
             .bind(self.cache)
             .bind(index.name())
             .bind(key)

@@ -30,6 +30,10 @@ pub struct Caches {
     /// aggregate: an entry loaded before it is stale, even if it was set
     /// after the invalidation (a slow reader racing a writer).
     seen: moka::sync::Cache<String, Position>,
+    /// The newest event position seen on any aggregate of each cached type
+    /// (instance, org, milestone): an entry at least that new needs no
+    /// look-up in `seen`, which keeps a hit free of allocations.
+    newest_of_type: [std::sync::Mutex<Position>; 3],
     /// How far the invalidation has followed the eventstore.
     followed: watch::Sender<Position>,
     _pruners: Vec<Pruner>,
@@ -82,6 +86,7 @@ impl Caches {
             organization,
             milestones,
             seen: seen_map(longest_max_age(config)),
+            newest_of_type: Default::default(),
             followed: watch::Sender::new(Position::ZERO),
             _pruners: pruners,
         })
@@ -94,6 +99,7 @@ impl Caches {
             organization: ObjectCache::disabled("organization"),
             milestones: ObjectCache::disabled("milestones"),
             seen: seen_map(None),
+            newest_of_type: Default::default(),
             followed: watch::Sender::new(Position::ZERO),
             _pruners: Vec::new(),
         }
@@ -107,6 +113,12 @@ impl Caches {
             let kind = a.aggregate_type.as_str();
             if !matches!(kind, "instance" | "org" | milestone::AGGREGATE_TYPE) {
                 continue;
+            }
+            if let Some(slot) = type_slot(kind) {
+                let mut newest = self.newest_of_type[slot]
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                *newest = (*newest).max(event.position);
             }
             let key = seen_key(a);
             let newest = self
@@ -141,6 +153,14 @@ impl Caches {
     /// Whether an entry of `aggregate` that reflects its events up to
     /// `position` is older than an event already seen on it.
     pub fn is_stale(&self, aggregate: &AggregateRef, position: Position) -> bool {
+        if let Some(slot) = type_slot(&aggregate.aggregate_type) {
+            let newest = *self.newest_of_type[slot]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if position >= newest {
+                return false;
+            }
+        }
         self.seen
             .get(&seen_key(aggregate))
             .is_some_and(|newest| newest > position)
@@ -246,6 +266,16 @@ fn longest_max_age(config: &CachesConfig) -> Option<Duration> {
         return None;
     }
     ages.into_iter().max()
+}
+
+/// Where `newest_of_type` keeps the aggregate type `kind`.
+fn type_slot(kind: &str) -> Option<usize> {
+    match kind {
+        "instance" => Some(0),
+        "org" => Some(1),
+        k if k == milestone::AGGREGATE_TYPE => Some(2),
+        _ => None,
+    }
 }
 
 fn seen_key(a: &AggregateRef) -> String {

@@ -6,26 +6,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{ConnectOptions, Executor};
 
 use super::memory::MemoryConnector;
 use super::postgres::PgConnector;
 use super::redis::{RedisClient, RedisConnector};
 use super::{CacheLog, Connector, Index, Lifetimes, Object};
 use crate::config::Config;
-use crate::test_pg::options;
 
-/// A cacheable test object: one id, any number of aliases.
+/// A cacheable test object: one id, any number of aliases (shared with the
+/// Redis connector's own tests).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Thing {
-    id: String,
-    aliases: Vec<String>,
-    version: u32,
+pub(crate) struct Thing {
+    pub(crate) id: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) version: u32,
 }
 
+/// How [`Thing`]s are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ThingIndex {
+pub(crate) enum ThingIndex {
     Id,
     Alias,
 }
@@ -52,7 +51,8 @@ impl Object for Thing {
     }
 }
 
-fn thing(id: &str, aliases: &[&str], version: u32) -> Thing {
+/// A [`Thing`].
+pub(crate) fn thing(id: &str, aliases: &[&str], version: u32) -> Thing {
     Thing {
         id: id.into(),
         aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
@@ -68,24 +68,7 @@ fn memory() -> Factory {
 }
 
 async fn postgres() -> Factory {
-    let name = format!("rampart_cache_{}", rand::random::<u64>());
-    let mut admin = options("postgres")
-        .connect()
-        .await
-        .expect("PostgreSQL must run on 127.0.0.1:5432 (user postgres, trust)");
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .expect("create test database");
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options(&name))
-        .await
-        .expect("connect test database");
-    crate::eventstore::postgres::migrator()
-        .run(&pool)
-        .await
-        .expect("migrate test database");
+    let (_, pool) = crate::test_pg::migrated_database("rampart_cache", 4).await;
     Box::new(move |cache, lifetimes| {
         Arc::new(PgConnector::<Thing>::new(pool.clone(), cache, lifetimes))
     })

@@ -2,7 +2,7 @@
 //! each exactly once, by the events that reach it — including those the
 //! login and the project commands will push, emitted here by a test command.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{EventPayload, MilestoneReached, UserAuthenticationSucceeded};
@@ -14,26 +14,11 @@ use crate::cache::Caches;
 use crate::config::Config;
 use crate::eventstore::{AggregateRef, Event, EventQuery, EventStore, NewEvent};
 use crate::milestone::{self, AGGREGATE_TYPE, Milestone};
-use crate::plugins::PluginRegistry;
-
-fn no_plugins() -> Arc<PluginRegistry> {
-    static REGISTRY: OnceLock<Arc<PluginRegistry>> = OnceLock::new();
-    REGISTRY
-        .get_or_init(|| {
-            let base = std::env::temp_dir().join("rampart-milestone-tests");
-            let mut config = Config::defaults().plugins;
-            config.dir = base.join("plugins");
-            config.cache_dir = base.join("cache");
-            config.shipped = false;
-            config.watch = false;
-            Arc::new(PluginRegistry::start(config).expect("plugin runtime starts"))
-        })
-        .clone()
-}
 
 /// A command side with the embedded default's caches (memory).
 async fn fixture() -> (Commands, Arc<dyn EventStore>, tempfile::TempDir) {
-    let (commands, store, dir) = super::testing::sqlite_commands(no_plugins()).await;
+    let (commands, store, dir) =
+        super::testing::sqlite_commands(super::testing::no_plugins()).await;
     let caches = Arc::new(Caches::build(&Config::defaults().caches, None).expect("caches"));
     (commands.with_caches(caches), store, dir)
 }
@@ -117,6 +102,14 @@ fn project_event(project: &str, event_type: &'static str) -> Emit<true> {
     }
 }
 
+/// What an instance reached once it was created and users logged in, to it
+/// and to an application.
+const LOGGED_IN: [&str; 3] = [
+    "instance_created",
+    "authentication_succeeded_on_instance",
+    "authentication_succeeded_on_application",
+];
+
 /// The milestones pushed for `instance`, in order.
 async fn pushed(store: &Arc<dyn EventStore>, instance: &str) -> Vec<String> {
     let aggregate = AggregateRef::new(instance, AGGREGATE_TYPE, instance);
@@ -172,14 +165,7 @@ async fn given_an_instance_when_users_log_in_then_each_login_milestone_is_reache
         .execute(&ctx, &login("user-2", Some("app-2")))
         .await
         .unwrap();
-    assert_eq!(
-        pushed(&store, &id).await,
-        [
-            "instance_created",
-            "authentication_succeeded_on_instance",
-            "authentication_succeeded_on_application",
-        ]
-    );
+    assert_eq!(pushed(&store, &id).await, LOGGED_IN);
 }
 
 #[tokio::test]
@@ -218,14 +204,7 @@ async fn given_concurrent_first_logins_when_they_race_then_the_milestone_is_reac
     for login in futures::future::join_all(logins).await {
         login.unwrap().expect("every login succeeds");
     }
-    assert_eq!(
-        pushed(&store, &id).await,
-        [
-            "instance_created",
-            "authentication_succeeded_on_instance",
-            "authentication_succeeded_on_application",
-        ]
-    );
+    assert_eq!(pushed(&store, &id).await, LOGGED_IN);
 }
 
 #[tokio::test]

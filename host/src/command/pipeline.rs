@@ -11,11 +11,10 @@ use tokio::sync::OnceCell;
 use super::Commands;
 use super::context::CommandContext;
 use super::error::CommandError;
-use super::org::AGGREGATE_TYPE as ORG_AGGREGATE;
 use super::password::PasswordHasher;
 use super::write_model::{self, EventSource, Loaded, StoreSource, WriteModel};
 use crate::cache::Caches;
-use crate::cache::objects::{CachedOrg, OrgIndex, org_key};
+use crate::cache::objects::CachedOrg;
 use crate::eventstore::{
     AggregatePush, AggregateRef, Event, EventQuery, ExpectedSequence, NewEvent, Position, Push,
     StoreError, UniqueOp,
@@ -164,20 +163,10 @@ impl<'a> Env<'a> {
     /// [`CommandError::Store`] when its events cannot be read.
     pub(crate) async fn org(&self, id: &str) -> Result<Option<CachedOrg>, CommandError> {
         let instance = &self.ctx.instance_id;
-        if let Some(caches) = self.caches {
-            let key = org_key(instance, id);
-            if let Some(org) = caches.organization.get(OrgIndex::Id, &key).await {
-                let aggregate = AggregateRef::new(instance, ORG_AGGREGATE, id);
-                if !caches.is_stale(&aggregate, org.position) {
-                    return Ok(Some(org));
-                }
-            }
-        }
-        let org = CachedOrg::load(self.source, instance, id).await?;
-        if let (Some(caches), Some(org)) = (self.caches, &org) {
-            caches.organization.set(org).await;
-        }
-        Ok(org)
+        Ok(match self.caches {
+            Some(caches) => caches.org(self.source, instance, id).await?,
+            None => CachedOrg::load(self.source, instance, id).await?,
+        })
     }
 
     /// The write model of aggregate `id` of `M`'s type in the command's instance.

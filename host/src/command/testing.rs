@@ -322,3 +322,21 @@ pub(crate) async fn sqlite_commands(
     let commands = super::Commands::new(store.clone(), plugins, &config).expect("valid config");
     (commands, store, dir)
 }
+
+/// A plugin runtime with no plugins at all (commands pass no validator),
+/// started once for every test that wants one.
+pub(crate) fn no_plugins() -> std::sync::Arc<crate::plugins::PluginRegistry> {
+    use std::sync::{Arc, OnceLock};
+    static REGISTRY: OnceLock<Arc<crate::plugins::PluginRegistry>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(|| {
+            let base = std::env::temp_dir().join("rampart-no-plugin-tests");
+            let mut config = crate::config::Config::defaults().plugins;
+            config.dir = base.join("plugins");
+            config.cache_dir = base.join("cache");
+            config.shipped = false;
+            config.watch = false;
+            Arc::new(crate::plugins::PluginRegistry::start(config).expect("plugin runtime starts"))
+        })
+        .clone()
+}

@@ -29,6 +29,8 @@ pub struct Follower {
     batch: u32,
     poll_interval: Duration,
     coalesce: Duration,
+    /// Quick retries after a notification of events not settled yet.
+    unsettled_retries: u32,
     notifications: watch::Receiver<Position>,
 }
 
@@ -50,8 +52,18 @@ impl Follower {
             batch: batch.max(1),
             poll_interval,
             coalesce: Duration::ZERO,
+            unsettled_retries: UNSETTLED_RETRIES,
             notifications,
         }
+    }
+
+    /// No quick retries after a notification: the next read waits for the
+    /// next notification or the poll interval. For a follower whose filter
+    /// matches few events, where a notification is rarely about them and
+    /// retrying until the other events settle would only cost queries.
+    pub fn without_quick_retries(mut self) -> Self {
+        self.unsettled_retries = 0;
+        self
     }
 
     /// After a notification, waits `window` before reading, so that the
@@ -85,7 +97,7 @@ impl Follower {
             if now >= deadline {
                 return Ok(Vec::new());
             }
-            if hint > self.cursor && quick_retries < UNSETTLED_RETRIES {
+            if hint > self.cursor && quick_retries < self.unsettled_retries {
                 quick_retries += 1;
                 tokio::time::sleep(UNSETTLED_RETRY.min(deadline - now)).await;
                 continue;

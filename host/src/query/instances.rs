@@ -2,9 +2,8 @@
 //! resolves one (seed 004, "Instance").
 
 use super::{Queries, QueryError};
-use crate::cache::objects::{CachedInstance, InstanceIndex};
+use crate::cache::objects::CachedInstance;
 use crate::command::write_model::StoreSource;
-use crate::eventstore::AggregateRef;
 
 /// The aggregate type of instances.
 const INSTANCE: &str = "instance";
@@ -34,12 +33,8 @@ impl Queries {
                 .newest_position(INSTANCE)
                 .await?
                 .is_none_or(|newest| newest <= self.caches.followed());
-        if trusted && let Some(instance) = self.caches.instance.get(InstanceIndex::Host, host).await
-        {
-            let aggregate = AggregateRef::new(&instance.id, INSTANCE, &instance.id);
-            if !self.caches.is_stale(&aggregate, instance.position) {
-                return Ok(Some(instance));
-            }
+        if trusted && let Some(instance) = self.caches.instance_by_host(host).await {
+            return Ok(Some(instance));
         }
         // The read model waits until it applied the newest instance event.
         let Some(id) = self.instance_by_domain(host).await? else {

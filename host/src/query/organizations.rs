@@ -1,12 +1,8 @@
 //! Organizations by id and by domain, through the Organization cache.
 
 use super::{ORG_DOMAINS, Queries, QueryError};
-use crate::cache::objects::{CachedOrg, OrgIndex, org_key};
+use crate::cache::objects::CachedOrg;
 use crate::command::write_model::StoreSource;
-use crate::eventstore::AggregateRef;
-
-/// The aggregate type of organizations.
-const ORG: &str = "org";
 
 impl Queries {
     /// Organization `id` of `instance_id`; `None` when it does not exist (or
@@ -17,15 +13,8 @@ impl Queries {
     /// # Errors
     /// [`QueryError::Store`].
     pub async fn org(&self, instance_id: &str, id: &str) -> Result<Option<CachedOrg>, QueryError> {
-        let key = org_key(instance_id, id);
-        if let Some(org) = self.fresh_org(OrgIndex::Id, &key).await {
-            return Ok(Some(org));
-        }
-        let org = CachedOrg::load(&StoreSource(self.store.as_ref()), instance_id, id).await?;
-        if let Some(org) = &org {
-            self.caches.organization.set(org).await;
-        }
-        Ok(org)
+        let source = StoreSource(self.store.as_ref());
+        Ok(self.caches.org(&source, instance_id, id).await?)
     }
 
     /// The organization owning `domain` in the instance, if any: a primary
@@ -40,8 +29,11 @@ impl Queries {
         domain: &str,
     ) -> Result<Option<CachedOrg>, QueryError> {
         let domain = domain.trim().to_lowercase();
-        let key = org_key(instance_id, &domain);
-        if let Some(org) = self.fresh_org(OrgIndex::PrimaryDomain, &key).await {
+        if let Some(org) = self
+            .caches
+            .org_by_primary_domain(instance_id, &domain)
+            .await
+        {
             return Ok(Some(org));
         }
         let Some(row) = self
@@ -54,12 +46,5 @@ impl Queries {
             Some(org_id) => self.org(instance_id, org_id).await,
             None => Ok(None),
         }
-    }
-
-    /// A cached organization that no event seen since has changed.
-    async fn fresh_org(&self, index: OrgIndex, key: &str) -> Option<CachedOrg> {
-        let org = self.caches.organization.get(index, key).await?;
-        let aggregate = AggregateRef::new(&org.instance_id, ORG, &org.id);
-        (!self.caches.is_stale(&aggregate, org.position)).then_some(org)
     }
 }

@@ -2,7 +2,7 @@
 //! real SQLite store in a temporary directory, written through the command
 //! side: every read sees the write before it, with no projection involved.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use rampart_plugin_sdk::catalogue::{AddHumanUser, AddMachineUser, AddOrg, Email, Profile};
@@ -10,25 +10,7 @@ use rampart_plugin_sdk::catalogue::{AddHumanUser, AddMachineUser, AddOrg, Email,
 use super::credentials::{pat_owner, personal_access_tokens};
 use super::members::{instance_members, memberships, org_members};
 use crate::command::{CommandContext, Commands};
-use crate::config::Config;
 use crate::eventstore::EventStore;
-use crate::plugins::PluginRegistry;
-
-/// A plugin runtime without plugins: no validator runs.
-fn no_plugins() -> Arc<PluginRegistry> {
-    static REGISTRY: OnceLock<Arc<PluginRegistry>> = OnceLock::new();
-    REGISTRY
-        .get_or_init(|| {
-            let base = std::env::temp_dir().join("rampart-query-tests");
-            let mut config = Config::defaults().plugins;
-            config.dir = base.join("plugins");
-            config.cache_dir = base.join("cache");
-            config.shipped = false;
-            config.watch = false;
-            Arc::new(PluginRegistry::start(config).expect("plugin runtime starts"))
-        })
-        .clone()
-}
 
 /// A store with an instance, org ACME, human "ada" and machine "ci-bot".
 struct Fixture {
@@ -61,7 +43,8 @@ impl Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let (commands, store, dir) = crate::command::testing::sqlite_commands(no_plugins()).await;
+    let (commands, store, dir) =
+        crate::command::testing::sqlite_commands(crate::command::testing::no_plugins()).await;
     let instance = commands
         .add_instance("system", "Rampart", &["localhost".into()])
         .await

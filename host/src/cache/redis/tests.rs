@@ -6,55 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use serde::{Deserialize, Serialize};
 
 use super::{BreakerState, RedisClient, RedisConnector, local_test_config, parse_addr};
-use crate::cache::{CacheError, CacheLog, Connector, Index, Lifetimes, Object};
+use crate::cache::tests::{Thing, ThingIndex, thing};
+use crate::cache::{CacheError, CacheLog, Connector, Lifetimes};
 use crate::config::RedisConfig;
-
-/// A test object: found by its id and by each of its aliases.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Thing {
-    id: String,
-    aliases: Vec<String>,
-    version: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ThingIndex {
-    Id,
-    Alias,
-}
-
-impl Index for ThingIndex {
-    const ALL: &'static [Self] = &[ThingIndex::Id, ThingIndex::Alias];
-
-    fn name(self) -> &'static str {
-        match self {
-            ThingIndex::Id => "id",
-            ThingIndex::Alias => "alias",
-        }
-    }
-}
-
-impl Object for Thing {
-    type Index = ThingIndex;
-
-    fn keys(&self, index: ThingIndex) -> Vec<String> {
-        match index {
-            ThingIndex::Id => vec![self.id.clone()],
-            ThingIndex::Alias => self.aliases.clone(),
-        }
-    }
-}
-
-fn thing(id: &str, aliases: &[&str], version: u32) -> Thing {
-    Thing {
-        id: id.to_owned(),
-        aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
-        version,
-    }
-}
 
 fn keys(keys: &[&str]) -> Vec<String> {
     keys.iter().map(|k| (*k).to_owned()).collect()

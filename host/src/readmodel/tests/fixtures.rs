@@ -2,8 +2,8 @@
 //! and shorthands for statements and events.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, Executor};
+use sqlx::postgres::PgPool;
+use sqlx::{ConnectOptions, Executor};
 
 use crate::config::Config;
 use crate::eventstore::{AggregateRef, Event, Position};
@@ -42,25 +42,7 @@ impl Harness {
     /// A store on a database of its own on the local PostgreSQL, migrated
     /// with the eventstore's migrator (which carries the bookkeeping tables).
     pub(crate) async fn postgres() -> Self {
-        let name = format!("rampart_rm_{}", rand::random::<u64>());
-        let mut admin = options("postgres")
-            .connect()
-            .await
-            .expect("PostgreSQL must run on 127.0.0.1:5432 (user postgres, trust)");
-        admin
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create test database");
-        let _ = admin.close().await;
-        let pool = PgPoolOptions::new()
-            .max_connections(4)
-            .connect_with(options(&name))
-            .await
-            .expect("connect test database");
-        crate::eventstore::postgres::migrator()
-            .run(&pool)
-            .await
-            .expect("migrate test database");
+        let (name, pool) = crate::test_pg::migrated_database("rampart_rm", 4).await;
         Self {
             store: ReadStore::postgres(pool),
             _dir: None,
