@@ -9,11 +9,13 @@ use super::event::{Event, Position};
 use super::query::EventQuery;
 use super::{EventStore, StoreError};
 
-/// How long a follower waits before asking again when a notification said
-/// events exist that are not settled yet (a push still committing).
+/// How long a follower waits before asking again when a notification found
+/// nothing to read: the events may not be settled yet (an older push still
+/// committing, or a transaction that ended as the read began).
 const UNSETTLED_RETRY: Duration = Duration::from_millis(2);
-/// How many quick retries one unsettled notification gets before the follower
-/// falls back to its poll interval (the events may not match its filter).
+/// How many quick retries one notification gets before the follower waits
+/// for the next one (every commit notifies) or its poll interval (the events
+/// may not match its filter).
 const UNSETTLED_RETRIES: u32 = 25;
 
 /// Follows the events matching a filter in global order, a batch at a time,
@@ -85,9 +87,12 @@ impl Follower {
     /// The store's error; the cursor does not move, so calling again retries.
     pub async fn next_batch(&mut self) -> Result<Vec<Event>, StoreError> {
         let mut quick_retries = 0;
+        // Whether the read follows a notification of this call (or one that
+        // arrived since the last call).
+        let mut notified = self.notifications.has_changed().unwrap_or(false);
         let deadline = tokio::time::Instant::now() + self.poll_interval;
         loop {
-            let hint = *self.notifications.borrow_and_update();
+            self.notifications.borrow_and_update();
             let events = self.read().await?;
             if let Some(last) = events.last() {
                 self.cursor = last.position;
@@ -97,7 +102,7 @@ impl Follower {
             if now >= deadline {
                 return Ok(Vec::new());
             }
-            if hint > self.cursor && quick_retries < self.unsettled_retries {
+            if notified && quick_retries < self.unsettled_retries {
                 quick_retries += 1;
                 tokio::time::sleep(UNSETTLED_RETRY.min(deadline - now)).await;
                 continue;
@@ -110,6 +115,7 @@ impl Follower {
                     } else if !self.coalesce.is_zero() {
                         tokio::time::sleep(self.coalesce).await;
                     }
+                    notified = true;
                 }
                 () = tokio::time::sleep_until(deadline) => {}
             }

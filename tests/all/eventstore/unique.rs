@@ -13,6 +13,7 @@ super::conformance!(
     values_are_unique_per_instance_and_kind,
     releasing_an_instance_frees_all_its_values,
     concurrent_claims_of_one_value_have_exactly_one_winner,
+    a_push_of_unique_values_alone_claims_and_releases_them,
 );
 
 fn claim(p: Push, value: &str) -> Push {
@@ -149,4 +150,27 @@ pub async fn concurrent_claims_of_one_value_have_exactly_one_winner(store: Arc<d
         .await
         .unwrap();
     assert_eq!(stored.len(), 1, "only the winner's event is stored");
+}
+
+/// A push with no events, only unique-value operations: the same contract on
+/// both backends (it once panicked on PostgreSQL, finding no stored event).
+pub async fn a_push_of_unique_values_alone_claims_and_releases_them(store: Arc<dyn EventStore>) {
+    let only_claim = Push::default().claim("inst-1", "username", "solo", "taken");
+    let stored = store.push(only_claim.clone()).await.unwrap();
+    assert!(stored.is_empty(), "no events were pushed: {stored:?}");
+
+    let err = store.push(only_claim).await.unwrap_err();
+    assert!(matches!(err, StoreError::UniqueTaken { .. }), "{err:?}");
+    let err = store
+        .push(claim(push(&agg("user", "a"), 0, 1), "solo"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UniqueTaken { .. }), "{err:?}");
+
+    let only_release = Push::default().release("inst-1", "username", "solo");
+    assert!(store.push(only_release).await.unwrap().is_empty());
+    store
+        .push(claim(push(&agg("user", "a"), 0, 1), "solo"))
+        .await
+        .unwrap();
 }

@@ -6,6 +6,11 @@ use sqlx::{ConnectOptions, Connection, Executor};
 use crate::config::{PgSslMode as SslSetting, PostgresConfig};
 use crate::eventstore::StoreError;
 
+/// How long a session of this server may sit idle inside a transaction
+/// before PostgreSQL ends it. Bounds how long a frozen node's transaction
+/// can hold the locks a new projection leader needs (`spooler::leader`).
+pub const IDLE_IN_TRANSACTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// PostgreSQL's code for "database does not exist".
 const UNDEFINED_DATABASE: &str = "3D000";
 /// PostgreSQL's code for "database already exists".
@@ -36,8 +41,27 @@ fn options(cfg: &PostgresConfig, database: &str) -> PgConnectOptions {
         .database(database)
         .application_name(&cfg.application_name)
         // Every statement is prepared and selective on its parameters; custom
-        // plans would only re-plan each execution at a cost of CPU.
-        .options([("plan_cache_mode", "force_generic_plan")])
+        // plans would only re-plan each execution at a cost of CPU. The
+        // isolation level is pinned: pushes rely on read committed (their
+        // checks are statements of their own), and a server default of
+        // `serializable` would turn ordinary races into failed transactions.
+        //
+        // A transaction left open by a client that stopped (frozen, cut off,
+        // crashed between two statements) is ended by the server after
+        // `IDLE_IN_TRANSACTION_TIMEOUT`, releasing its locks: every
+        // transaction of the server is a few statements sent back to back.
+        .options([
+            ("plan_cache_mode", "force_generic_plan".to_owned()),
+            // A space in a value is escaped for the startup `options`.
+            (
+                "default_transaction_isolation",
+                r"read\ committed".to_owned(),
+            ),
+            (
+                "idle_in_transaction_session_timeout",
+                format!("{}ms", IDLE_IN_TRANSACTION_TIMEOUT.as_millis()),
+            ),
+        ])
         .ssl_mode(match cfg.ssl_mode {
             SslSetting::Disable => PgSslMode::Disable,
             SslSetting::Prefer => PgSslMode::Prefer,
@@ -45,7 +69,10 @@ fn options(cfg: &PostgresConfig, database: &str) -> PgConnectOptions {
             SslSetting::VerifyCa => PgSslMode::VerifyCa,
             SslSetting::VerifyFull => PgSslMode::VerifyFull,
         })
-        .log_statements(tracing::log::LevelFilter::Trace)
+        // No statement in the log, slow or not: statements carry personal
+        // data (read-model batches as literals); slow batches are logged
+        // with counts and times by `readmodel::apply`.
+        .disable_statement_logging()
 }
 
 async fn open(cfg: &PostgresConfig, options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {

@@ -30,7 +30,7 @@ use super::{
 };
 use crate::config::{EventstoreConfig, PostgresConfig};
 
-pub use connect::connect_pool;
+pub use connect::{IDLE_IN_TRANSACTION_TIMEOUT, connect_pool};
 
 /// The schema migrations for PostgreSQL, embedded from `migrations/postgres/`.
 pub fn migrator() -> sqlx::migrate::Migrator {

@@ -5,8 +5,10 @@
 //! pushes on PostgreSQL's notification queue lock, so pushes only mark that
 //! something was written; a background task sends one `NOTIFY` per
 //! `Eventstore.NotifyInterval` carrying the newest local position, and a
-//! `LISTEN`ing task feeds other nodes' positions into the local [`Notifier`].
-//! Notifications are hints: followers still poll, so a lost one only delays.
+//! `LISTEN`ing task wakes the local [`Notifier`] for each one it receives
+//! (the position it carries is for people reading the traffic; nothing
+//! trusts it). Notifications are hints: followers still poll, so a lost one
+//! only delays.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +17,7 @@ use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::eventstore::{Notifier, Position};
+use crate::eventstore::Notifier;
 
 /// The channel every node listens on.
 pub(super) const CHANNEL: &str = "rampart_events";
@@ -90,11 +92,9 @@ async fn listen_loop(pool: PgPool, notifier: Arc<Notifier>) {
         }
         loop {
             match listener.recv().await {
-                Ok(n) => {
-                    if let Ok(p) = n.payload().parse::<Position>() {
-                        notifier.pushed(p);
-                    }
-                }
+                // The payload is informative only: any role of the database
+                // can send one, so it only wakes (see `Notifier`).
+                Ok(_) => notifier.committed_elsewhere(),
                 Err(e) => {
                     tracing::warn!(error = %e, "lost the notification connection; reconnecting");
                     break;

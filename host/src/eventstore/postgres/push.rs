@@ -8,6 +8,8 @@
 //! read the aggregates' sequences before their first write, so within an
 //! aggregate position order is sequence order (`docs/eventstore.md`).
 
+use std::time::Duration;
+
 use sqlx::Row;
 use sqlx::postgres::{PgDatabaseError, PgPool, PgRow};
 
@@ -16,6 +18,15 @@ use crate::eventstore::{Event, ExpectedSequence, Position, Push, StoreError, Uni
 /// Retries of a push whose aggregates all expect [`ExpectedSequence::Any`]
 /// when a concurrent push took the same sequence number.
 const ANY_RETRIES: usize = 8;
+
+/// Retries of a push PostgreSQL rolled back and asks to retry: a deadlock
+/// (`40P01`, two pushes claiming the same unique values in another order) or
+/// a serialization failure (`40001`). Nothing of it was written.
+const ROLLBACK_RETRIES: u32 = 5;
+
+/// The first wait before retrying a rolled-back push; doubled each time,
+/// with jitter, so the pushes that collided do not collide again.
+const ROLLBACK_BACKOFF: Duration = Duration::from_millis(5);
 
 /// The general push: any number of aggregates and unique-value operations.
 const CALL: &str = "SELECT r_tx_id, r_tx_index, r_sequence, r_created_at FROM rampart_push(\
@@ -75,10 +86,25 @@ pub(super) async fn push(
         .all(|a| a.expected == ExpectedSequence::Any);
     let rows = {
         let mut attempt = 0;
+        let mut rollbacks = 0;
         loop {
             match call(pool, &push, &payloads).await {
-                Ok(rows) if rows.is_empty() => return Err(stale(pool, &push).await),
+                // No row from a push with aggregates: its expected sequence
+                // did not hold. A push of unique values alone returns none.
+                Ok(rows) if rows.is_empty() && !push.aggregates.is_empty() => {
+                    return Err(stale(pool, &push).await);
+                }
                 Ok(rows) => break rows,
+                Err(e) if asks_to_retry(&e) => {
+                    if rollbacks == ROLLBACK_RETRIES {
+                        return Err(StoreError::Unavailable(format!(
+                            "the push was rolled back {} times in a row: {e}",
+                            rollbacks + 1
+                        )));
+                    }
+                    tokio::time::sleep(backoff(rollbacks)).await;
+                    rollbacks += 1;
+                }
                 Err(e) => match map_error(e, &push) {
                     StoreError::Conflict { .. } if any_only && attempt < ANY_RETRIES => {
                         attempt += 1
@@ -93,6 +119,20 @@ pub(super) async fn push(
         }
     };
     events(push, &rows)
+}
+
+/// Whether PostgreSQL rolled the push back and asks for it to be retried
+/// (SQLSTATE `40001` serialization failure, `40P01` deadlock).
+fn asks_to_retry(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db)
+        if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+}
+
+/// The wait before retry `n` (from 0): [`ROLLBACK_BACKOFF`] doubled `n`
+/// times, plus up to as much again at random.
+fn backoff(n: u32) -> Duration {
+    let base = ROLLBACK_BACKOFF * 2u32.pow(n);
+    base + base.mul_f64(rand::random::<f64>())
 }
 
 /// The push flattened into `rampart_push`'s parallel arrays.

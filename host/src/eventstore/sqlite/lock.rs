@@ -13,9 +13,10 @@ pub(super) struct DirLock {
 }
 
 impl DirLock {
-    /// Creates `dir` if needed and takes its lock, recording this process id.
+    /// Creates `dir` if needed (private: [`crate::private_files::data_dir`])
+    /// and takes its lock, recording this process id.
     pub(super) fn acquire(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
+        crate::private_files::data_dir(dir).map_err(|e| {
             StoreError::Unavailable(format!(
                 "cannot create data directory {}: {e}",
                 dir.display()

@@ -71,7 +71,11 @@ impl SqliteStore {
     /// [`StoreError::Migration`] / [`StoreError::Database`] otherwise.
     pub async fn open(cfg: &SqliteConfig, limits: Limits) -> Result<Self, StoreError> {
         let lock = lock::DirLock::acquire(&cfg.dir)?;
-        let options = connect_options(&cfg.dir.join(DB_FILE), cfg);
+        let path = cfg.dir.join(DB_FILE);
+        crate::private_files::sqlite_database(&path).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", path.display()))
+        })?;
+        let options = connect_options(&path, cfg);
         let pool = SqlitePoolOptions::new()
             .max_connections(cfg.max_readers.max(1))
             .min_connections(1)
@@ -132,6 +136,9 @@ pub(crate) fn connect_options(path: &Path, cfg: &SqliteConfig) -> SqliteConnectO
         .busy_timeout(cfg.busy_timeout)
         .pragma("temp_store", "memory")
         .pragma("cache_size", CONNECTION_CACHE_KIB)
+        // Statements carry personal data: none in the log (see the
+        // PostgreSQL options).
+        .disable_statement_logging()
 }
 
 #[async_trait]
