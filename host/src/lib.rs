@@ -34,6 +34,7 @@ pub mod eventstore;
 pub mod masterkey;
 pub mod milestone;
 pub mod plugins;
+pub mod private_files;
 pub mod query;
 pub mod readmodel;
 pub mod scaffold;

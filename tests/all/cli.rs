@@ -24,6 +24,16 @@ async fn run(dir: &std::path::Path, env: &[(String, String)], args: &[&str]) -> 
     )
 }
 
+/// The permission bits of `path`.
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
@@ -53,22 +63,27 @@ async fn help_explains_the_commands_and_the_configuration_layers() {
 }
 
 #[tokio::test]
-async fn first_start_without_flags_creates_data_and_a_private_masterkey() {
+async fn first_start_without_flags_creates_private_data_and_masterkey() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path(), &[], &[]).await.unwrap();
     let data = dir.path().join("data");
     assert!(data.join("rampart.db").exists());
     let key = std::fs::read_to_string(data.join("masterkey")).unwrap();
     assert_eq!(key.len(), 32);
-    use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        std::fs::metadata(data.join("masterkey"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o600
-    );
+    // Whatever the umask, what holds secrets and personal data is the
+    // owner's alone: the directory, the databases and their WAL files, the
+    // masterkey and the administrator's token.
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    for file in [
+        "masterkey",
+        "admin.pat",
+        "rampart.db",
+        "rampart.db-wal",
+        "projections.db",
+        "projections.db-wal",
+    ] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
     let (_, log) = server.terminate().await.unwrap();
     assert!(
         log.contains("generated one for this data directory"),
