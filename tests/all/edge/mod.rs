@@ -6,6 +6,7 @@
 //! answers 503 with `Retry-After`, never 500.
 
 mod errors;
+mod metrics;
 mod proxy;
 mod strict;
 mod unavailable;
