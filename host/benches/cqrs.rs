@@ -392,7 +392,10 @@ async fn catchup() {
     plugins.watch = false;
     let registry = Arc::new(PluginRegistry::start(plugins).expect("plugins"));
     let readstore = ReadStore::postgres(store.pool().clone());
-    let leadership = Leadership::postgres((*store.pool().connect_options()).clone());
+    let leadership = Leadership::postgres(
+        (*store.pool().connect_options()).clone(),
+        Config::defaults().projections.leader_lease,
+    );
     let mut projections = Config::defaults().projections;
     projections.read_your_writes_timeout = Duration::from_secs(3600);
     if let Ok(batch) = std::env::var("BENCH_BATCH") {

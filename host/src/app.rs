@@ -103,7 +103,10 @@ pub async fn open_backends(cfg: &Config) -> Result<Backends, AppError> {
             store.migrate().await?;
             let pool = store.pool().clone();
             Backends {
-                leadership: Leadership::postgres((*pool.connect_options()).clone()),
+                leadership: Leadership::postgres(
+                    (*pool.connect_options()).clone(),
+                    cfg.projections.leader_lease,
+                ),
                 readstore: ReadStore::postgres(pool.clone()),
                 pool: Some(pool),
                 store: Arc::new(store),

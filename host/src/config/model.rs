@@ -170,6 +170,12 @@ pub struct ProjectionsConfig {
     /// `LeaderRetry`: how often a standby node tries to take a projection over (default 1s).
     #[serde(with = "duration")]
     pub leader_retry: Duration,
+    /// `LeaderLease`: PostgreSQL only, how long a node's lease on a projection
+    /// lasts without renewal (renewed every third of it; default 5s). A
+    /// frozen or unreachable leader is replaced within `LeaderLease` +
+    /// `LeaderRetry`.
+    #[serde(with = "duration")]
+    pub leader_lease: Duration,
     /// `ReadYourWritesTimeout`: longest wait of a read by id for its projection (default 5s).
     #[serde(with = "duration")]
     pub read_your_writes_timeout: Duration,
@@ -310,8 +316,9 @@ pub struct EventstoreConfig {
     pub max_payload_bytes: usize,
     /// `MaxEventsPerPush`: largest number of events in one push (default 1000).
     pub max_events_per_push: usize,
-    /// `FollowPollInterval`: how often followers (spoolers) look for events when
-    /// no notification came (default 250ms).
+    /// `FollowPollInterval`: how often the eventstore's own followers (the
+    /// caches' invalidation) look for events when no notification came
+    /// (default 250ms). Spoolers poll at `Projections.RequeueInterval`.
     #[serde(with = "duration")]
     pub follow_poll_interval: Duration,
     /// `NotifyInterval`: PostgreSQL only, how long pushes are coalesced into one

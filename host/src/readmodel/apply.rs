@@ -30,6 +30,21 @@ pub struct Applied {
     pub statements: Vec<Statement>,
 }
 
+/// The lease a write must still hold to move a generation's position (on
+/// PostgreSQL, where several nodes share the read models): the leadership
+/// key, this process as its owner, and the epoch it took the lease with. A
+/// node whose lease expired or was taken over cannot apply anything, even
+/// before it learns so (`spooler::leader`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    /// The leadership key (`<projection>/<generation>`).
+    pub key: String,
+    /// The lease's owner: this process.
+    pub owner: String,
+    /// The epoch the lease was taken with.
+    pub epoch: i64,
+}
+
 /// Moves the position from `from` to `to` (adding `count` to the events
 /// applied) unless the generation moved on or retired.
 pub(super) const CAS: &str = "UPDATE projection_generations \
@@ -37,6 +52,16 @@ pub(super) const CAS: &str = "UPDATE projection_generations \
      updated_at = $4 \
      WHERE projection = $5 AND generation = $6 AND position_tx = $7 AND position_index = $8 \
      AND status <> 'retired'";
+
+/// The condition [`CAS_FENCED`] adds, with the fence's key, owner and epoch
+/// as `$9`, `$10`, `$11`: the lease is valid now, and stays locked against a
+/// takeover until the transaction ends.
+const FENCE: &str = " AND EXISTS (SELECT 1 FROM projection_leases WHERE key = $9 AND owner = $10 \
+     AND epoch = $11 AND expires_at > clock_timestamp() FOR KEY SHARE)";
+
+/// [`CAS`] under a [`Fence`] (PostgreSQL).
+pub(super) static CAS_FENCED: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{CAS}{FENCE}"));
 
 /// Where the generation stands, to explain a failed compare-and-set.
 pub(super) const CURRENT: &str = "SELECT position_tx, position_index, status \
@@ -46,8 +71,13 @@ pub(super) const CURRENT: &str = "SELECT position_tx, position_index, status \
 /// enclosing function with [`ApplyError::PositionMoved`] or
 /// [`ReadModelError::NotLive`].
 macro_rules! compare_and_set {
-    ($conn:expr, $generation:expr, $from:expr, $to:expr, $count:expr) => {{
-        let moved = sqlx::query($crate::readmodel::apply::CAS)
+    ($conn:expr, $generation:expr, $from:expr, $to:expr, $count:expr, $fence:expr) => {{
+        let fence: Option<&$crate::readmodel::Fence> = $fence;
+        let sql: &str = match fence {
+            Some(_) => &$crate::readmodel::apply::CAS_FENCED,
+            None => $crate::readmodel::apply::CAS,
+        };
+        let mut cas = sqlx::query(sql)
             .bind($to.tx)
             .bind($to.index)
             .bind($count as i64)
@@ -55,9 +85,11 @@ macro_rules! compare_and_set {
             .bind(&$generation.projection)
             .bind($generation.number)
             .bind($from.tx)
-            .bind($from.index)
-            .execute(&mut *$conn)
-            .await?;
+            .bind($from.index);
+        if let Some(fence) = fence {
+            cas = cas.bind(&fence.key).bind(&fence.owner).bind(fence.epoch);
+        }
+        let moved = cas.execute(&mut *$conn).await?;
         if moved.rows_affected() != 1 {
             let found: Option<(i64, i32, String)> =
                 sqlx::query_as($crate::readmodel::apply::CURRENT)
@@ -69,23 +101,34 @@ macro_rules! compare_and_set {
                 $generation,
                 $from,
                 found,
+                fence,
             ));
         }
     }};
 }
 pub(super) use compare_and_set;
 
-/// Why a compare-and-set moved nothing.
+/// Why a compare-and-set moved nothing: the position moved, the
+/// generation retired, or else the fence's lease is gone.
 pub(super) fn not_moved(
     generation: &Generation,
     from: Position,
     found: Option<(i64, i32, String)>,
+    fence: Option<&Fence>,
 ) -> ApplyError {
     match found {
-        Some((tx, index, status)) if status != "retired" => ApplyError::PositionMoved {
-            expected: from,
-            found: Position::new(tx, index),
-        },
+        Some((tx, index, status)) if status != "retired" => {
+            let found = Position::new(tx, index);
+            match fence {
+                Some(fence) if found == from => ApplyError::LeaseLost {
+                    key: fence.key.clone(),
+                },
+                _ => ApplyError::PositionMoved {
+                    expected: from,
+                    found,
+                },
+            }
+        }
         _ => ApplyError::Store(ReadModelError::NotLive {
             projection: generation.projection.clone(),
             generation: generation.number,
@@ -122,9 +165,9 @@ fn statement_message(plan: &Plan<'_>, error: &sqlx::Error) -> String {
 /// compare-and-set first, then each item's statements; the first statement
 /// the database refuses names its item.
 macro_rules! apply_bound {
-    ($pool:expr, $generation:expr, $from:expr, $to:expr, $count:expr, $plans:expr) => {{
+    ($pool:expr, $fence:expr, $generation:expr, $from:expr, $to:expr, $count:expr, $plans:expr) => {{
         let mut tx = $pool.begin().await?;
-        compare_and_set!(tx, $generation, $from, $to, $count);
+        compare_and_set!(tx, $generation, $from, $to, $count, $fence);
         for (item, plans) in $plans.iter().enumerate() {
             for plan in plans {
                 let mut qb = builder($pool);
@@ -147,11 +190,18 @@ macro_rules! apply_bound {
     }};
 }
 
+/// How long applying one batch may take before it is logged as slow (the
+/// database drivers' own slow-statement log is off: it would print the
+/// statements, and with them the personal data they write).
+const SLOW_BATCH: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl ReadStore {
     /// Applies `batch` after `from`: executes every item's statements in
     /// order against `generation`'s tables and moves its position from
     /// `from` to the last item's, in one transaction; nothing is applied on
-    /// any error. An empty batch returns `from`.
+    /// any error. An empty batch returns `from`. Unfenced: for a single node
+    /// (SQLite) or a generation nobody else applies; spoolers on a shared
+    /// database use [`ReadStore::apply_fenced`].
     ///
     /// # Errors
     /// [`ApplyError::PositionMoved`] when the generation is no longer at
@@ -164,44 +214,95 @@ impl ReadStore {
         from: Position,
         batch: &[Applied],
     ) -> Result<Position, ApplyError> {
+        self.apply_fenced(None, generation, from, batch).await
+    }
+
+    /// [`ReadStore::apply`], moving the position only while `fence`'s lease
+    /// is valid.
+    ///
+    /// # Errors
+    /// As [`ReadStore::apply`], and [`ApplyError::LeaseLost`] when the lease
+    /// expired or was taken over.
+    pub async fn apply_fenced(
+        &self,
+        fence: Option<&Fence>,
+        generation: &Generation,
+        from: Position,
+        batch: &[Applied],
+    ) -> Result<Position, ApplyError> {
         let Some(last) = batch.last() else {
             return Ok(from);
         };
         let plans = plan_batch(generation, batch)
             .map_err(|(item, error)| ApplyError::Statement { item, error })?;
-        match &self.backend {
+        let started = std::time::Instant::now();
+        let applied = match &self.backend {
             Backend::Sqlite { writer, .. } => {
-                apply_sqlite(writer, generation, from, last.position, batch.len(), &plans).await
+                apply_sqlite(
+                    writer,
+                    fence,
+                    generation,
+                    from,
+                    last.position,
+                    batch.len(),
+                    &plans,
+                )
+                .await
             }
             Backend::Postgres(pool) => {
-                apply_postgres(pool, generation, from, last.position, batch.len(), &plans).await
+                apply_postgres(
+                    pool,
+                    fence,
+                    generation,
+                    from,
+                    last.position,
+                    batch.len(),
+                    &plans,
+                )
+                .await
             }
+        };
+        let took = started.elapsed();
+        if took >= SLOW_BATCH {
+            // Counts and times only: the statements carry personal data.
+            tracing::warn!(
+                projection = %generation.projection,
+                generation = generation.number,
+                events = batch.len(),
+                statements = plans.iter().map(Vec::len).sum::<usize>(),
+                took_ms = took.as_millis() as u64,
+                "a projection batch took {} ms to apply",
+                took.as_millis()
+            );
         }
+        applied
     }
 }
 
 async fn apply_sqlite(
     pool: &SqlitePool,
+    fence: Option<&Fence>,
     generation: &Generation,
     from: Position,
     to: Position,
     count: usize,
     plans: &[Vec<Plan<'_>>],
 ) -> Result<Position, ApplyError> {
-    apply_bound!(pool, generation, from, to, count, plans)
+    apply_bound!(pool, fence, generation, from, to, count, plans)
 }
 
 /// The fast path, then (on a statement error) the bound path.
 async fn apply_postgres(
     pool: &PgPool,
+    fence: Option<&Fence>,
     generation: &Generation,
     from: Position,
     to: Position,
     count: usize,
     plans: &[Vec<Plan<'_>>],
 ) -> Result<Position, ApplyError> {
-    let Some(script) = literal::batch(generation, from, to, count, plans) else {
-        return apply_bound!(pool, generation, from, to, count, plans);
+    let Some(script) = literal::batch(fence, generation, from, to, count, plans) else {
+        return apply_bound!(pool, fence, generation, from, to, count, plans);
     };
     let mut tx = pool.begin().await?;
     match (&mut *tx).fetch_all(sqlx::raw_sql(&script)).await {
@@ -220,7 +321,7 @@ async fn apply_postgres(
                 .fetch_optional(&mut *tx)
                 .await?;
             tx.rollback().await?;
-            Err(not_moved(generation, from, found))
+            Err(not_moved(generation, from, found, fence))
         }
         Err(error) if is_statement_error(&error) => {
             tx.rollback().await?;
@@ -228,7 +329,7 @@ async fn apply_postgres(
                 projection = %generation.projection, generation = generation.number, %error,
                 "batch script failed: redoing it with bound parameters"
             );
-            apply_bound!(pool, generation, from, to, count, plans)
+            apply_bound!(pool, fence, generation, from, to, count, plans)
         }
         Err(error) => Err(error.into()),
     }

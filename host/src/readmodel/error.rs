@@ -99,6 +99,14 @@ pub enum ApplyError {
         found: Position,
     },
 
+    /// The caller's lease on the generation ([`super::Fence`]) expired or was
+    /// taken over: another node leads it now, or will. The caller must stop.
+    #[error("the lease {key:?} expired or another node took it over")]
+    LeaseLost {
+        /// The lease's key.
+        key: String,
+    },
+
     /// The statements of the batch's `item`-th event failed (a constraint, a
     /// value of the wrong type, …). The caller may apply the items before it
     /// and record or skip the failing event.

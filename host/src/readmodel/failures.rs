@@ -99,13 +99,15 @@ impl ReadStore {
 
     /// Gives up on `event`: in one transaction, marks its failure skipped
     /// (recording it if it was not, with at least one attempt and this
-    /// error) and moves the position from `from` to the event's.
+    /// error) and moves the position from `from` to the event's, under
+    /// `fence` as [`ReadStore::apply_fenced`].
     ///
     /// # Errors
     /// As [`ReadStore::apply`]: [`ApplyError::PositionMoved`] when the
     /// generation is no longer at `from` (nothing recorded).
     pub async fn skip(
         &self,
+        fence: Option<&super::Fence>,
         generation: &Generation,
         from: Position,
         event: &Event,
@@ -117,7 +119,7 @@ impl ReadStore {
         );
         on_pool!(self, writer, |pool, _dialect| {
             let mut tx = pool.begin().await?;
-            compare_and_set!(tx, generation, from, event.position, 0);
+            compare_and_set!(tx, generation, from, event.position, 0, fence);
             bind_failure!(sqlx::query(&sql), generation, event, error, true)
                 .execute(&mut *tx)
                 .await?;

@@ -96,6 +96,7 @@ fn text(sql: &mut String, s: &str) {
 /// row) as a `SELECT` of the number of rows it moved (1, or 0 when the
 /// position moved), then every statement.
 pub(super) fn batch(
+    fence: Option<&super::Fence>,
     generation: &Generation,
     from: Position,
     to: Position,
@@ -115,12 +116,27 @@ pub(super) fn batch(
         to.tx, to.index
     );
     text(&mut out.sql, &generation.projection);
-    let _ = writeln!(
+    let _ = write!(
         out.sql,
         " AND generation = {} AND position_tx = {} AND position_index = {} \
-         AND status <> 'retired' RETURNING 1) SELECT count(*) FROM moved;",
+         AND status <> 'retired'",
         generation.number, from.tx, from.index
     );
+    if let Some(fence) = fence {
+        // As `apply::FENCE`.
+        out.sql
+            .push_str(" AND EXISTS (SELECT 1 FROM projection_leases WHERE key = ");
+        text(&mut out.sql, &fence.key);
+        out.sql.push_str(" AND owner = ");
+        text(&mut out.sql, &fence.owner);
+        let _ = write!(
+            out.sql,
+            " AND epoch = {} AND expires_at > clock_timestamp() FOR KEY SHARE)",
+            fence.epoch
+        );
+    }
+    out.sql
+        .push_str(" RETURNING 1) SELECT count(*) FROM moved;\n");
     for plan in plans.iter().flatten() {
         write(&mut out, plan);
         out.sql.push_str(";\n");

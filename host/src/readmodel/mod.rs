@@ -65,7 +65,7 @@ mod tests;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
 
-pub use apply::Applied;
+pub use apply::{Applied, Fence};
 pub use error::{ApplyError, ReadModelError};
 pub use failures::FailedEvent;
 pub use generation::{Generation, GenerationStatus};
@@ -105,7 +105,7 @@ enum Backend {
 }
 
 impl ReadStore {
-    /// Opens (creating if needed) `<cfg.dir>/projections.db` in WAL mode with
+    /// Opens (creating if needed, private) `<cfg.dir>/projections.db` in WAL mode with
     /// the configured `synchronous` and busy timeout, and applies pending
     /// bookkeeping migrations. A file apart from the eventstore's
     /// `rampart.db`, so spooler writes never contend with event pushes.
@@ -114,10 +114,13 @@ impl ReadStore {
     /// [`ReadModelError::Unavailable`] when the file cannot be opened,
     /// [`ReadModelError::Migration`] when migrating fails.
     pub async fn sqlite(cfg: &SqliteConfig) -> Result<Self, ReadModelError> {
-        std::fs::create_dir_all(&cfg.dir).map_err(|e| {
-            ReadModelError::Unavailable(format!("cannot create {}: {e}", cfg.dir.display()))
-        })?;
-        let options = connect_options(&cfg.dir.join(DB_FILE), cfg);
+        let path = cfg.dir.join(DB_FILE);
+        crate::private_files::data_dir(&cfg.dir)
+            .and_then(|()| crate::private_files::sqlite_database(&path))
+            .map_err(|e| {
+                ReadModelError::Unavailable(format!("cannot create {}: {e}", path.display()))
+            })?;
+        let options = connect_options(&path, cfg);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)

@@ -110,7 +110,7 @@ impl Spoolers {
         leadership: Leadership,
         config: ProjectionsConfig,
     ) -> Arc<Self> {
-        let watchdog = leadership.start_watchdog(config.leader_retry);
+        let watchdog = leadership.start_renewing();
         let spoolers = Arc::new(Self {
             shared: Arc::new(Shared {
                 store,

@@ -22,7 +22,7 @@ use super::Shared;
 use super::envelope::{envelope, filter_for};
 use crate::eventstore::{Event, Follower, Position};
 use crate::plugins::LoadedPlugin;
-use crate::readmodel::{Applied, ApplyError, Generation, GenerationStatus};
+use crate::readmodel::{Applied, ApplyError, Fence, Generation, GenerationStatus};
 
 /// How long a spooler waits before retrying after the store or the read
 /// model could not be reached.
@@ -166,6 +166,9 @@ impl Worker {
     /// Applies events while this node leads the generation.
     async fn lead(&self, shared: &Shared, key: &str) {
         let mut lost = shared.leadership.lost();
+        // The lease every write of this term passes (None on one node).
+        let fence = shared.leadership.fence(key).await;
+        let fence = fence.as_ref();
         let mut from = match shared.readstore.position(&self.generation).await {
             Ok(position) => position,
             Err(error) => {
@@ -223,7 +226,7 @@ impl Worker {
                 continue;
             }
             let (flow, next) = tokio::join!(
-                self.apply(shared, from, &events, projected),
+                self.apply(shared, fence, from, &events, projected),
                 self.read(&mut follower)
             );
             match flow {
@@ -258,6 +261,7 @@ impl Worker {
     async fn apply(
         &self,
         shared: &Shared,
+        fence: Option<&Fence>,
         from: Position,
         events: &[Event],
         projected: Projected,
@@ -265,7 +269,11 @@ impl Worker {
         let (items, failure) = projected;
         let mut from = from;
         if !items.is_empty() {
-            match shared.readstore.apply(&self.generation, from, &items).await {
+            match shared
+                .readstore
+                .apply_fenced(fence, &self.generation, from, &items)
+                .await
+            {
                 Ok(position) => {
                     from = position;
                     self.applied(items.len(), from);
@@ -276,7 +284,7 @@ impl Worker {
                     if item > 0 {
                         match shared
                             .readstore
-                            .apply(&self.generation, from, &items[..item])
+                            .apply_fenced(fence, &self.generation, from, &items[..item])
                             .await
                         {
                             Ok(position) => {
@@ -286,13 +294,18 @@ impl Worker {
                             Err(error) => return self.apply_failed(error),
                         }
                     }
-                    return self.failed(shared, from, &events[item], &error).await;
+                    return self
+                        .failed(shared, fence, from, &events[item], &error)
+                        .await;
                 }
                 Err(error) => return self.apply_failed(error),
             }
         }
         match failure {
-            Some((index, error)) => self.failed(shared, from, &events[index], &error).await,
+            Some((index, error)) => {
+                self.failed(shared, fence, from, &events[index], &error)
+                    .await
+            }
             None => Flow::Continue(from),
         }
     }
@@ -310,6 +323,12 @@ impl Worker {
 
     fn apply_failed(&self, error: ApplyError) -> Flow {
         match error {
+            ApplyError::LeaseLost { key } => {
+                tracing::warn!(
+                    projection = %key,
+                    "the lease on this projection expired or was taken over: standing down"
+                );
+            }
             ApplyError::PositionMoved { expected, found } => {
                 tracing::warn!(
                     projection = %self.key(), %expected, %found,
@@ -326,7 +345,14 @@ impl Worker {
 
     /// One more failed attempt at `event`: retry later, or record and skip it
     /// once it used up its attempts.
-    async fn failed(&self, shared: &Shared, from: Position, event: &Event, error: &str) -> Flow {
+    async fn failed(
+        &self,
+        shared: &Shared,
+        fence: Option<&Fence>,
+        from: Position,
+        event: &Event,
+        error: &str,
+    ) -> Flow {
         if self.retired(shared).await {
             return Flow::Lost;
         }
@@ -357,7 +383,7 @@ impl Worker {
         }
         match shared
             .readstore
-            .skip(&self.generation, from, event, error)
+            .skip(fence, &self.generation, from, event, error)
             .await
         {
             Ok(()) => {

@@ -1,6 +1,9 @@
 //! Given two server processes on one PostgreSQL database, when the node
 //! running the projections is killed, then the other takes them over within
-//! 5 seconds, and the read model ends identical to a rebuild from scratch.
+//! 5 seconds; when it freezes (SIGSTOP), even between a batch and its
+//! commit, the other takes over within the documented bound of 10 seconds
+//! (`docs/cqrs.md`, "Failure bounds") and the frozen one, resumed, stands
+//! down; and the read model ends identical to a rebuild from scratch.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,6 +14,7 @@ use rampart::plugins::PluginRegistry;
 use rampart::readmodel::{Applied, ReadStore};
 use reqwest::StatusCode;
 use serde_json::json;
+use sqlx::{Connection, Executor};
 
 use super::spooling::pg_options;
 use super::{Api, Backend, count, start};
@@ -37,14 +41,6 @@ async fn killing_the_leader_moves_the_projections_to_the_other_node() {
     }
     let (status, body) = api_b.call(GET_USER, json!({ "userId": users[4] })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let leaders = |status: &serde_json::Value| -> usize {
-        status["projections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p["generations"][0]["spooler"]["state"] == "SPOOLER_STATE_RUNNING")
-            .count()
-    };
     let on_a = api_a.ok(LIST_PROJECTIONS, json!({})).await;
     let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
     assert_eq!((leaders(&on_a), leaders(&on_b)), (3, 0), "{on_a}\n{on_b}");
@@ -70,7 +66,160 @@ async fn killing_the_leader_moves_the_projections_to_the_other_node() {
         .await;
     assert_eq!(count(&list["details"]["total"]), 11, "{list}");
 
+    assert_live_equals_replay(&backend).await;
+    drop(b);
+}
+
+/// How many projections `ListProjections` shows running on the node.
+fn leaders(status: &serde_json::Value) -> usize {
+    status["projections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["generations"][0]["spooler"]["state"] == "SPOOLER_STATE_RUNNING")
+        .count()
+}
+
+/// The bound `docs/cqrs.md` promises for replacing a frozen leader.
+const FROZEN_BOUND: Duration = Duration::from_secs(10);
+
+/// Reads `user` on `api` until it is there; returns how long after `since`.
+async fn read_until_found(api: &Api, user: &str, since: Instant) -> Duration {
+    loop {
+        let (status, body) = api.call(GET_USER, json!({ "userId": user })).await;
+        match status {
+            StatusCode::OK => return since.elapsed(),
+            StatusCode::SERVICE_UNAVAILABLE => {}
+            other => panic!("{other}: {body}"),
+        }
+        assert!(
+            since.elapsed() < FROZEN_BOUND + Duration::from_secs(10),
+            "the read never recovered"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_frozen_leader_is_replaced_and_stands_down_when_it_resumes() {
+    let backend = Backend::postgres().await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start(dir_a.path(), &backend, &[]).await;
+    let b = start(dir_b.path(), &backend, &[]).await;
+    let api_a = Api::new(&a);
+    let api_b = Api::at(&b.url, Some(&a.admin_token()));
+    let org = api_a.add_org("Frozen").await;
+    api_a.add_user(&org, "before", None).await;
+    let on_a = api_a.ok(LIST_PROJECTIONS, json!({})).await;
+    assert_eq!(leaders(&on_a), 3, "{on_a}");
+
+    a.signal("STOP");
+    let frozen = Instant::now();
+    let user = api_b.add_user(&org, "during", None).await;
+    let took = read_until_found(&api_b, &user, frozen).await;
+    assert!(took < FROZEN_BOUND, "took over after {took:?}");
+    let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
+    assert_eq!(leaders(&on_b), 3, "{on_b}");
+
+    a.signal("CONT");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let on_a = api_a.ok(LIST_PROJECTIONS, json!({})).await;
+    let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
+    assert_eq!(
+        (leaders(&on_a), leaders(&on_b)),
+        (0, 3),
+        "the resumed node stood down:\n{on_a}\n{on_b}"
+    );
+    for n in 0..3 {
+        api_a.add_user(&org, &format!("after{n}"), None).await;
+    }
+    let list = api_a
+        .ok(
+            "rampart.user.v1.UserService/ListUsers",
+            json!({ "orgId": org }),
+        )
+        .await;
+    assert_eq!(count(&list["details"]["total"]), 5, "{list}");
+    assert_live_equals_replay(&backend).await;
+}
+
+/// The leader is frozen after its batch ran and before its `COMMIT`: its
+/// transaction holds the generation's row and its lease until the server
+/// ends it (idle in transaction), and reads on the other node recover
+/// within the same bound; the frozen batch is not applied twice.
+#[tokio::test]
+async fn a_leader_frozen_before_its_commit_is_replaced() {
+    let backend = Backend::postgres().await;
     let Backend::Postgres(db) = &backend else {
+        unreachable!()
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start(dir_a.path(), &backend, &[]).await;
+    let b = start(dir_b.path(), &backend, &[]).await;
+    let api_a = Api::new(&a);
+    let api_b = Api::at(&b.url, Some(&a.admin_token()));
+    let org = api_a.add_org("Frozen mid-batch").await;
+    api_a.add_user(&org, "before", None).await;
+
+    // Hold the users tables so that A's next batch waits inside its
+    // transaction; freeze A while it waits; then let the batch run: A's
+    // transaction has run its statements and waits for a COMMIT that does
+    // not come.
+    let mut blocker = db.connect().await;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE tablename LIKE 'rm\\_users\\_%'",
+    )
+    .fetch_all(&mut blocker)
+    .await
+    .unwrap();
+    assert!(!tables.is_empty());
+    let mut tx = blocker.begin().await.unwrap();
+    tx.execute(format!("LOCK TABLE {} IN EXCLUSIVE MODE", tables.join(", ")).as_str())
+        .await
+        .unwrap();
+    let user = api_b.add_user(&org, "during", None).await;
+    let waiting = Instant::now();
+    loop {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted \
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "A's batch never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.signal("STOP");
+    let frozen = Instant::now();
+    tx.commit().await.unwrap();
+
+    let took = read_until_found(&api_b, &user, frozen).await;
+    assert!(took < FROZEN_BOUND, "took over after {took:?}");
+    a.signal("CONT");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let on_a = api_a.ok(LIST_PROJECTIONS, json!({})).await;
+    assert_eq!(leaders(&on_a), 0, "the resumed node stood down: {on_a}");
+    api_a.add_user(&org, "after", None).await;
+    let list = api_b
+        .ok(
+            "rampart.user.v1.UserService/ListUsers",
+            json!({ "orgId": org }),
+        )
+        .await;
+    assert_eq!(count(&list["details"]["total"]), 3, "{list}");
+    assert_live_equals_replay(&backend).await;
+}
+
+/// The serving `users` read model equals a replay of every event through
+/// the shipped plugin into fresh tables.
+async fn assert_live_equals_replay(backend: &Backend) {
+    let Backend::Postgres(db) = backend else {
         unreachable!()
     };
     let store = Arc::new(postgres_store_on(db).await);
@@ -84,7 +233,6 @@ async fn killing_the_leader_moves_the_projections_to_the_other_node() {
     let live = readstore.dump(&serving, "users").await.unwrap();
     let rebuilt = rebuild_users(store.as_ref(), &readstore).await;
     assert_eq!(live, rebuilt);
-    drop(b);
 }
 
 /// Replays every event through the shipped `users` plugin into fresh tables

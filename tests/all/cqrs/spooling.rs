@@ -32,6 +32,7 @@ pub fn projections() -> ProjectionsConfig {
         retry_delay: Duration::from_millis(10),
         requeue_interval: Duration::from_millis(100),
         leader_retry: Duration::from_millis(200),
+        leader_lease: Duration::from_secs(2),
         ..Config::defaults().projections
     }
 }
@@ -63,7 +64,7 @@ impl Node {
             }
         };
         let leadership = match &fixture.db {
-            Some(db) => Leadership::postgres(pg_options(db)),
+            Some(db) => Leadership::postgres(pg_options(db), projections().leader_lease),
             None => Leadership::Local,
         };
         let spoolers = Spoolers::start(

@@ -40,6 +40,23 @@ impl TestServer {
         env: &[(String, String)],
         args: &[&str],
     ) -> anyhow::Result<Self> {
+        let server = Self::listening(dir, env, args).await?;
+        // Generous: a node starting beside a full test suite on two cores may
+        // wait long for its (niced) plugin threads.
+        if let Err(e) = server.wait_ready(Duration::from_secs(90)).await {
+            let (_, log) = server.terminate().await?;
+            anyhow::bail!("{e}; the node logged:\n{log}");
+        }
+        Ok(server)
+    }
+
+    /// Starts `rampart start` like [`TestServer::start`], but returns as
+    /// soon as the port is bound, before start-up checks finish.
+    pub async fn listening(
+        dir: &Path,
+        env: &[(String, String)],
+        args: &[&str],
+    ) -> anyhow::Result<Self> {
         let mut cmd = rampart_command(dir);
         cmd.args(args)
             .arg("start")
@@ -74,16 +91,12 @@ impl TestServer {
             }
         };
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let server = Self {
+        Ok(Self {
             url,
             dir: dir.to_owned(),
             child,
             stderr,
-        };
-        // Generous: a node starting beside a full test suite on two cores may
-        // wait long for its (niced) plugin threads.
-        server.wait_ready(Duration::from_secs(90)).await?;
-        Ok(server)
+        })
     }
 
     /// Polls `/debug/ready` until it answers 200.
@@ -92,10 +105,15 @@ impl TestServer {
         let deadline = Instant::now() + limit;
         loop {
             let answer = client.get(format!("{}/debug/ready", self.url)).send().await;
-            if answer.is_ok_and(|r| r.status() == 200) {
-                return Ok(());
-            }
-            anyhow::ensure!(Instant::now() < deadline, "not ready within {limit:?}");
+            let last = match answer {
+                Ok(r) if r.status() == 200 => return Ok(()),
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(e) => e.to_string(),
+            };
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "not ready within {limit:?}, last answer: {last}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -108,6 +126,17 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
             .trim()
             .to_owned()
+    }
+
+    /// Sends `signal` (e.g. `STOP`, `CONT`) to the process.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("running");
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal} {pid}");
     }
 
     /// Kills the process at once (SIGKILL): a node dying without shutdown.

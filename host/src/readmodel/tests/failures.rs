@@ -50,8 +50,14 @@ async fn skipping_marks_the_failure_and_moves_the_position(h: &Harness) {
     store.record_failure(&g, &event(2), "boom").await.unwrap();
 
     // When the spooler gives up on it, and on another that never was recorded
-    store.skip(&g, at(1), &event(2), "boom").await.unwrap();
-    store.skip(&g, at(2), &event(3), "bang").await.unwrap();
+    store
+        .skip(None, &g, at(1), &event(2), "boom")
+        .await
+        .unwrap();
+    store
+        .skip(None, &g, at(2), &event(3), "bang")
+        .await
+        .unwrap();
 
     // Then both are recorded as skipped and the position is past them
     assert_eq!(store.position(&g).await.unwrap(), at(3));
@@ -79,7 +85,9 @@ async fn skipping_from_a_stale_position_records_nothing(h: &Harness) {
         .unwrap();
 
     // When a stale spooler skips from position 0
-    let result = store.skip(&g, Position::ZERO, &event(1), "boom").await;
+    let result = store
+        .skip(None, &g, Position::ZERO, &event(1), "boom")
+        .await;
 
     // Then it is told the position moved, and nothing is recorded
     assert!(

@@ -76,7 +76,7 @@ async fn postgres_batch_script_stores_tricky_text_exactly() {
     // When the rendered script runs as it is
     let plans = plan::plan_batch(&g, &items).unwrap();
     let to = items.last().unwrap().position;
-    let script = literal::batch(&g, Position::ZERO, to, items.len(), &plans).unwrap();
+    let script = literal::batch(None, &g, Position::ZERO, to, items.len(), &plans).unwrap();
     let mut tx = pool.begin().await.unwrap();
     let rows = sqlx::raw_sql(&script).fetch_all(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
