@@ -18,7 +18,7 @@ use rampart_plugin_sdk::catalogue::{AddHumanUser, AddMachineUser, AddOrg, Email,
 use rand::RngExt;
 
 use crate::auth::token;
-use crate::command::{CommandContext, CommandError, Commands, Written};
+use crate::command::{CommandError, Commands, InstancePlan, PlannedToken, Written};
 use crate::config::FirstInstanceConfig;
 use crate::eventstore::{EventQuery, EventStore};
 
@@ -77,75 +77,66 @@ pub struct SetUpInstance {
     pub org_id: String,
     /// The machine administrator.
     pub admin_id: String,
+    /// The human administrator, when one was asked for.
+    pub human_id: Option<String>,
     /// Its personal access token (the only copy).
     pub token: token::NewToken,
 }
 
 /// Creates an instance, its first organization and a machine administrator
-/// with a token, through the ordinary commands, as `actor`. `keep` sees the
-/// token before it is stored and may refuse to go on (the first start
-/// writes it to a file first, so a token that exists is never lost).
+/// with a token (and `human`, if given, as a second administrator), as
+/// `actor`, in one push. `keep` sees the token before it is stored and may
+/// refuse to go on (the first start writes it to a file first, so a token
+/// that exists is never lost).
 ///
 /// # Errors
-/// The first command's error, or `keep`'s.
+/// The first command's error (nothing is stored then), or `keep`'s.
 pub async fn setup_instance(
     commands: &Commands,
     actor: &str,
     setup: &InstanceSetup,
+    human: Option<AddHumanUser>,
     keep: impl FnOnce(&token::NewToken) -> Result<(), CommandError>,
 ) -> Result<SetUpInstance, CommandError> {
-    let instance = commands
-        .add_instance(actor, &setup.name, &setup.domains)
-        .await?;
-    let ctx = CommandContext {
-        instance_id: instance.aggregate.instance_id.clone(),
-        actor: actor.to_owned(),
-    };
-    let org = commands
-        .add_org(
-            &ctx,
-            AddOrg {
-                name: setup.org_name.clone(),
-                domain: None,
-            },
-        )
-        .await?;
-    let org_id = org.aggregate.aggregate_id;
-    let machine = commands
-        .add_machine_user(
-            &ctx,
-            &org_id,
+    let machine_id = uuid::Uuid::now_v7().simple().to_string();
+    let pat = token::generate(&machine_id, &uuid::Uuid::now_v7().simple().to_string());
+    let plan = InstancePlan {
+        name: setup.name.clone(),
+        domains: setup.domains.clone(),
+        org: AddOrg {
+            name: setup.org_name.clone(),
+            domain: None,
+        },
+        machine: (
+            machine_id,
             AddMachineUser {
                 username: setup.admin_username.clone(),
                 name: setup.admin_name.clone(),
                 description: None,
             },
-        )
-        .await?;
-    let admin_id = machine.aggregate.aggregate_id;
-    commands
-        .add_instance_member(&ctx, &admin_id, setup.admin_roles.clone())
-        .await?;
-    let pat = token::generate(&admin_id, &uuid::Uuid::now_v7().simple().to_string());
+        ),
+        token: PlannedToken {
+            id: pat.token_id.clone(),
+            hash: pat.hash.clone(),
+            expires_at: setup.token_expires_at,
+        },
+        human,
+        roles: setup.admin_roles.clone(),
+    };
     keep(&pat)?;
-    commands
-        .add_personal_access_token(
-            &ctx,
-            &admin_id,
-            &pat.token_id,
-            &pat.hash,
-            setup.token_expires_at,
-        )
-        .await?;
+    let created = commands.setup_instance(actor, plan).await?;
     Ok(SetUpInstance {
-        instance,
-        org_id,
-        admin_id,
+        instance: created.instance,
+        org_id: created.org_id,
+        admin_id: created.machine_id,
+        human_id: created.human_id,
         token: pat,
     })
 }
 
-/// Creates the first instance unless one exists.
+/// Creates the first instance unless one exists, in one push: a refused
+/// administrator password or a crash leaves nothing behind, and the next
+/// start tries again.
 ///
 /// # Errors
 /// The command's error, e.g. a configured password the password policy
@@ -163,18 +154,36 @@ pub async fn ensure_first_instance(
     }
     let lifetime = chrono::Duration::from_std(cfg.machine.pat_lifetime)
         .map_err(|e| CommandError::Internal(format!("FirstInstance.Machine.PatLifetime: {e}")))?;
-    let roles: Vec<String> = ADMIN_ROLES.iter().map(|r| (*r).to_owned()).collect();
     let setup = InstanceSetup {
         name: cfg.name.clone(),
         domains: cfg.domains.clone(),
         org_name: cfg.org.name.clone(),
         admin_username: cfg.machine.username.clone(),
         admin_name: cfg.machine.name.clone(),
-        admin_roles: roles.clone(),
+        admin_roles: ADMIN_ROLES.iter().map(|r| (*r).to_owned()).collect(),
         token_expires_at: Utc::now() + lifetime,
     };
+    let generated_password = cfg.admin.password.is_empty().then(generate_password);
+    let human = AddHumanUser {
+        username: cfg.admin.username.clone(),
+        profile: Profile {
+            given_name: cfg.admin.given_name.clone(),
+            family_name: cfg.admin.family_name.clone(),
+            display_name: None,
+            preferred_language: None,
+        },
+        email: Email {
+            address: cfg.admin.email.clone(),
+            verified: true,
+        },
+        password: Some(
+            generated_password
+                .clone()
+                .unwrap_or_else(|| cfg.admin.password.clone()),
+        ),
+    };
     let pat_path = cfg.machine.pat_path.clone();
-    let created = setup_instance(commands, SYSTEM_ACTOR, &setup, |pat| {
+    let created = setup_instance(commands, SYSTEM_ACTOR, &setup, Some(human), |pat| {
         write_secret(&pat_path, &pat.token)
     })
     .await;
@@ -187,40 +196,10 @@ pub async fn ensure_first_instance(
             return Err(error);
         }
     };
-    let ctx = CommandContext {
-        instance_id: created.instance.aggregate.instance_id.clone(),
-        actor: SYSTEM_ACTOR.to_owned(),
-    };
-    let generated_password = cfg.admin.password.is_empty().then(generate_password);
-    let password = generated_password
-        .clone()
-        .unwrap_or_else(|| cfg.admin.password.clone());
-    let admin = commands
-        .add_human_user(
-            &ctx,
-            &created.org_id,
-            AddHumanUser {
-                username: cfg.admin.username.clone(),
-                profile: Profile {
-                    given_name: cfg.admin.given_name.clone(),
-                    family_name: cfg.admin.family_name.clone(),
-                    display_name: None,
-                    preferred_language: None,
-                },
-                email: Email {
-                    address: cfg.admin.email.clone(),
-                    verified: true,
-                },
-                password: Some(password),
-            },
-        )
-        .await?;
-    let admin_id = admin.aggregate.aggregate_id;
-    commands.add_instance_member(&ctx, &admin_id, roles).await?;
     Ok(Some(FirstInstance {
-        instance_id: ctx.instance_id,
+        instance_id: created.instance.aggregate.instance_id.clone(),
         org_id: created.org_id,
-        admin_id,
+        admin_id: created.human_id.unwrap_or_default(),
         generated_password,
         machine_id: created.admin_id,
         pat_path,
@@ -238,7 +217,7 @@ fn write_secret(path: &Path, secret: &str) -> Result<(), CommandError> {
         ))
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(failed)?;
+        crate::private_files::create_dir(dir).map_err(failed)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -1,6 +1,8 @@
 //! The gate every `rampart.*` call passes before its method runs, whether
 //! it came as gRPC, gRPC-Web or JSON:
 //!
+//! 0. the node must have finished starting (`UNAVAILABLE` before: the
+//!    masterkey check and the first instance come first);
 //! 1. the instance, from the host name;
 //! 2. the principal, from the bearer credential (`UNAUTHENTICATED`);
 //! 3. the request, decoded and checked against the proto's field rules
@@ -11,6 +13,7 @@
 //! that are not `rampart.*` methods (reflection, health) pass untouched.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use axum::http::header::AUTHORIZATION;
@@ -154,6 +157,13 @@ async fn admit(
     rule: &MethodRule,
     request: Request<Body>,
 ) -> Result<Request<Body>, Status> {
+    if !layer.state.started.load(Ordering::Acquire) {
+        return Err(with_reason(
+            tonic::Code::Unavailable,
+            "STARTING",
+            "the node is starting (start-up checks, the first instance); retry shortly",
+        ));
+    }
     let (mut parts, body) = request.into_parts();
     let cqrs = layer.state.cqrs()?;
     let host = host_name(&parts)?;

@@ -38,6 +38,7 @@
 //! commands.lock_user(&ctx, &user.aggregate.aggregate_id).await?;
 //! ```
 
+mod batch;
 mod context;
 mod domain;
 mod error;
@@ -46,6 +47,7 @@ pub(crate) mod member;
 pub(crate) mod org;
 mod password;
 mod pipeline;
+mod setup;
 pub(crate) mod user;
 pub(crate) mod write_model;
 
@@ -60,6 +62,7 @@ pub use context::CommandContext;
 pub use error::CommandError;
 pub use password::{PasswordHashConfigError, PasswordHasher, verify as verify_password};
 pub use pipeline::Written;
+pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
 
 use std::sync::Arc;
 

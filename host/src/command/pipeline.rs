@@ -103,7 +103,7 @@ impl Decision {
 
     /// The push: other aggregates first, then the command's own aggregate
     /// expected at `sequence`.
-    fn into_push(self, aggregate: AggregateRef, sequence: u64) -> Push {
+    pub(crate) fn into_push(self, aggregate: AggregateRef, sequence: u64) -> Push {
         let mut aggregates = self.others;
         aggregates.push(AggregatePush {
             aggregate,
@@ -304,25 +304,14 @@ impl Commands {
                 Err(StoreError::Conflict { .. }) => {
                     return Err(CommandError::Conflict { attempts });
                 }
-                Err(StoreError::UniqueTaken {
-                    kind,
-                    value,
-                    message,
-                }) => {
-                    return Err(CommandError::AlreadyExists {
-                        kind,
-                        value,
-                        message,
-                    });
-                }
-                Err(other) => return Err(CommandError::Store(other)),
+                Err(other) => return Err(push_error(other)),
             }
         }
     }
 
     /// Runs the validator chain on the plugin call pool; the first rejection
     /// fails the command.
-    async fn validate<D: Decide>(
+    pub(crate) async fn validate<D: Decide>(
         &self,
         ctx: &CommandContext,
         cmd: &D,
@@ -358,8 +347,25 @@ impl Commands {
     }
 }
 
+/// What a failed push (other than a conflict) means to the caller: a taken
+/// unique value is the command's `AlreadyExists`, the rest a store error.
+pub(crate) fn push_error(error: StoreError) -> CommandError {
+    match error {
+        StoreError::UniqueTaken {
+            kind,
+            value,
+            message,
+        } => CommandError::AlreadyExists {
+            kind,
+            value,
+            message,
+        },
+        other => CommandError::Store(other),
+    }
+}
+
 /// The [`Written`] of a push: the last stored event of `aggregate`.
-fn written(aggregate: AggregateRef, stored: &[Event]) -> Result<Written, CommandError> {
+pub(crate) fn written(aggregate: AggregateRef, stored: &[Event]) -> Result<Written, CommandError> {
     let last = stored
         .iter()
         .rev()

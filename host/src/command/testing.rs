@@ -95,17 +95,10 @@ pub(crate) fn given_nothing() -> Given {
 #[async_trait]
 impl EventSource for Given {
     async fn events(&self, q: &EventQuery) -> Result<Vec<Event>, StoreError> {
-        let admits =
-            |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
         Ok(self
             .events
             .iter()
-            .filter(|e| {
-                admits(&q.instance_ids, &e.aggregate.instance_id)
-                    && admits(&q.aggregate_types, &e.aggregate.aggregate_type)
-                    && admits(&q.aggregate_ids, &e.aggregate.aggregate_id)
-                    && admits(&q.event_types, &e.event_type)
-            })
+            .filter(|e| super::batch::admits(q, e))
             .cloned()
             .collect())
     }

@@ -6,6 +6,7 @@
 
 mod containment;
 mod failover;
+mod first_instance;
 mod flow;
 mod horizon;
 mod rebuild;

@@ -169,8 +169,14 @@ impl InstanceService for Instances {
             admin_roles: vec![INSTANCE_OWNER.to_owned()],
             token_expires_at: expires_at,
         };
-        let created =
-            setup_instance(commands, &caller.principal.user_id, &setup, |_| Ok(())).await?;
+        let created = setup_instance(
+            commands,
+            &caller.principal.user_id,
+            &setup,
+            None,
+            |_| Ok(()),
+        )
+        .await?;
         Ok(Response::new(AddInstanceResponse {
             instance_id: created.instance.aggregate.aggregate_id.clone(),
             details: details(&created.instance),

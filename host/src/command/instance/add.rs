@@ -15,7 +15,7 @@ use crate::eventstore::UniqueOp;
 /// Creates instance `id` named `payload.name` with `domains`.
 #[derive(Debug, Clone)]
 pub(crate) struct AddInstanceCommand {
-    id: String,
+    pub(crate) id: String,
     payload: AddInstance,
     domains: Vec<String>,
 }

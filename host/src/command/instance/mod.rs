@@ -12,7 +12,7 @@
 //! - `domain`: adding, making primary and removing domains.
 //! - members (`instance.member.*`): `command::member`, folded into the model.
 
-mod add;
+pub(crate) mod add;
 mod domain;
 pub(crate) mod model;
 mod remove;

@@ -11,7 +11,7 @@
 //! - `remove`: `org.remove`, which removes the org's users with it.
 //! - members (`org.member.*`): `command::member`, folded into the model.
 
-mod add;
+pub(crate) mod add;
 mod change;
 mod domain;
 pub(crate) mod model;

@@ -18,11 +18,11 @@
 //! - `state`: `user.deactivate`, `user.reactivate`, `user.lock`, `user.unlock`.
 //! - `remove`: `user.remove`.
 
-mod add;
-mod machine;
+pub(crate) mod add;
+pub(crate) mod machine;
 pub(crate) mod model;
 pub(crate) mod password;
-mod pat;
+pub(crate) mod pat;
 mod profile;
 mod remove;
 pub(crate) mod state;
