@@ -1,10 +1,12 @@
 //! Fixtures: fresh stores on both backends, and the real server binary.
 
 mod api;
+mod cluster;
 mod pg;
 mod server;
 
 pub use api::{Answer, Api, grpc_channel, grpc_request, user_body};
+pub use cluster::SecondCluster;
 pub use pg::TestDb;
 pub use server::{TestServer, rampart_command};
 

@@ -81,6 +81,9 @@ async fn open(cfg: &PostgresConfig, options: PgConnectOptions) -> Result<PgPool,
         .min_connections(cfg.min_idle_conns.min(cfg.max_open_conns))
         .acquire_timeout(cfg.connect_timeout)
         .test_before_acquire(false)
+        // Before a connection pushes: positions stay above the stored ones
+        // even on a cluster the database was just moved to.
+        .after_connect(|conn, _| Box::pin(super::rebase::rebase_positions(conn)))
         .connect_with(options)
         .await
 }

@@ -14,6 +14,7 @@ mod connect;
 pub mod horizon;
 mod notify;
 mod push;
+mod rebase;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +85,10 @@ impl PostgresStore {
     /// [`StoreError::Migration`].
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migrator().run(&self.pool).await?;
+        // Connections opened before the migration that keeps positions
+        // above the stored ones could not check yet.
+        let mut conn = self.pool.acquire().await?;
+        rebase::rebase_positions(&mut conn).await?;
         Ok(())
     }
 

@@ -39,7 +39,7 @@ const ONE_AGGREGATE: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE CO
         ORDER BY sequence DESC LIMIT 1), 0) END AS s) \
      INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, tx_index, \
                          event_type, revision, payload, creator, created_at) \
-     SELECT $1, $2, $3, cur.s + x.n, pg_current_xact_id()::text::bigint, (x.n - 1)::int, \
+     SELECT $1, $2, $3, cur.s + x.n, rampart_position(), (x.n - 1)::int, \
             x.t, x.r, x.p::jsonb, x.c, now() \
        FROM cur, unnest($5::text[], $6::smallint[], $7::text[], $8::text[]) WITH ORDINALITY AS x(t, r, p, c, n) \
       WHERE $4 < 0 OR cur.s = $4 \
@@ -51,7 +51,7 @@ const ONE_EVENT: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALES
         ORDER BY sequence DESC LIMIT 1), 0) END AS s) \
      INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, tx_index, \
                          event_type, revision, payload, creator, created_at) \
-     SELECT $1, $2, $3, cur.s + 1, pg_current_xact_id()::text::bigint, 0, $5, $6, $7::jsonb, $8, now() \
+     SELECT $1, $2, $3, cur.s + 1, rampart_position(), 0, $5, $6, $7::jsonb, $8, now() \
        FROM cur WHERE $4 < 0 OR cur.s = $4 \
      RETURNING tx_id, tx_index, sequence, created_at";
 
@@ -59,7 +59,7 @@ const ONE_EVENT: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALES
 /// the expected event exists (no gap); the primary key rejects a stale one.
 const APPEND_EVENT: &str = "INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, \
                          tx_index, event_type, revision, payload, creator, created_at) \
-     SELECT $1, $2, $3, $4 + 1, pg_current_xact_id()::text::bigint, 0, $5, $6, $7::jsonb, $8, now() \
+     SELECT $1, $2, $3, $4 + 1, rampart_position(), 0, $5, $6, $7::jsonb, $8, now() \
       WHERE EXISTS (SELECT 1 FROM events WHERE instance_id = $1 AND aggregate_type = $2 \
                        AND aggregate_id = $3 AND sequence = $4) \
      RETURNING tx_id, tx_index, sequence, created_at";
@@ -67,7 +67,7 @@ const APPEND_EVENT: &str = "INSERT INTO events (instance_id, aggregate_type, agg
 /// Several events appended after an exact sequence $4 > 0, as [`APPEND_EVENT`].
 const APPEND_EVENTS: &str = "INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, \
                          tx_index, event_type, revision, payload, creator, created_at) \
-     SELECT $1, $2, $3, $4 + x.n, pg_current_xact_id()::text::bigint, (x.n - 1)::int, \
+     SELECT $1, $2, $3, $4 + x.n, rampart_position(), (x.n - 1)::int, \
             x.t, x.r, x.p::jsonb, x.c, now() \
        FROM unnest($5::text[], $6::smallint[], $7::text[], $8::text[]) WITH ORDINALITY AS x(t, r, p, c, n) \
       WHERE EXISTS (SELECT 1 FROM events WHERE instance_id = $1 AND aggregate_type = $2 \
