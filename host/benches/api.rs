@@ -368,7 +368,7 @@ impl Server {
             .env("RAMPART_PORT", "0")
             .env("RAMPART_LISTENADDRESS", "127.0.0.1")
             .env("RAMPART_LOG_LEVEL", "warn")
-            .env("RAMPART_MASTERKEY", "b".repeat(32))
+            .env("RAMPART_MASTERKEY", "Zq4V9xM2rT7pL0sB8nW3cY6hJ1kD5fGe")
             .env("RAMPART_FIRSTINSTANCE_ADMIN_PASSWORD", "Bench-Passw0rd")
             .envs(env.iter().cloned())
             .stderr(Stdio::inherit());

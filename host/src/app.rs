@@ -128,6 +128,35 @@ pub async fn setup(cfg: &Config) -> Result<(), AppError> {
     Ok(())
 }
 
+/// `rampart masterkey rotate`: re-seals every secret of the store under the
+/// given masterkey, which must be started with the previous one beside it.
+/// Idempotent. Prints what it did.
+///
+/// # Errors
+/// [`AppError::MasterKey`] when neither key is the store's, or none given;
+/// [`AppError::Store`].
+pub async fn rotate_masterkey(cfg: &Config, keys: &KeyInputs) -> Result<(), AppError> {
+    let (key, _) = MasterKey::resolve(keys, None)?;
+    let previous: Vec<MasterKey> = keys.previous()?.into_iter().collect();
+    let backends = open_backends(cfg).await?;
+    let rotated = crate::masterkey::rotate(backends.store.as_ref(), &key, &previous).await;
+    backends.readstore.close().await;
+    backends.store.close().await;
+    let rotated = rotated?;
+    if rotated.resealed == 0 {
+        println!(
+            "every secret is already sealed with masterkey {}; nothing to do",
+            rotated.key_id
+        );
+    } else {
+        println!(
+            "re-sealed {} secret(s) with masterkey {}; restart the nodes without the previous key",
+            rotated.resealed, rotated.key_id
+        );
+    }
+    Ok(())
+}
+
 /// `rampart start`: migrates, serves until `shutdown` resolves, then stops
 /// gracefully. Prints `rampart listening on http://ADDR` on stdout once the
 /// port is bound (with `Port: 0`, the port the OS chose).
@@ -144,6 +173,13 @@ pub async fn start(
     let generate_in = matches!(cfg.database.backend, Backend::Sqlite)
         .then_some(cfg.database.sqlite.dir.as_path());
     let (key, source) = MasterKey::resolve(&keys, generate_in)?;
+    let previous: Vec<MasterKey> = keys.previous()?.into_iter().collect();
+    if source == KeySource::Flag {
+        tracing::warn!(
+            "the masterkey was given on the command line, where `ps` shows it to every user \
+             of this host; prefer --masterkey-file or RAMPART_MASTERKEY"
+        );
+    }
     if let KeySource::Generated(path) = &source {
         tracing::warn!(
             path = %path.display(),
@@ -164,7 +200,7 @@ pub async fn start(
     } = &node;
     let served = serve_until(listener, state.clone(), shutdown, cfg.shutdown_timeout);
     let checked = async {
-        key.verify_against(store).await?;
+        crate::masterkey::verify(store.as_ref(), &key, &previous).await?;
         if let Some(first) =
             ensure_first_instance(store.as_ref(), commands, &cfg.first_instance).await?
         {

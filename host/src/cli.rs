@@ -34,7 +34,7 @@ pub struct Cli {
     )]
     pub config: Vec<PathBuf>,
 
-    /// The 32-byte masterkey that encrypts secrets at rest.
+    /// The 32-byte masterkey that seals secrets at rest (`ps` shows it: prefer --masterkey-file).
     #[arg(
         long,
         global = true,
@@ -51,6 +51,17 @@ pub struct Cli {
         env = "RAMPART_MASTERKEY_FILE"
     )]
     pub masterkey_file: Option<PathBuf>,
+
+    /// During a masterkey rotation: a file holding the previous masterkey,
+    /// which still opens what it sealed (RAMPART_MASTERKEY_PREVIOUS gives it
+    /// directly).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "RAMPART_MASTERKEY_PREVIOUS_FILE"
+    )]
+    pub previous_masterkey_file: Option<PathBuf>,
 
     /// What to do.
     #[command(subcommand)]
@@ -74,6 +85,22 @@ pub enum Command {
     /// Work with WebAssembly plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Manage the masterkey.
+    #[command(subcommand)]
+    Masterkey(MasterkeyCommand),
+}
+
+/// `rampart masterkey ...`.
+#[derive(Debug, Subcommand)]
+pub enum MasterkeyCommand {
+    /// Re-seal every secret of the store with a new masterkey.
+    ///
+    /// Give the new key as the masterkey (--masterkey-file or
+    /// RAMPART_MASTERKEY) and the old one as the previous key
+    /// (--previous-masterkey-file or RAMPART_MASTERKEY_PREVIOUS). Nodes given
+    /// both keys keep serving meanwhile; afterwards, restart them with the
+    /// new key alone. Idempotent.
+    Rotate,
 }
 
 /// `rampart plugin ...`.
@@ -137,6 +164,8 @@ impl Cli {
             flag: self.masterkey,
             file: self.masterkey_file,
             env: std::env::var("RAMPART_MASTERKEY").ok(),
+            previous_file: self.previous_masterkey_file,
+            previous_env: std::env::var("RAMPART_MASTERKEY_PREVIOUS").ok(),
         };
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -152,6 +181,9 @@ impl Cli {
             match self.command {
                 Command::Start => app::start(config, keys, app::shutdown_signal()).await,
                 Command::Setup => app::setup(&config).await,
+                Command::Masterkey(MasterkeyCommand::Rotate) => {
+                    app::rotate_masterkey(&config, &keys).await
+                }
                 Command::Plugin(_) => Ok(()),
             }
         });

@@ -117,7 +117,7 @@ async fn a_second_start_on_the_same_data_directory_is_refused() {
 #[tokio::test]
 async fn a_different_masterkey_than_the_store_was_set_up_with_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let key_a = env(&[("RAMPART_MASTERKEY", &"a".repeat(32))]);
+    let key_a = env(&[("RAMPART_MASTERKEY", crate::support::TEST_MASTERKEY)]);
     TestServer::start(dir.path(), &key_a, &[])
         .await
         .unwrap()
@@ -128,13 +128,80 @@ async fn a_different_masterkey_than_the_store_was_set_up_with_is_refused() {
         dir.path(),
         &env(&[
             ("RAMPART_PORT", "0"),
-            ("RAMPART_MASTERKEY", &"b".repeat(32)),
+            ("RAMPART_MASTERKEY", crate::support::OTHER_MASTERKEY),
         ]),
         &["start"],
     )
     .await;
     assert_ne!(code, 0);
     assert!(err.contains("masterkey does not match"), "{err}");
+}
+
+/// `rampart masterkey rotate` with `env`; returns (exit code, stdout).
+async fn rotate(dir: &std::path::Path, env: &[(String, String)]) -> (i32, String) {
+    let out = rampart_command(dir)
+        .args(["masterkey", "rotate"])
+        .envs(env.iter().cloned())
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[tokio::test]
+async fn a_masterkey_rotation_re_seals_and_then_only_the_new_key_starts() {
+    use crate::support::{OTHER_MASTERKEY as NEW, TEST_MASTERKEY as OLD};
+    let dir = tempfile::tempdir().unwrap();
+    // On the command line the key shows in `ps`: it works, with a warning.
+    let first = TestServer::start(dir.path(), &[], &["--masterkey", OLD])
+        .await
+        .unwrap();
+    let (_, log) = first.terminate().await.unwrap();
+    assert!(log.contains("`ps` shows it"), "{log}");
+
+    // Nodes given both keys serve during the rotation.
+    let both = env(&[
+        ("RAMPART_MASTERKEY", NEW),
+        ("RAMPART_MASTERKEY_PREVIOUS", OLD),
+    ]);
+    let during = TestServer::start(dir.path(), &both, &[]).await.unwrap();
+    let (_, log) = during.terminate().await.unwrap();
+    assert!(log.contains("run `rampart masterkey rotate`"), "{log}");
+    let new_only = env(&[("RAMPART_PORT", "0"), ("RAMPART_MASTERKEY", NEW)]);
+    let (code, err) = run(dir.path(), &new_only, &["start"]).await;
+    assert_ne!(code, 0, "the new key alone before the rotation");
+    assert!(err.contains("masterkey does not match"), "{err}");
+
+    let (code, out) = rotate(dir.path(), &both).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("re-sealed 1 secret(s)"), "{out}");
+    let (code, out) = rotate(dir.path(), &both).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("nothing to do"), "{out}");
+
+    TestServer::start(dir.path(), &new_only, &[])
+        .await
+        .unwrap()
+        .terminate()
+        .await
+        .unwrap();
+    let old_only = env(&[("RAMPART_PORT", "0"), ("RAMPART_MASTERKEY", OLD)]);
+    let (code, err) = run(dir.path(), &old_only, &["start"]).await;
+    assert_ne!(code, 0, "the old key after the rotation");
+    assert!(err.contains("masterkey does not match"), "{err}");
+}
+
+#[tokio::test]
+async fn a_human_chosen_masterkey_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let weak = "correcthorsecorrecthorsecorrecth";
+    let (code, err) = run(dir.path(), &env(&[("RAMPART_MASTERKEY", weak)]), &["start"]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("RAMPART_MASTERKEY has only"), "{err}");
+    assert!(err.contains("looks human-chosen"), "{err}");
 }
 
 #[tokio::test]
@@ -224,7 +291,7 @@ async fn an_unreachable_postgres_is_named_in_the_error() {
         ("RAMPART_DATABASE_POSTGRES_HOST", "127.0.0.1"),
         ("RAMPART_DATABASE_POSTGRES_PORT", "1"),
         ("RAMPART_DATABASE_POSTGRES_CONNECTTIMEOUT", "2s"),
-        ("RAMPART_MASTERKEY", &"k".repeat(32)),
+        ("RAMPART_MASTERKEY", crate::support::TEST_MASTERKEY),
     ]);
     let (code, err) = run(dir.path(), &e, &["setup"]).await;
     assert_ne!(code, 0);
@@ -241,7 +308,10 @@ async fn setup_is_idempotent_and_runs_while_a_postgres_node_serves() {
     }
     let db = TestDb::create().await;
     let mut e = db.env();
-    e.push(("RAMPART_MASTERKEY".into(), "k".repeat(32)));
+    e.push((
+        "RAMPART_MASTERKEY".into(),
+        crate::support::TEST_MASTERKEY.to_owned(),
+    ));
     let node = TestServer::start(dir.path(), &e, &[]).await.unwrap();
     for _ in 0..2 {
         let (code, err) = run(dir.path(), &db.env(), &["setup"]).await;

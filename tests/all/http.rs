@@ -82,7 +82,10 @@ async fn a_postgres_node_is_ready_and_reports_its_backend() {
     let db = TestDb::create().await;
     let dir = tempfile::tempdir().unwrap();
     let mut env = db.env();
-    env.push(("RAMPART_MASTERKEY".into(), "k".repeat(32)));
+    env.push((
+        "RAMPART_MASTERKEY".into(),
+        crate::support::TEST_MASTERKEY.to_owned(),
+    ));
     let server = TestServer::start(dir.path(), &env, &[]).await.unwrap();
     let ready: serde_json::Value = reqwest::get(format!("{}/debug/ready", server.url))
         .await

@@ -15,5 +15,6 @@ mod cqrs;
 mod edge;
 mod eventstore;
 mod http;
+mod masterkey;
 mod plugins;
 mod support;

@@ -10,8 +10,8 @@
 //!
 //! Unknown keys, unknown `RAMPART_*` variables and ill-typed values are errors
 //! naming the key and the [`Source`] that set it. `RAMPART_MASTERKEY`,
-//! `RAMPART_MASTERKEY_FILE`, `RAMPART_CONFIG` and `RAMPART_TEST_*` are reserved
-//! and ignored here.
+//! `RAMPART_MASTERKEY_FILE`, `RAMPART_MASTERKEY_PREVIOUS(_FILE)`,
+//! `RAMPART_CONFIG` and `RAMPART_TEST_*` are reserved and ignored here.
 
 mod caches;
 mod error;

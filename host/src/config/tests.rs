@@ -188,6 +188,8 @@ fn reserved_env_vars_are_ignored() {
     let vars = env(&[
         ("RAMPART_MASTERKEY", "k"),
         ("RAMPART_MASTERKEY_FILE", "/k"),
+        ("RAMPART_MASTERKEY_PREVIOUS", "k"),
+        ("RAMPART_MASTERKEY_PREVIOUS_FILE", "/k"),
         ("RAMPART_CONFIG", "/c.yaml"),
         ("RAMPART_TEST_POSTGRES_URL", "postgres://x"),
     ]);

@@ -86,7 +86,10 @@ impl Backend {
             Backend::Sqlite => Vec::new(),
             Backend::Postgres(db) => {
                 let mut env = db.env();
-                env.push(("RAMPART_MASTERKEY".into(), "k".repeat(32)));
+                env.push((
+                    "RAMPART_MASTERKEY".into(),
+                    crate::support::TEST_MASTERKEY.to_owned(),
+                ));
                 env
             }
         }

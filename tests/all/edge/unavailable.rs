@@ -269,7 +269,10 @@ async fn a_database_outage_answers_503_then_recovers_and_the_projections_forget_
             _ => (k, v),
         })
         .collect();
-    env.push(("RAMPART_MASTERKEY".into(), "k".repeat(32)));
+    env.push((
+        "RAMPART_MASTERKEY".into(),
+        crate::support::TEST_MASTERKEY.to_owned(),
+    ));
     env.push((
         "RAMPART_DATABASE_POSTGRES_CONNECTTIMEOUT".into(),
         "500ms".into(),

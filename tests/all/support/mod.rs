@@ -12,6 +12,12 @@ pub use server::{TestServer, rampart_command};
 
 use std::sync::Arc;
 
+/// The masterkey of PostgreSQL test servers: 32 random characters (a
+/// human-chosen key is refused).
+pub const TEST_MASTERKEY: &str = "Zq4V9xM2rT7pL0sB8nW3cY6hJ1kD5fGe";
+/// Another valid masterkey, for mismatches and rotations.
+pub const OTHER_MASTERKEY: &str = "pR8sK2mN6vX0cQ4wE9tY3uI7oA1dF5gH";
+
 use rampart::config::{Config, SqliteConfig};
 use rampart::eventstore::postgres::PostgresStore;
 use rampart::eventstore::sqlite::SqliteStore;

@@ -1,29 +1,39 @@
 //! # Masterkey
 //!
-//! The 32-byte key that encrypts secrets at rest (signing keys, client
-//! secrets, TOTP seeds) with AES-256-GCM. It is given by `--masterkey`,
-//! `--masterkey-file` or `RAMPART_MASTERKEY`; on the embedded SQLite default
-//! with none given, one is generated into the data directory (mode 0600) so
-//! the first run needs no flags. On PostgreSQL a missing key is an error: the
-//! nodes of a cluster must share it, so it cannot be made up by one of them.
+//! The 32-byte key secrets at rest are sealed with. It is given by
+//! `--masterkey-file`, `RAMPART_MASTERKEY` or `--masterkey` (which shows in
+//! `ps`: a warning says so); on the embedded SQLite default with none given,
+//! one is generated into the data directory (mode 0600) so the first run
+//! needs no flags. On PostgreSQL a missing key is an error: the nodes of a
+//! cluster must share it, so it cannot be made up by one of them. A key that
+//! looks human-chosen is refused.
 //!
-//! The store remembers a value encrypted with the key it was set up with
-//! ([`MasterKey::verify_against`]), so starting with a different key fails
-//! at once instead of corrupting secrets later.
+//! - [`keyring`]: keys derived per purpose (Argon2id, then HKDF), the sealed
+//!   format with its key id and associated data;
+//! - [`check`]: the store's record of its key, checked at every start, and
+//!   the rotation to a new key (`rampart masterkey rotate`).
+//!
+//! During a rotation a node is given the previous key too
+//! (`--previous-masterkey-file` or `RAMPART_MASTERKEY_PREVIOUS`): it opens
+//! what either key sealed, and seals with the new one.
+
+pub mod check;
+pub mod keyring;
+
+pub use check::{Rotation, rotate, verify};
+pub use keyring::{Keyring, Purpose, SealError};
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
-use aes_gcm::{Aes256Gcm, Key, Nonce};
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::eventstore::{
-    AggregateRef, EventQuery, EventStore, ExpectedSequence, NewEvent, Push, StoreError,
-};
+use crate::eventstore::StoreError;
 
 /// Length of a masterkey in bytes.
 pub const KEY_LEN: usize = 32;
+/// Fewest different bytes a key may have: 32 random characters of even the
+/// smallest usual alphabet (hex) have about 14; a repeated word has few.
+pub const MIN_DISTINCT_BYTES: usize = 10;
 /// File name of a generated masterkey inside the SQLite data directory.
 pub const GENERATED_FILE: &str = "masterkey";
 
@@ -80,12 +90,28 @@ pub enum MasterKeyError {
         /// What failed.
         error: std::io::Error,
     },
+    /// The key looks human-chosen.
+    #[error(
+        "the masterkey from {origin} has only {distinct} different characters and looks \
+         human-chosen; use 32 random characters (tr -dc A-Za-z0-9 </dev/urandom | head -c 32)"
+    )]
+    Weak {
+        /// Where it came from.
+        origin: String,
+        /// How many different bytes it has.
+        distinct: usize,
+    },
     /// The key does not decrypt what the store was set up with.
     #[error(
         "the masterkey does not match the one this store was set up with; \
-         start with the original key (secrets encrypted with it cannot be read otherwise)"
+         start with the original key (secrets sealed with it cannot be read otherwise), \
+         or give it as the previous key to rotate (docs/operations.md, \"The masterkey\")"
     )]
     Mismatch,
+    /// The store's masterkey record is of an unknown format (a newer
+    /// version wrote it).
+    #[error("the store's masterkey record is of a format this version does not know")]
+    UnreadableRecord,
     /// Reading or writing the key check in the store failed.
     #[error("checking the masterkey against the store failed: {0}")]
     Store(#[from] StoreError),
@@ -100,6 +126,28 @@ pub struct KeyInputs {
     pub file: Option<PathBuf>,
     /// `RAMPART_MASTERKEY`.
     pub env: Option<String>,
+    /// `--previous-masterkey-file`, during a rotation.
+    pub previous_file: Option<PathBuf>,
+    /// `RAMPART_MASTERKEY_PREVIOUS`, during a rotation.
+    pub previous_env: Option<String>,
+}
+
+impl KeyInputs {
+    /// The previous key of a rotation, if one was given.
+    ///
+    /// # Errors
+    /// As [`MasterKey::from_text`], or [`MasterKeyError::Io`].
+    pub fn previous(&self) -> Result<Option<MasterKey>, MasterKeyError> {
+        if let Some(path) = &self.previous_file {
+            let text = read_key_file(path)?;
+            let origin = format!("--previous-masterkey-file {}", path.display());
+            return MasterKey::from_text(&text, &origin).map(Some);
+        }
+        self.previous_env
+            .as_deref()
+            .map(|k| MasterKey::from_text(k, "RAMPART_MASTERKEY_PREVIOUS"))
+            .transpose()
+    }
 }
 
 impl MasterKey {
@@ -159,70 +207,21 @@ impl MasterKey {
             origin: source.to_owned(),
             len: bytes.len(),
         })?;
+        let distinct = key.iter().collect::<std::collections::BTreeSet<_>>().len();
+        if distinct < MIN_DISTINCT_BYTES {
+            return Err(MasterKeyError::Weak {
+                origin: source.to_owned(),
+                distinct,
+            });
+        }
         Ok(Self(key))
     }
 
-    /// Encrypts `plaintext`; the output carries its own random nonce.
-    pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.0));
-        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let mut out = nonce.to_vec();
-        // Encryption with a valid key and nonce cannot fail for in-memory data.
-        out.extend(cipher.encrypt(&nonce, plaintext).unwrap_or_default());
-        out
-    }
-
-    /// Decrypts what [`MasterKey::encrypt`] produced; `None` when the key is
-    /// wrong or the data was altered.
-    pub fn decrypt(&self, data: &[u8]) -> Option<Vec<u8>> {
-        if data.len() < 12 {
-            return None;
-        }
-        let (nonce, body) = data.split_at(12);
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.0));
-        cipher.decrypt(Nonce::from_slice(nonce), body).ok()
-    }
-
-    /// Checks the key against the store: the first start records a value
-    /// encrypted with it (an event of the `system` instance), later starts
-    /// must decrypt that value.
-    ///
-    /// # Errors
-    /// [`MasterKeyError::Mismatch`] when the key differs from the recorded one.
-    pub async fn verify_against(&self, store: &Arc<dyn EventStore>) -> Result<(), MasterKeyError> {
-        let aggregate = AggregateRef::new("system", "system", "masterkey");
-        let recorded = store
-            .query(&EventQuery::aggregate(&aggregate).limit(1))
-            .await?;
-        if let Some(event) = recorded.first() {
-            let data = event.payload["check"].as_str().and_then(hex_decode);
-            return match data.and_then(|d| self.decrypt(&d)) {
-                Some(p) if p == CHECK_PLAINTEXT => Ok(()),
-                _ => Err(MasterKeyError::Mismatch),
-            };
-        }
-        let check = hex_encode(&self.encrypt(CHECK_PLAINTEXT));
-        let event = NewEvent::new(
-            "system.masterkey.set",
-            serde_json::json!({ "check": check }),
-            "system",
-        );
-        match store
-            .push(Push::new(
-                aggregate,
-                ExpectedSequence::Exact(0),
-                vec![event],
-            ))
-            .await
-        {
-            // Another node recorded it first: verify against theirs.
-            Err(StoreError::Conflict { .. }) => Box::pin(self.verify_against(store)).await,
-            other => other.map(drop).map_err(Into::into),
-        }
+    /// The key's bytes, for deriving keys from it.
+    pub(crate) fn bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
     }
 }
-
-const CHECK_PLAINTEXT: &[u8] = b"rampart masterkey check v1";
 
 fn read_key_file(path: &Path) -> Result<String, MasterKeyError> {
     std::fs::read_to_string(path).map_err(|error| MasterKeyError::Io {
@@ -245,31 +244,23 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn encrypt_then_decrypt_round_trips_and_a_wrong_key_fails() {
-        let key = MasterKey::from_text("0123456789abcdef0123456789abcdef", "test").unwrap();
-        let other = MasterKey::from_text("fedcba9876543210fedcba9876543210", "test").unwrap();
-        let sealed = key.encrypt(b"client secret");
-        assert_eq!(key.decrypt(&sealed).as_deref(), Some(&b"client secret"[..]));
-        assert_eq!(other.decrypt(&sealed), None);
+    fn a_human_chosen_key_is_refused_naming_its_source() {
+        for weak in [
+            "a".repeat(32),
+            "passwordpasswordpasswordpassword".to_owned(),
+        ] {
+            let err = MasterKey::from_text(&weak, "RAMPART_MASTERKEY")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("RAMPART_MASTERKEY"), "{err}");
+            assert!(err.contains("looks human-chosen"), "{err}");
+        }
+        MasterKey::from_text("Zq4V9xM2rT7pL0sB8nW3cY6hJ1kD5fGe", "test").unwrap();
     }
 
     #[test]
@@ -311,13 +302,15 @@ mod tests {
 
     #[test]
     fn flag_wins_over_file_and_env() {
+        let flag = "Zq4V9xM2rT7pL0sB8nW3cY6hJ1kD5fGe";
         let inputs = KeyInputs {
-            flag: Some("a".repeat(32)),
+            flag: Some(flag.to_owned()),
             file: Some("/nonexistent".into()),
-            env: Some("b".repeat(32)),
+            env: Some("pR8sK2mN6vX0cQ4wE9tY3uI7oA1dF5gH".to_owned()),
+            ..KeyInputs::default()
         };
         let (key, source) = MasterKey::resolve(&inputs, None).unwrap();
         assert_eq!(source, KeySource::Flag);
-        assert_eq!(key.0, [b'a'; 32]);
+        assert_eq!(&key.0, flag.as_bytes());
     }
 }
