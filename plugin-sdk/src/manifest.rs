@@ -25,18 +25,23 @@ pub enum Capability {
     Config,
     /// `"clock"`: [`crate::Ctx::now`].
     Clock,
+    /// `"secrets"`: a validator sees the secret fields of the commands it
+    /// handles (a plaintext password); without it they read `"<redacted>"`.
+    Secrets,
     /// Any other name. The host refuses to load a plugin asking for a
     /// capability it cannot grant, so this only exists to say so in tests.
     Other(String),
 }
 
 impl Capability {
-    /// The name in the manifest: `"log"`, `"config"`, `"clock"`, or the other name.
+    /// The name in the manifest: `"log"`, `"config"`, `"clock"`, `"secrets"`,
+    /// or the other name.
     pub fn as_str(&self) -> &str {
         match self {
             Capability::Log => "log",
             Capability::Config => "config",
             Capability::Clock => "clock",
+            Capability::Secrets => "secrets",
             Capability::Other(name) => name,
         }
     }
@@ -48,6 +53,7 @@ impl From<&str> for Capability {
             "log" => Capability::Log,
             "config" => Capability::Config,
             "clock" => Capability::Clock,
+            "secrets" => Capability::Secrets,
             other => Capability::Other(other.to_owned()),
         }
     }

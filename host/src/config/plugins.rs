@@ -131,15 +131,23 @@ pub enum Capability {
     Config,
     /// Read the clock.
     Clock,
+    /// See the secret fields of commands (a plaintext password): only
+    /// validators that check them need it.
+    Secrets,
 }
 
 impl Capability {
     /// Every capability, in declaration order.
-    pub const ALL: [Capability; 3] = [Capability::Log, Capability::Config, Capability::Clock];
+    pub const ALL: [Capability; 4] = [
+        Capability::Log,
+        Capability::Config,
+        Capability::Clock,
+        Capability::Secrets,
+    ];
 
     /// What a plugin gets without a `Grants` entry: its own settings, which
-    /// the operator wrote for it. Writing to the host's log and reading the
-    /// real clock must be granted by name.
+    /// the operator wrote for it. Writing to the host's log, reading the
+    /// real clock and seeing secrets must be granted by name.
     pub const DEFAULT_GRANTS: [Capability; 1] = [Capability::Config];
 
     /// The capability named `name`, as plugins write it in their manifest.
@@ -153,6 +161,7 @@ impl Capability {
             Capability::Log => "log",
             Capability::Config => "config",
             Capability::Clock => "clock",
+            Capability::Secrets => "secrets",
         }
     }
 }

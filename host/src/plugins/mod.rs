@@ -24,6 +24,7 @@ mod invoke;
 mod manifest;
 mod pool;
 mod registry;
+pub mod secrets;
 mod shipped;
 mod stats;
 mod status;

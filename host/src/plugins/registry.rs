@@ -458,7 +458,9 @@ fn validator_chain(
     command: &Command,
     state: &AggregateState,
 ) -> Result<Verdict, PluginError> {
+    let withheld = super::secrets::Withheld::new(command);
     for validator in chain {
+        let command = withheld.for_plugin(validator);
         if let Err(rejection) = validator.validate(command, state)? {
             return Ok(Verdict::Rejected {
                 plugin: validator.manifest.name.clone(),

@@ -7,14 +7,8 @@ use serde::Serialize;
 use super::QueryError;
 use crate::eventstore::{AggregateRef, Event, EventQuery, EventStore, Position};
 
-/// Payload keys never shown in an audit trail.
-const SECRET_KEYS: &[&str] = &[
-    "passwordHash",
-    "password",
-    "secret",
-    "clientSecret",
-    "tokenHash",
-];
+/// What a secret is shown as.
+pub(crate) const REDACTED: &str = "<redacted>";
 
 /// One event of the trail.
 #[derive(Debug, Clone, Serialize)]
@@ -77,7 +71,7 @@ pub(super) async fn page(
 
 fn audit(event: Event) -> AuditEvent {
     let mut payload = event.payload;
-    redact(&mut payload);
+    redact(&event.event_type, &mut payload);
     AuditEvent {
         sequence: event.sequence,
         event_type: event.event_type,
@@ -89,19 +83,22 @@ fn audit(event: Event) -> AuditEvent {
     }
 }
 
-pub(crate) fn redact(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, inner) in map.iter_mut() {
-                if SECRET_KEYS.contains(&key.as_str()) {
-                    *inner = serde_json::Value::String("<redacted>".into());
-                } else {
-                    redact(inner);
+/// Replaces the secret fields of an `event_type` payload, as the catalogue
+/// marks them where each event is defined, with [`REDACTED`]. A payload of
+/// a type the catalogue does not know is withheld whole: a secret field
+/// nobody marked must not leak.
+pub(crate) fn redact(event_type: &str, payload: &mut serde_json::Value) {
+    match rampart_plugin_sdk::catalogue::event_secret_fields(event_type) {
+        Some(secrets) => {
+            if let Some(map) = payload.as_object_mut() {
+                for (key, value) in map.iter_mut() {
+                    if secrets.contains(&key.as_str()) {
+                        *value = serde_json::Value::String(REDACTED.into());
+                    }
                 }
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
-        _ => {}
+        None => *payload = serde_json::Value::String(REDACTED.into()),
     }
 }
 
@@ -110,18 +107,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn given_a_payload_with_a_password_hash_when_redacted_then_the_hash_is_gone() {
+    fn given_an_event_with_marked_secrets_when_redacted_then_only_they_are_gone() {
         let mut payload = serde_json::json!({
-            "username": "ada", "passwordHash": "$argon2id$v=19$...",
-            "nested": [{"secret": "x"}, {"tokenId": "t-1", "tokenHash": "h"}]
+            "username": "ada", "passwordHash": "$argon2id$v=19$...", "orgId": "o1"
         });
-        redact(&mut payload);
+        redact("user.human.added", &mut payload);
         assert_eq!(
             payload,
-            serde_json::json!({
-                "username": "ada", "passwordHash": "<redacted>",
-                "nested": [{"secret": "<redacted>"}, {"tokenId": "t-1", "tokenHash": "<redacted>"}]
-            })
+            serde_json::json!({ "username": "ada", "passwordHash": REDACTED, "orgId": "o1" })
         );
+        let mut pat = serde_json::json!({ "tokenId": "t-1", "tokenHash": "h" });
+        redact("user.pat.added", &mut pat);
+        assert_eq!(
+            pat,
+            serde_json::json!({ "tokenId": "t-1", "tokenHash": REDACTED })
+        );
+    }
+
+    #[test]
+    fn given_an_event_type_the_catalogue_does_not_know_when_redacted_then_all_is_withheld() {
+        let mut payload = serde_json::json!({ "check": "v1:…", "salt": "00" });
+        redact("system.masterkey.set", &mut payload);
+        assert_eq!(payload, serde_json::json!(REDACTED));
     }
 }

@@ -51,30 +51,69 @@ pub use user::{
 pub trait CommandPayload: Serialize + DeserializeOwned {
     /// The command name, e.g. `"user.human.add"`.
     const NAME: &'static str;
+    /// The JSON keys of the payload that hold secrets (a plaintext
+    /// password): validators see them only with the `secrets` grant.
+    const SECRET_FIELDS: &'static [&'static str];
 }
 
 /// The payload of an event; `TYPE` is the event type.
 pub trait EventPayload: Serialize + DeserializeOwned {
     /// The event type, e.g. `"user.human.added"`.
     const TYPE: &'static str;
+    /// The JSON keys of the payload that hold secrets (a password or token
+    /// hash): the audit API shows them as `"<redacted>"`.
+    const SECRET_FIELDS: &'static [&'static str];
 }
 
-/// Implements [`CommandPayload`] for each `Type => "name"` pair.
+/// Implements [`CommandPayload`] for each `Type => "name"` pair, with its
+/// secret fields after `secret`, and lists them as the module's `COMMANDS`.
 macro_rules! command_names {
-    ($($ty:ty => $name:literal),* $(,)?) => {
+    ($($ty:ty => $name:literal $(secret [$($secret:literal),*])?),* $(,)?) => {
         $(impl $crate::catalogue::CommandPayload for $ty {
             const NAME: &'static str = $name;
+            const SECRET_FIELDS: &'static [&'static str] = &[$($($secret),*)?];
         })*
+        /// This module's commands and their secret fields.
+        pub(super) const COMMANDS: &[(&str, &[&str])] = &[$(($name, &[$($($secret),*)?])),*];
     };
 }
 
-/// Implements [`EventPayload`] for each `Type => "type"` pair.
+/// Implements [`EventPayload`] for each `Type => "type"` pair, with its
+/// secret fields after `secret`, and lists them as the module's `EVENTS`.
 macro_rules! event_types {
-    ($($ty:ty => $name:literal),* $(,)?) => {
+    ($($ty:ty => $name:literal $(secret [$($secret:literal),*])?),* $(,)?) => {
         $(impl $crate::catalogue::EventPayload for $ty {
             const TYPE: &'static str = $name;
+            const SECRET_FIELDS: &'static [&'static str] = &[$($($secret),*)?];
         })*
+        /// This module's event types and their secret fields.
+        pub(super) const EVENTS: &[(&str, &[&str])] = &[$(($name, &[$($($secret),*)?])),*];
     };
+}
+
+/// The secret fields of event type `event_type`'s payload; `None` for a
+/// type the catalogue does not know (treat its whole payload as secret).
+pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> {
+    [
+        instance::EVENTS,
+        milestone::EVENTS,
+        org::EVENTS,
+        user::EVENTS,
+    ]
+    .into_iter()
+    .flatten()
+    .find(|(name, _)| *name == event_type)
+    .map(|(_, secrets)| *secrets)
+}
+
+/// The secret fields of command `name`'s payload; `None` for a command the
+/// catalogue does not know (treat its whole payload as secret).
+pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
+    [instance::COMMANDS, org::COMMANDS, user::COMMANDS]
+        .into_iter()
+        .flatten()
+        .find(|(command, _)| *command == name)
+        .map(|(_, secrets)| *secrets)
 }
 
 use {command_names, event_types};

@@ -287,3 +287,68 @@ fn given_member_events_when_serialized_then_user_id_and_roles_are_camel_case() {
     let changed: InstanceMemberChanged = serde_json::from_str(r#"{"userId":"u-1"}"#).unwrap();
     assert!(changed.roles.is_empty());
 }
+
+/// The JSON keys `value` serializes to.
+fn keys<T: serde::Serialize>(value: &T) -> Vec<String> {
+    serde_json::to_value(value)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn given_payloads_with_secrets_then_their_marks_name_real_keys() {
+    fn marked_keys_exist<T: serde::Serialize>(value: &T, marked: &[&str]) {
+        assert!(!marked.is_empty());
+        let keys = keys(value);
+        for field in marked {
+            assert!(keys.iter().any(|k| k == field), "{field} in {keys:?}");
+        }
+    }
+    let hash = Some("$argon2id$…".to_owned());
+    marked_keys_exist(
+        &HumanUserAdded {
+            password_hash: hash.clone(),
+            ..Default::default()
+        },
+        HumanUserAdded::SECRET_FIELDS,
+    );
+    marked_keys_exist(
+        &HumanPasswordChanged::default(),
+        HumanPasswordChanged::SECRET_FIELDS,
+    );
+    marked_keys_exist(
+        &PersonalAccessTokenAdded::default(),
+        PersonalAccessTokenAdded::SECRET_FIELDS,
+    );
+    marked_keys_exist(
+        &AddHumanUser {
+            password: hash,
+            ..Default::default()
+        },
+        AddHumanUser::SECRET_FIELDS,
+    );
+    marked_keys_exist(
+        &SetHumanPassword::default(),
+        SetHumanPassword::SECRET_FIELDS,
+    );
+}
+
+#[test]
+fn given_a_type_or_name_then_its_secret_fields_are_found_and_unknown_ones_are_not() {
+    assert_eq!(
+        event_secret_fields("user.pat.added"),
+        Some(&["tokenHash"][..])
+    );
+    assert_eq!(event_secret_fields("org.added"), Some(&[][..]));
+    assert_eq!(event_secret_fields("made.up"), None);
+    assert_eq!(
+        command_secret_fields("user.human.add"),
+        Some(&["password"][..])
+    );
+    assert_eq!(command_secret_fields("user.lock"), Some(&[][..]));
+    assert_eq!(command_secret_fields("made.up"), None);
+}

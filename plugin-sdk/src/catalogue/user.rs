@@ -327,10 +327,10 @@ pub struct PersonalAccessTokenRemoved {
 }
 
 command_names! {
-    AddHumanUser => "user.human.add",
+    AddHumanUser => "user.human.add" secret ["password"],
     ChangeHumanProfile => "user.human.profile.change",
     ChangeHumanEmail => "user.human.email.change",
-    SetHumanPassword => "user.human.password.set",
+    SetHumanPassword => "user.human.password.set" secret ["password"],
     DeactivateUser => "user.deactivate",
     ReactivateUser => "user.reactivate",
     LockUser => "user.lock",
@@ -343,10 +343,10 @@ command_names! {
 }
 
 event_types! {
-    HumanUserAdded => "user.human.added",
+    HumanUserAdded => "user.human.added" secret ["passwordHash"],
     HumanProfileChanged => "user.human.profile.changed",
     HumanEmailChanged => "user.human.email.changed",
-    HumanPasswordChanged => "user.human.password.changed",
+    HumanPasswordChanged => "user.human.password.changed" secret ["passwordHash"],
     UserDeactivated => "user.deactivated",
     UserReactivated => "user.reactivated",
     UserLocked => "user.locked",
@@ -354,6 +354,6 @@ event_types! {
     UserRemoved => "user.removed",
     MachineUserAdded => "user.machine.added",
     MachineUserChanged => "user.machine.changed",
-    PersonalAccessTokenAdded => "user.pat.added",
+    PersonalAccessTokenAdded => "user.pat.added" secret ["tokenHash"],
     PersonalAccessTokenRemoved => "user.pat.removed",
 }

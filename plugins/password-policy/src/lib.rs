@@ -49,7 +49,9 @@ impl Validator for PasswordPolicy {
         Manifest::new("password-policy", env!("CARGO_PKG_VERSION"))
             .description("Password complexity: length range and required character classes")
             .handles([AddHumanUser::NAME, SetHumanPassword::NAME])
-            .capabilities([Capability::Config])
+            // The plaintext password is a secret field: without the grant
+            // it would read "<redacted>".
+            .capabilities([Capability::Config, Capability::Secrets])
     }
 
     fn validate(ctx: &Ctx, command: &Command, _state: &State) -> Result<(), Rejection> {

@@ -117,7 +117,7 @@ impl EventService for Events {
             .into_iter()
             .map(|event| {
                 let mut payload = event.payload;
-                redact(&mut payload);
+                redact(&event.event_type, &mut payload);
                 Event {
                     position: event.position.to_string(),
                     instance_id: event.aggregate.instance_id,
