@@ -163,8 +163,13 @@ fn given_an_unrelated_command_when_validated_then_the_policy_does_not_run() {
 }
 
 #[test]
-fn given_the_manifest_when_read_then_it_names_the_plugin_and_asks_only_for_config() {
+fn given_the_manifest_when_read_then_it_names_the_plugin_and_asks_for_config_and_secrets() {
     let manifest = PasswordPolicy::manifest();
     assert_eq!(manifest.name, "password-policy");
-    assert_eq!(manifest.capabilities, [Capability::Config]);
+    // The plaintext password is a secret field: without the grant the host
+    // hands it over as "<redacted>".
+    assert_eq!(
+        manifest.capabilities,
+        [Capability::Config, Capability::Secrets]
+    );
 }

@@ -9,6 +9,7 @@ mod failover;
 mod first_instance;
 mod flow;
 mod horizon;
+mod logs;
 mod moved;
 mod rebuild;
 mod routing;
