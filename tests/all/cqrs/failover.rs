@@ -58,16 +58,21 @@ async fn killing_the_leader_moves_the_projections_to_the_other_node() {
     for n in 0..5 {
         api_b.add_user(&org, &format!("later{n}"), None).await;
     }
-    let list = api_b
+    assert_eq!(users_of(&api_b, &org).await, 11);
+
+    assert_live_equals_replay(&backend).await;
+    drop(b);
+}
+
+/// How many users `org` has, as `api`'s node lists them.
+async fn users_of(api: &Api, org: &str) -> u64 {
+    let list = api
         .ok(
             "rampart.user.v1.UserService/ListUsers",
             json!({ "orgId": org }),
         )
         .await;
-    assert_eq!(count(&list["details"]["total"]), 11, "{list}");
-
-    assert_live_equals_replay(&backend).await;
-    drop(b);
+    count(&list["details"]["total"])
 }
 
 /// How many projections `ListProjections` shows running on the node.
@@ -132,13 +137,7 @@ async fn a_frozen_leader_is_replaced_and_stands_down_when_it_resumes() {
     for n in 0..3 {
         api_a.add_user(&org, &format!("after{n}"), None).await;
     }
-    let list = api_a
-        .ok(
-            "rampart.user.v1.UserService/ListUsers",
-            json!({ "orgId": org }),
-        )
-        .await;
-    assert_eq!(count(&list["details"]["total"]), 5, "{list}");
+    assert_eq!(users_of(&api_a, &org).await, 5);
     assert_live_equals_replay(&backend).await;
 }
 
@@ -206,13 +205,7 @@ async fn a_leader_frozen_before_its_commit_is_replaced() {
     let on_a = api_a.ok(LIST_PROJECTIONS, json!({})).await;
     assert_eq!(leaders(&on_a), 0, "the resumed node stood down: {on_a}");
     api_a.add_user(&org, "after", None).await;
-    let list = api_b
-        .ok(
-            "rampart.user.v1.UserService/ListUsers",
-            json!({ "orgId": org }),
-        )
-        .await;
-    assert_eq!(count(&list["details"]["total"]), 3, "{list}");
+    assert_eq!(users_of(&api_b, &org).await, 3);
     assert_live_equals_replay(&backend).await;
 }
 

@@ -23,14 +23,7 @@ async fn an_open_push_holds_back_later_positions_until_it_commits() {
     let store = fixture.store.clone();
 
     let mut a_conn = db.connect().await;
-    let mut a_tx = a_conn.begin().await.unwrap();
-    a_tx.execute(
-        "SELECT * FROM rampart_push(ARRAY['inst-1'], ARRAY['user'], ARRAY['a'], ARRAY[0::bigint], \
-         ARRAY[1], ARRAY['user.added'], ARRAY[1::smallint], ARRAY['{}'::jsonb], ARRAY['x'], \
-         '{}', '{}', '{}', '{}')",
-    )
-    .await
-    .unwrap();
+    let a_tx = open_push_of_a(&mut a_conn).await;
 
     let b = store.push(push(&agg("user", "b"), 0, 1)).await.unwrap();
 
@@ -228,14 +221,7 @@ async fn a_commit_announced_after_a_later_position_wakes_followers() {
     tokio::time::sleep(Duration::from_millis(300)).await; // the listener connects
 
     let mut a_conn = db.connect().await;
-    let mut a_tx = a_conn.begin().await.unwrap();
-    a_tx.execute(
-        "SELECT * FROM rampart_push(ARRAY['inst-1'], ARRAY['user'], ARRAY['a'], ARRAY[0::bigint], \
-         ARRAY[1], ARRAY['user.added'], ARRAY[1::smallint], ARRAY['{}'::jsonb], ARRAY['x'], \
-         '{}', '{}', '{}', '{}')",
-    )
-    .await
-    .unwrap();
+    let mut a_tx = open_push_of_a(&mut a_conn).await;
     let waiting = slow_follower(store.clone());
     let b = store.push(push(&agg("user", "b"), 0, 1)).await.unwrap();
     // The follower is woken by B, cannot read it, retries, and waits.
@@ -296,4 +282,18 @@ async fn a_forged_notification_does_not_silence_followers() {
     assert!(waited < Duration::from_secs(5), "{waited:?}");
     other.close().await;
     fixture.close().await;
+}
+
+/// A push of user `a`, left open on `conn`: its position is taken, its
+/// event not committed.
+async fn open_push_of_a(conn: &mut sqlx::PgConnection) -> sqlx::Transaction<'_, sqlx::Postgres> {
+    let mut tx = conn.begin().await.unwrap();
+    tx.execute(
+        "SELECT * FROM rampart_push(ARRAY['inst-1'], ARRAY['user'], ARRAY['a'], ARRAY[0::bigint], \
+         ARRAY[1], ARRAY['user.added'], ARRAY[1::smallint], ARRAY['{}'::jsonb], ARRAY['x'], \
+         '{}', '{}', '{}', '{}')",
+    )
+    .await
+    .unwrap();
+    tx
 }
