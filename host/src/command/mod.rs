@@ -60,7 +60,9 @@ mod tests;
 
 pub use context::CommandContext;
 pub use error::CommandError;
-pub use password::{PasswordHashConfigError, PasswordHasher, verify as verify_password};
+pub use password::{
+    HASHES_RUNNING_GAUGE, PasswordHashConfigError, PasswordHasher, verify as verify_password,
+};
 pub use pipeline::Written;
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
 

@@ -4,6 +4,9 @@
 //! configuration changes.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Semaphore;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -17,10 +20,36 @@ use crate::config::PasswordHashConfig;
 #[error("Commands.PasswordHash: {0}")]
 pub struct PasswordHashConfigError(String);
 
-/// Hashes new passwords with argon2id. Cheap to clone.
+/// The gauge of password hashes being computed right now.
+pub const HASHES_RUNNING_GAUGE: &str = "rampart_password_hashes_running";
+
+/// Hashes new passwords with argon2id, at most `MaxConcurrent` at once.
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Arc<Argon2<'static>>,
+    permits: Arc<Semaphore>,
+    running: Arc<Running>,
+}
+
+/// How many hashes run, and the most that ever ran at once.
+#[derive(Default)]
+struct Running {
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Running {
+    fn start(&self) {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        metrics::gauge!(HASHES_RUNNING_GAUGE).set(now as f64);
+    }
+
+    fn end(&self) {
+        let now = self.now.fetch_sub(1, Ordering::SeqCst) - 1;
+        metrics::gauge!(HASHES_RUNNING_GAUGE).set(now as f64);
+    }
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -46,29 +75,52 @@ impl PasswordHasher {
                     config.memory, config.iterations, config.parallelism
                 ))
             })?;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let permits = match config.max_concurrent {
+            0 => cores.saturating_sub(1).max(1),
+            n => n as usize,
+        };
         Ok(Self {
             argon2: Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, params)),
+            permits: Arc::new(Semaphore::new(permits)),
+            running: Arc::default(),
         })
     }
 
+    /// The most hashes that ran at once so far (for tests and diagnosis).
+    pub fn peak_concurrency(&self) -> usize {
+        self.running.peak.load(Ordering::SeqCst)
+    }
+
     /// The PHC string of `password` with a fresh random salt. Runs on the
-    /// blocking pool: one hash takes tens of milliseconds of CPU.
+    /// blocking pool, at most `MaxConcurrent` at once: one hash takes tens
+    /// of milliseconds of CPU and `Memory` of RAM. Waiting for a turn holds
+    /// no thread.
     ///
     /// # Errors
     /// [`CommandError::InvalidArgument`] when argon2 refuses the password
     /// (longer than 4 GiB), [`CommandError::Internal`] when the hashing task
     /// died.
     pub async fn hash(&self, password: &str) -> Result<String, CommandError> {
+        let permit =
+            self.permits.clone().acquire_owned().await.map_err(|err| {
+                CommandError::Internal(format!("password hashing stopped: {err}"))
+            })?;
         let argon2 = self.argon2.clone();
+        let running = self.running.clone();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            running.start();
             let salt = SaltString::generate(&mut OsRng);
-            argon2
+            let hashed = argon2
                 .hash_password(password.as_bytes(), &salt)
                 .map(|hash| hash.to_string())
                 .map_err(|err| {
                     CommandError::invalid(format!("the password cannot be hashed: {err}"))
-                })
+                });
+            running.end();
+            hashed
         })
         .await
         .map_err(|err| CommandError::Internal(format!("password hashing failed: {err}")))?
@@ -90,8 +142,27 @@ pub fn verify(hash: &str, password: &str) -> bool {
 mod tests {
     use super::*;
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn given_a_burst_of_hashes_then_at_most_max_concurrent_run_at_once() {
+        let hasher = PasswordHasher::new(&PasswordHashConfig {
+            max_concurrent: 2,
+            ..config(1024, 2)
+        })
+        .unwrap();
+        let burst = (0..12).map(|i| {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.hash(&format!("Burst-{i}")).await })
+        });
+        for hashed in futures::future::join_all(burst).await {
+            assert!(hashed.unwrap().unwrap().starts_with("$argon2id$"));
+        }
+        let peak = hasher.peak_concurrency();
+        assert!((1..=2).contains(&peak), "{peak} hashes ran at once");
+    }
+
     fn config(kib: u64, iterations: u32) -> PasswordHashConfig {
         PasswordHashConfig {
+            max_concurrent: 0,
             memory: bytesize::ByteSize::kib(kib),
             iterations,
             parallelism: 1,

@@ -59,6 +59,7 @@ pub(crate) fn cheap_hasher() -> PasswordHasher {
         memory: bytesize::ByteSize::kib(8),
         iterations: 1,
         parallelism: 1,
+        max_concurrent: 0,
     })
     .expect("valid argon2 parameters")
 }
@@ -311,6 +312,7 @@ pub(crate) async fn sqlite_commands(
         memory: bytesize::ByteSize::kib(8),
         iterations: 1,
         parallelism: 1,
+        max_concurrent: 0,
     };
     let commands = super::Commands::new(store.clone(), plugins, &config).expect("valid config");
     (commands, store, dir)

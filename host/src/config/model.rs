@@ -151,6 +151,10 @@ pub struct PasswordHashConfig {
     pub iterations: u32,
     /// `Parallelism`: lanes (default 1).
     pub parallelism: u32,
+    /// `MaxConcurrent`: hashes computed at once; 0 means one less than the
+    /// CPU cores, at least one (default 0). Further ones wait without
+    /// holding a thread.
+    pub max_concurrent: u32,
 }
 
 /// `Projections`: the spoolers that apply events to read models.
