@@ -7,7 +7,9 @@
 -- plus a base, kept in one row: 0 until the database moves; then the first
 -- connection of a node to the new cluster (and `rampart setup`) raises it
 -- so that every new position is above every stored one
--- (rampart_rebase_positions, called by host/src/eventstore/postgres/connect.rs).
+-- (rampart_rebase_positions, called by host/src/eventstore/postgres/rebase.rs
+-- for every new connection, which then holds the base as the session setting
+-- rampart.position_base; a session without it reads the table).
 -- Additive: with base 0, older nodes compute the same positions.
 
 CREATE TABLE IF NOT EXISTS event_position_base (
@@ -15,13 +17,6 @@ CREATE TABLE IF NOT EXISTS event_position_base (
     base     BIGINT  NOT NULL
 );
 INSERT INTO event_position_base (only_row, base) VALUES (true, 0) ON CONFLICT DO NOTHING;
-
--- The position of the calling push: its transaction id plus the base. The
--- base is a sub-select so that it is read once per statement.
-CREATE OR REPLACE FUNCTION rampart_position() RETURNS BIGINT
-LANGUAGE sql STABLE AS $$
-    SELECT pg_current_xact_id()::text::bigint + (SELECT b.base FROM event_position_base AS b)
-$$;
 
 -- Raises the base when the stored positions are ahead of this cluster's
 -- next transaction id (the database was moved); returns the new base, or
@@ -48,7 +43,7 @@ BEGIN
 END
 $$;
 
--- The push of 0001, placing events at rampart_position().
+-- The push of 0001, placing events at the transaction id plus the base.
 CREATE OR REPLACE FUNCTION rampart_push(
     agg_instance TEXT[], agg_type TEXT[], agg_id TEXT[], agg_expected BIGINT[],
     ev_agg INT[], ev_type TEXT[], ev_revision SMALLINT[], ev_payload JSONB[], ev_creator TEXT[],
@@ -102,7 +97,10 @@ BEGIN
                               event_type, revision, payload, creator, created_at)
     SELECT agg_instance[x.a], agg_type[x.a], agg_id[x.a],
            current_seq[x.a] + row_number() OVER (PARTITION BY x.a ORDER BY x.n),
-           rampart_position(), (x.n - 1)::int,
+           pg_current_xact_id()::text::bigint
+             + coalesce(nullif(current_setting('rampart.position_base', true), '')::bigint,
+                        (SELECT b.base FROM event_position_base AS b)),
+           (x.n - 1)::int,
            x.t, x.r, x.p, x.c, now()
       FROM unnest(ev_agg, ev_type, ev_revision, ev_payload, ev_creator) WITH ORDINALITY AS x(a, t, r, p, c, n)
     RETURNING ev.tx_id, ev.tx_index, ev.sequence, ev.created_at;

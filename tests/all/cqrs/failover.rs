@@ -51,6 +51,7 @@ async fn killing_the_leader_moves_the_projections_to_the_other_node() {
     let (status, body) = api_b.call(GET_USER, json!({ "userId": user })).await;
     let took = killed.elapsed();
     assert_eq!(status, StatusCode::OK, "{body}");
+    eprintln!("killed leader: reads recovered after {took:?}");
     assert!(took < Duration::from_secs(5), "took over after {took:?}");
     let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
     assert_eq!(leaders(&on_b), 3, "{on_b}");
@@ -121,6 +122,7 @@ async fn a_frozen_leader_is_replaced_and_stands_down_when_it_resumes() {
     let frozen = Instant::now();
     let user = api_b.add_user(&org, "during", None).await;
     let took = read_until_found(&api_b, &user, frozen).await;
+    eprintln!("frozen leader: reads recovered after {took:?}");
     assert!(took < FROZEN_BOUND, "took over after {took:?}");
     let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
     assert_eq!(leaders(&on_b), 3, "{on_b}");
@@ -199,6 +201,7 @@ async fn a_leader_frozen_before_its_commit_is_replaced() {
     tx.commit().await.unwrap();
 
     let took = read_until_found(&api_b, &user, frozen).await;
+    eprintln!("leader frozen before its commit: reads recovered after {took:?}");
     assert!(took < FROZEN_BOUND, "took over after {took:?}");
     a.signal("CONT");
     tokio::time::sleep(Duration::from_secs(2)).await;

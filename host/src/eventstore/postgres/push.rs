@@ -28,51 +28,79 @@ const ROLLBACK_RETRIES: u32 = 5;
 /// with jitter, so the pushes that collided do not collide again.
 const ROLLBACK_BACKOFF: Duration = Duration::from_millis(5);
 
+/// The position (first part) of the events a statement inserts: the
+/// transaction id plus the position base (migration 0007), which every
+/// connection of the pool holds as `rampart.position_base` (`rebase.rs`);
+/// a connection without it reads the base from its table.
+macro_rules! position {
+    () => {
+        "pg_current_xact_id()::text::bigint + coalesce(\
+           nullif(current_setting('rampart.position_base', true), '')::bigint, \
+           (SELECT b.base FROM event_position_base AS b))"
+    };
+}
+
 /// The general push: any number of aggregates and unique-value operations.
 const CALL: &str = "SELECT r_tx_id, r_tx_index, r_sequence, r_created_at FROM rampart_push(\
      $1, $2, $3, $4, $5, $6, $7, $8::text[]::jsonb[], $9, $10, $11, $12, $13)";
 
 /// One aggregate, several events, expecting a new aggregate ($4 = 0) or any
 /// sequence ($4 = -1).
-const ONE_AGGREGATE: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALESCE((\
+const ONE_AGGREGATE: &str = concat!(
+    "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALESCE((\
        SELECT sequence FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
         ORDER BY sequence DESC LIMIT 1), 0) END AS s) \
      INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, tx_index, \
                          event_type, revision, payload, creator, created_at) \
-     SELECT $1, $2, $3, cur.s + x.n, rampart_position(), (x.n - 1)::int, \
+     SELECT $1, $2, $3, cur.s + x.n, ",
+    position!(),
+    ", (x.n - 1)::int, \
             x.t, x.r, x.p::jsonb, x.c, now() \
        FROM cur, unnest($5::text[], $6::smallint[], $7::text[], $8::text[]) WITH ORDINALITY AS x(t, r, p, c, n) \
       WHERE $4 < 0 OR cur.s = $4 \
-     RETURNING tx_id, tx_index, sequence, created_at";
+     RETURNING tx_id, tx_index, sequence, created_at"
+);
 
 /// One aggregate, one event, expecting a new aggregate or any sequence.
-const ONE_EVENT: &str = "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALESCE((\
+const ONE_EVENT: &str = concat!(
+    "WITH cur AS (SELECT CASE WHEN $4 = 0 THEN 0 ELSE COALESCE((\
        SELECT sequence FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
         ORDER BY sequence DESC LIMIT 1), 0) END AS s) \
      INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, tx_index, \
                          event_type, revision, payload, creator, created_at) \
-     SELECT $1, $2, $3, cur.s + 1, rampart_position(), 0, $5, $6, $7::jsonb, $8, now() \
+     SELECT $1, $2, $3, cur.s + 1, ",
+    position!(),
+    ", 0, $5, $6, $7::jsonb, $8, now() \
        FROM cur WHERE $4 < 0 OR cur.s = $4 \
-     RETURNING tx_id, tx_index, sequence, created_at";
+     RETURNING tx_id, tx_index, sequence, created_at"
+);
 
 /// One event appended after an exact sequence $4 > 0: an equality probe that
 /// the expected event exists (no gap); the primary key rejects a stale one.
-const APPEND_EVENT: &str = "INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, \
+const APPEND_EVENT: &str = concat!(
+    "INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, \
                          tx_index, event_type, revision, payload, creator, created_at) \
-     SELECT $1, $2, $3, $4 + 1, rampart_position(), 0, $5, $6, $7::jsonb, $8, now() \
+     SELECT $1, $2, $3, $4 + 1, ",
+    position!(),
+    ", 0, $5, $6, $7::jsonb, $8, now() \
       WHERE EXISTS (SELECT 1 FROM events WHERE instance_id = $1 AND aggregate_type = $2 \
                        AND aggregate_id = $3 AND sequence = $4) \
-     RETURNING tx_id, tx_index, sequence, created_at";
+     RETURNING tx_id, tx_index, sequence, created_at"
+);
 
 /// Several events appended after an exact sequence $4 > 0, as [`APPEND_EVENT`].
-const APPEND_EVENTS: &str = "INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, \
+const APPEND_EVENTS: &str = concat!(
+    "INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, tx_id, \
                          tx_index, event_type, revision, payload, creator, created_at) \
-     SELECT $1, $2, $3, $4 + x.n, rampart_position(), (x.n - 1)::int, \
+     SELECT $1, $2, $3, $4 + x.n, ",
+    position!(),
+    ", (x.n - 1)::int, \
             x.t, x.r, x.p::jsonb, x.c, now() \
        FROM unnest($5::text[], $6::smallint[], $7::text[], $8::text[]) WITH ORDINALITY AS x(t, r, p, c, n) \
       WHERE EXISTS (SELECT 1 FROM events WHERE instance_id = $1 AND aggregate_type = $2 \
                        AND aggregate_id = $3 AND sequence = $4) \
-     RETURNING tx_id, tx_index, sequence, created_at";
+     RETURNING tx_id, tx_index, sequence, created_at"
+);
 
 /// Appends `push` (payloads already serialized) and returns the stored events.
 pub(super) async fn push(

@@ -16,11 +16,18 @@ const APPLIED: &str = "SELECT to_regproc('rampart_rebase_positions') IS NOT NULL
 /// Raises the base when needed; returns the new base, or NULL.
 const REBASE: &str = "SELECT rampart_rebase_positions()";
 
+/// Keeps the base in the session, where pushes read it without touching
+/// the table (`push.rs`, `position!`).
+const HOLD: &str =
+    "SELECT set_config('rampart.position_base', base::text, false) FROM event_position_base";
+
 /// Raises the position base if the stored positions are ahead of the
-/// cluster's transaction ids, and says so in the log.
+/// cluster's transaction ids (and says so in the log), then keeps the base
+/// in the session for the pushes of this connection. The base changes only
+/// when the database moved, which means new connections.
 ///
 /// # Errors
-/// The database error of either statement.
+/// The database error of a statement.
 pub(super) async fn rebase_positions(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     let applied: bool = sqlx::query_scalar(APPLIED).fetch_one(&mut *conn).await?;
     if !applied {
@@ -35,5 +42,6 @@ pub(super) async fn rebase_positions(conn: &mut PgConnection) -> Result<(), sqlx
              above them"
         );
     }
+    sqlx::query(HOLD).execute(&mut *conn).await?;
     Ok(())
 }
