@@ -416,17 +416,45 @@ async fn catchup() {
     if let Ok(batch) = std::env::var("BENCH_BATCH") {
         projections.batch_size = batch.parse().expect("BENCH_BATCH");
     }
+    let pool = store.pool().clone();
     let store: Arc<dyn EventStore> = Arc::new(store);
     let started = Instant::now();
     let spoolers = Spoolers::start(store, readstore, registry, leadership, projections).await;
     spoolers.wait_for("users", last).await.expect("caught up");
     let took = started.elapsed().as_secs_f64();
     spoolers.stop().await;
+    verify_replay(&pool).await;
     db.drop_now().await;
     println!(
         "  users projection replayed {events} events in {took:.1} s: {:.0} events/s (target >= 20000)\n",
         events as f64 / took
     );
+}
+
+/// Checks that the replay counted is the replay that was asked for: every
+/// seeded user is in the read model with its last event applied (locked,
+/// at sequence 4), and no event failed or was skipped.
+async fn verify_replay(pool: &sqlx::PgPool) {
+    let table: String = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE tablename LIKE 'rm\\_users\\_%\\_users'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("the users read model's table");
+    let (rows, done): (i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*), count(*) FILTER (WHERE state = 'locked' AND sequence = 4) FROM {table}"
+    ))
+    .fetch_one(pool)
+    .await
+    .expect("count the read model");
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM projection_failures")
+        .fetch_one(pool)
+        .await
+        .expect("count failures");
+    assert_eq!(rows, REPLAY_USERS, "users in the read model");
+    assert_eq!(done, REPLAY_USERS, "users with every event applied");
+    assert_eq!(failed, 0, "events that failed or were skipped");
+    println!("  verified: {rows} users, every one at its last event; 0 failed or skipped");
 }
 
 /// 250k users × (added, profile changed, email changed, locked), written
