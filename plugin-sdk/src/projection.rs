@@ -16,19 +16,22 @@
 //!         Manifest::new("org-names", "1.0.0").handles([OrgAdded::TYPE])
 //!     }
 //!
+//!     // Keys start with the instance: ids are unique within one only.
 //!     fn tables() -> Vec<Table> {
 //!         vec![Table::new("org_names")
+//!             .column(Column::text("instance_id"))
 //!             .column(Column::text("id"))
 //!             .column(Column::text("name"))
-//!             .primary_key(["id"])]
+//!             .primary_key(["instance_id", "id"])]
 //!     }
 //!
 //!     fn project(_ctx: &Ctx, event: &Event) -> Result<Vec<Statement>, String> {
 //!         let added: OrgAdded = event.payload()?;
 //!         Ok(vec![Statement::upsert("org_names")
+//!             .set("instance_id", &event.instance_id)
 //!             .set("id", &event.aggregate_id)
 //!             .set("name", added.name)
-//!             .conflict(["id"])])
+//!             .conflict(["instance_id", "id"])])
 //!     }
 //! }
 //!

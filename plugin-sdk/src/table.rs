@@ -6,12 +6,13 @@
 //! ```
 //! # use rampart_plugin_sdk::prelude::*;
 //! let users = Table::new("users")
+//!     .column(Column::text("instance_id"))
 //!     .column(Column::text("id"))
 //!     .column(Column::text("username"))
 //!     .column(Column::text("display_name").nullable())
-//!     .primary_key(["id"])
-//!     .index(Index::new("users_username", ["username"]).unique());
-//! assert_eq!(users.columns.len(), 3);
+//!     .primary_key(["instance_id", "id"])
+//!     .index(Index::new("users_username", ["instance_id", "username"]).unique());
+//! assert_eq!(users.columns.len(), 4);
 //! ```
 
 /// Column types a projection may declare.

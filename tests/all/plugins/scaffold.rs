@@ -122,6 +122,9 @@ fn new_plugins_of_every_world_test_build_and_load() {
         .unwrap()
         .unwrap();
     assert_eq!(statements.len(), 1);
+    // Multi-tenant-safe: the generated projection keys rows by instance too.
+    let upsert = format!("{:?}", statements[0]);
+    assert!(upsert.contains("instance_id"), "{upsert}");
     let login = LoginContext {
         instance_id: "acme".into(),
         org_id: None,
