@@ -7,7 +7,9 @@
 //!   single-row INSERTs from 32 clients measured in the same run;
 //! - `catchup`: the `users` projection plugin replaying 1,000,000 events;
 //! - `get`: `UserService/GetUser` (with its read-your-writes check) at an
-//!   open-loop 1,000 requests per second;
+//!   open-loop 1,000 requests per second, and creates each followed at once
+//!   by a read of the new user at 100 per second; latencies run from the
+//!   scheduled send, successes only;
 //! - `read-by-id` (both backends) or `read-by-id-sqlite` /
 //!   `read-by-id-postgres`: a store of 100,000 users (seeded through the
 //!   eventstore API while the server is down, then projected by the
@@ -23,6 +25,11 @@
 //! `cargo bench -p rampart --bench cqrs [create|catchup|get|read-by-id|read-by-id-sqlite|read-by-id-postgres]`
 
 #![allow(missing_docs)]
+
+// Shared with other benches: not every helper is used here.
+#[allow(dead_code)]
+#[path = "support/load.rs"]
+mod load;
 
 #[path = "support/serve.rs"]
 mod support;
@@ -50,6 +57,10 @@ const CREATE_SECONDS: u64 = 10;
 const REPLAY_USERS: i64 = 250_000;
 const GET_RATE: u64 = 1_000;
 const GET_SECONDS: u64 = 10;
+/// Clients sending the open-loop reads (more than the rate ever keeps busy).
+const GET_CLIENTS: usize = 64;
+/// The open-loop rate of create-then-read requests.
+const RYW_RATE: u64 = 100;
 const ADD_ORG: &str = "rampart.org.v1.OrgService/AddOrg";
 const ADD_HUMAN: &str = "rampart.user.v1.UserService/AddHumanUser";
 const GET_USER: &str = "rampart.user.v1.UserService/GetUser";
@@ -269,55 +280,6 @@ fn user_body(org: &str, username: &str) -> serde_json::Value {
     })
 }
 
-/// Runs `op` from `CLIENTS` tasks for `seconds`; returns the rate of the
-/// operations that succeeded (`op` answers whether it did) and how many failed.
-async fn saturate<F, Fut>(seconds: u64, op: F) -> Saturation
-where
-    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let op = Arc::new(op);
-    let succeeded = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..CLIENTS)
-        .map(|client| {
-            let (op, succeeded, failed, stop) =
-                (op.clone(), succeeded.clone(), failed.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let counter = if op(client, n).await {
-                        &succeeded
-                    } else {
-                        &failed
-                    };
-                    counter.fetch_add(1, Ordering::Relaxed);
-                    n += 1;
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        task.await.expect("client task");
-    }
-    Saturation {
-        rate: succeeded.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64(),
-        failed: failed.load(Ordering::Relaxed),
-    }
-}
-
-/// What [`saturate`] measured.
-struct Saturation {
-    /// Successful operations per second (failures do not count).
-    rate: f64,
-    /// Operations that failed.
-    failed: u64,
-}
-
 async fn create() {
     let db = Db::create().await;
     let pool = sqlx::postgres::PgPoolOptions::new()
@@ -330,7 +292,8 @@ async fn create() {
         .await
         .expect("table");
     let raw_pool = pool.clone();
-    let raw = saturate(CREATE_SECONDS, move |client, n| {
+    let window = Duration::from_secs(CREATE_SECONDS);
+    let raw = load::saturate(CLIENTS, load::warmup(window), window, move |client, n| {
         let pool = raw_pool.clone();
         async move {
             sqlx::query("INSERT INTO raw_insert (id, payload) VALUES ($1, $2)")
@@ -351,7 +314,7 @@ async fn create() {
         .expect("client");
     let org = server.org(&client).await;
     let (url, token) = (server.url.clone(), server.token.clone());
-    let http = saturate(CREATE_SECONDS, move |c, n| {
+    let http = load::saturate(CLIENTS, load::warmup(window), window, move |c, n| {
         let add = Probe::call(
             &url,
             &token,
@@ -502,47 +465,68 @@ async fn get() {
         ids.push(server.user(&client, &org, &format!("reader{n}")).await);
     }
     let ids = Arc::new(ids);
-    let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let failures = Arc::new(AtomicU64::new(0));
-    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / GET_RATE));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut tasks = Vec::new();
-    for n in 0..(GET_RATE * GET_SECONDS) as usize {
-        tick.tick().await;
-        let (client, ids, latencies, failures) = (
-            client.clone(),
-            ids.clone(),
-            latencies.clone(),
-            failures.clone(),
-        );
-        let get = server.get_user(&ids[n % ids.len()]);
-        tasks.push(tokio::spawn(async move {
-            let sent = Instant::now();
-            if get.succeeds(&client).await {
-                latencies.lock().expect("lock").push(sent.elapsed());
-            } else {
-                failures.fetch_add(1, Ordering::Relaxed);
+    let window = Duration::from_secs(GET_SECONDS);
+    let (url, token) = (server.url.clone(), server.token.clone());
+    let get_user = move |id: &str| Probe::call(&url, &token, GET_USER, &json!({ "userId": id }));
+    let (reads_client, reads_get) = (client.clone(), get_user.clone());
+    let reads = load::open_loop(
+        GET_CLIENTS,
+        GET_RATE as f64,
+        load::warmup(window),
+        window,
+        move |_, n| {
+            let get = reads_get(&ids[n as usize % ids.len()]);
+            let client = reads_client.clone();
+            async move { get.succeeds(&client).await }
+        },
+    )
+    .await;
+    // Read your writes: each request creates a user and reads it at once;
+    // its latency, from the scheduled send, covers both.
+    let (url, token) = (server.url.clone(), server.token.clone());
+    let written = load::open_loop(
+        GET_CLIENTS,
+        RYW_RATE as f64,
+        load::warmup(window),
+        window,
+        move |c, n| {
+            let add = Probe::call(
+                &url,
+                &token,
+                ADD_HUMAN,
+                &user_body(&org, &format!("ryw{c}x{n}")),
+            );
+            let (client, get_user) = (client.clone(), get_user.clone());
+            async move {
+                let Ok((200, created)) = add.send(&client).await else {
+                    return false;
+                };
+                let Some(id) = created["userId"].as_str() else {
+                    return false;
+                };
+                get_user(id).succeeds(&client).await
             }
-        }));
-    }
-    for task in tasks {
-        task.await.expect("request task");
-    }
+        },
+    )
+    .await;
     server.stop().await;
     db.drop_now().await;
-    let mut samples = latencies.lock().expect("lock").clone();
-    samples.sort_unstable();
-    let pct = |p: f64| samples[((samples.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
+    println!("get-user-by-id, open loop, latency from the scheduled send, successes only:");
     println!(
-        "get-user-by-id at {GET_RATE}/s for {GET_SECONDS} s (read-your-writes check included):"
+        "  reads at {GET_RATE}/s: {:.0} ok/s, {} failed; p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 <= 5 ms)",
+        reads.ok_rate,
+        reads.failed,
+        load::ms(reads.p50),
+        load::ms(reads.p99),
+        load::ms(reads.max)
     );
     println!(
-        "  {} ok, {} failed; p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 <= 5 ms)\n",
-        samples.len(),
-        failures.load(Ordering::Relaxed),
-        pct(0.5),
-        pct(0.99),
-        pct(1.0)
+        "  create then read at once, {RYW_RATE}/s: {:.0} ok/s, {} failed; p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n",
+        written.ok_rate,
+        written.failed,
+        load::ms(written.p50),
+        load::ms(written.p99),
+        load::ms(written.max)
     );
 }
 
