@@ -23,8 +23,8 @@ use crate::eventstore::{
 pub(crate) struct Batch<'c> {
     commands: &'c Commands,
     /// Every aggregate's new events, in the order they were decided, each
-    /// expected at the sequence its first command loaded.
-    aggregates: Vec<AggregatePush>,
+    /// expected at the sequence its first command loaded; every unique
+    /// value claimed or released.
     push: Push,
     /// The decided events as the store would return them, for later loads.
     pending: Vec<Event>,
@@ -35,7 +35,6 @@ impl<'c> Batch<'c> {
     pub(crate) fn new(commands: &'c Commands) -> Self {
         Self {
             commands,
-            aggregates: Vec::new(),
             push: Push::default(),
             pending: Vec::new(),
         }
@@ -80,21 +79,21 @@ impl<'c> Batch<'c> {
     /// Appends `part`'s events to the batch, after what the batch holds
     /// for the same aggregate already (whose expected sequence stays).
     fn add(&mut self, part: AggregatePush) {
-        let index = match self
-            .aggregates
+        let aggregates = &mut self.push.aggregates;
+        let index = match aggregates
             .iter()
             .position(|a| a.aggregate == part.aggregate)
         {
             Some(index) => index,
             None => {
-                self.aggregates.push(AggregatePush {
+                aggregates.push(AggregatePush {
                     events: Vec::new(),
                     ..part.clone()
                 });
-                self.aggregates.len() - 1
+                aggregates.len() - 1
             }
         };
-        let held = &mut self.aggregates[index];
+        let held = &mut aggregates[index];
         for event in part.events {
             let sequence = held_sequence(held) + 1;
             self.pending.push(Event {
@@ -119,23 +118,10 @@ impl<'c> Batch<'c> {
     /// aggregates since it was loaded (nothing is stored: run the batch
     /// again), [`CommandError::AlreadyExists`] for a unique value taken
     /// meanwhile, [`CommandError::Store`] for the rest.
-    pub(crate) async fn commit(
-        mut self,
-        aggregate: &AggregateRef,
-    ) -> Result<Written, CommandError> {
-        let commands = self.commands;
-        let source = StoreSource(commands.store.as_ref());
-        self.push.aggregates = self.aggregates;
-        let milestones = commands
-            .milestones
-            .reached_by(&source, &self.push.aggregates)
-            .await?;
-        self.push.aggregates.extend(milestones);
-        match commands.store.push(self.push).await {
-            Ok(stored) => {
-                commands.caches.invalidate_for(&stored).await;
-                written(aggregate.clone(), &stored)
-            }
+    pub(crate) async fn commit(self, aggregate: &AggregateRef) -> Result<Written, CommandError> {
+        let source = StoreSource(self.commands.store.as_ref());
+        match self.commands.store_push(&source, self.push).await? {
+            Ok(stored) => written(aggregate.clone(), &stored),
             Err(StoreError::Conflict { .. }) => Err(CommandError::Conflict { attempts: 1 }),
             Err(other) => Err(push_error(other)),
         }

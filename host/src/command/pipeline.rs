@@ -271,28 +271,9 @@ impl Commands {
             self.validate(ctx, cmd, &aggregate, &loaded, &payload)
                 .await?;
             let decision = cmd.decide(&loaded.model, &env).await?;
-            let mut push = decision.into_push(aggregate.clone(), loaded.sequence);
-            let milestones = self
-                .milestones
-                .reached_by(&source, &push.aggregates)
-                .await?;
-            let milestone_instances: Vec<String> = milestones
-                .iter()
-                .map(|m| m.aggregate.instance_id.clone())
-                .collect();
-            push.aggregates.extend(milestones);
-            let outcome = self.store.push(push).await;
-            if matches!(outcome, Err(StoreError::Conflict { .. })) {
-                // Perhaps another node reached a milestone first.
-                for instance in &milestone_instances {
-                    self.milestones.forget(instance).await;
-                }
-            }
-            match outcome {
-                Ok(stored) => {
-                    self.caches.invalidate_for(&stored).await;
-                    return written(aggregate, &stored);
-                }
+            let push = decision.into_push(aggregate.clone(), loaded.sequence);
+            match self.store_push(&source, push).await? {
+                Ok(stored) => return written(aggregate, &stored),
                 Err(StoreError::Conflict { .. }) if attempts <= self.max_retries => {
                     tracing::debug!(
                         command = cmd.name(),
@@ -307,6 +288,35 @@ impl Commands {
                 Err(other) => return Err(push_error(other)),
             }
         }
+    }
+
+    /// Stores a decided `push` with the milestones it reaches; on success
+    /// invalidates the caches of what it changed. The outer error is reading
+    /// the milestones' state; the inner one is the push's (after a conflict
+    /// the milestones' cached state is forgotten: perhaps another node
+    /// reached one first).
+    pub(crate) async fn store_push(
+        &self,
+        source: &StoreSource<'_>,
+        mut push: Push,
+    ) -> Result<Result<Vec<Event>, StoreError>, CommandError> {
+        let milestones = self.milestones.reached_by(source, &push.aggregates).await?;
+        let milestone_instances: Vec<String> = milestones
+            .iter()
+            .map(|m| m.aggregate.instance_id.clone())
+            .collect();
+        push.aggregates.extend(milestones);
+        let outcome = self.store.push(push).await;
+        match &outcome {
+            Ok(stored) => self.caches.invalidate_for(stored).await,
+            Err(StoreError::Conflict { .. }) => {
+                for instance in &milestone_instances {
+                    self.milestones.forget(instance).await;
+                }
+            }
+            Err(_) => {}
+        }
+        Ok(outcome)
     }
 
     /// Runs the validator chain on the plugin call pool; the first rejection
