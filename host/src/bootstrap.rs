@@ -209,27 +209,12 @@ pub async fn ensure_first_instance(
 /// Writes `secret` to `path`, readable by the owner only (0600), creating
 /// its directory.
 fn write_secret(path: &Path, secret: &str) -> Result<(), CommandError> {
-    use std::io::Write as _;
-    let failed = |e: std::io::Error| {
+    crate::private_files::write(path, format!("{secret}\n").as_bytes()).map_err(|e| {
         CommandError::Internal(format!(
             "cannot write the token file {}: {e}",
             path.display()
         ))
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::private_files::create_dir(dir).map_err(failed)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(failed)?;
-    #[cfg(unix)]
-    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .map_err(failed)?;
-    file.write_all(secret.as_bytes()).map_err(failed)?;
-    file.write_all(b"\n").map_err(failed)?;
-    file.sync_all().map_err(failed)
+    })
 }
 
 /// A password with upper- and lowercase letters, digits and symbols, so it

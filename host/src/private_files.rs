@@ -49,6 +49,42 @@ pub fn file(path: &Path) -> io::Result<()> {
     narrow(path, FILE_MODE)
 }
 
+/// Writes `contents` to `path` with [`FILE_MODE`] (narrowing a file that
+/// existed with more), creating its directory with [`create_dir`], and
+/// syncs it: what holds a secret is on disk before anything relies on it.
+///
+/// # Errors
+/// The I/O error of any step.
+pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    write_with(path, contents, &mut options)
+}
+
+/// As [`write`], but fails with [`io::ErrorKind::AlreadyExists`] instead of
+/// replacing a file that exists (another process may just have written it).
+///
+/// # Errors
+/// The I/O error of any step.
+pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    write_with(path, contents, &mut options)
+}
+
+fn write_with(path: &Path, contents: &[u8], options: &mut std::fs::OpenOptions) -> io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_dir(dir)?;
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, FILE_MODE);
+    let mut file = options.open(path)?;
+    narrow(path, FILE_MODE)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
 /// A SQLite database file and its companions (`-wal`, `-shm`, which SQLite
 /// creates with the database file's mode) made private: the database file
 /// exists with [`FILE_MODE`], and companions left by an older version are
@@ -129,6 +165,21 @@ mod tests {
         assert_eq!(mode(&db), 0o600);
         assert_eq!(mode(&dir.path().join("rampart.db-wal")), 0o600);
         assert_eq!(std::fs::read(&db).unwrap(), b"kept");
+    }
+
+    #[test]
+    fn written_secrets_are_owner_only_and_write_new_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/secret");
+        write_new(&path, b"first").unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("keys")), 0o700);
+        let again = write_new(&path, b"second").unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::AlreadyExists);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        assert_eq!(mode(&path), 0o600, "an open file is narrowed");
     }
 
     #[test]

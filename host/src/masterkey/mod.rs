@@ -187,9 +187,11 @@ impl MasterKey {
             ));
         }
         let text = Alphanumeric.sample_string(&mut rand::rng(), KEY_LEN);
-        write_private(&path, &text).map_err(|error| MasterKeyError::Io {
-            path: path.clone(),
-            error,
+        crate::private_files::write_new(&path, text.as_bytes()).map_err(|error| {
+            MasterKeyError::Io {
+                path: path.clone(),
+                error,
+            }
         })?;
         Ok((
             Self::from_text(&text, "generated")?,
@@ -228,20 +230,6 @@ fn read_key_file(path: &Path) -> Result<String, MasterKeyError> {
         path: path.to_owned(),
         error,
     })
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        crate::private_files::create_dir(dir)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
 }
 
 #[cfg(test)]
