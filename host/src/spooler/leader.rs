@@ -113,6 +113,13 @@ struct Leases {
     held: BTreeMap<String, Held>,
 }
 
+impl Leases {
+    /// Whether `key` is held and, on this node's clock, still valid.
+    fn holds(&self, key: &str) -> bool {
+        self.held.get(key).is_some_and(|h| h.until > Instant::now())
+    }
+}
+
 /// A lease this node holds.
 #[derive(Debug, Clone, Copy)]
 struct Held {
@@ -176,13 +183,7 @@ impl Leadership {
     pub async fn holds(&self, key: &str) -> bool {
         match self {
             Leadership::Local => true,
-            Leadership::Postgres(pg) => pg
-                .state
-                .lock()
-                .await
-                .held
-                .get(key)
-                .is_some_and(|h| h.until > Instant::now()),
+            Leadership::Postgres(pg) => pg.state.lock().await.holds(key),
         }
     }
 
@@ -234,11 +235,7 @@ impl PgLeader {
 
     async fn try_acquire(&self, key: &str) -> Result<bool, sqlx::Error> {
         let mut state = self.state.lock().await;
-        if state
-            .held
-            .get(key)
-            .is_some_and(|h| h.until > Instant::now())
-        {
+        if state.holds(key) {
             return Ok(true);
         }
         let id = lock_id(key);
