@@ -133,34 +133,30 @@ pub async fn verify(
     loop {
         let (record, sequence) = latest(store).await?;
         let (salt, key_id, check) = match record {
-            Record::None => {
-                let salt = new_salt();
-                let ring = Keyring::derive(current, previous, &salt);
-                if self::record(store, &ring, &salt, 0).await? {
-                    return Ok(ring);
-                }
-                continue;
-            }
-            Record::Legacy { check } => {
-                if !opens_legacy(current, &check) {
-                    return Err(MasterKeyError::Mismatch);
-                }
-                let salt = new_salt();
-                let ring = Keyring::derive(current, previous, &salt);
-                if self::record(store, &ring, &salt, sequence).await? {
-                    tracing::info!(
-                        key_id = ring.current_id(),
-                        "the masterkey record was upgraded to derived keys"
-                    );
-                    return Ok(ring);
-                }
-                continue;
-            }
             Record::Current {
                 salt,
                 key_id,
                 check,
             } => (salt, key_id, check),
+            Record::Legacy { check } if !opens_legacy(current, &check) => {
+                return Err(MasterKeyError::Mismatch);
+            }
+            // A new store, or a record of a version before derivation that
+            // `current` opens: record `current` under a new salt.
+            Record::None | Record::Legacy { .. } => {
+                let salt = new_salt();
+                let ring = Keyring::derive(current, previous, &salt);
+                if self::record(store, &ring, &salt, sequence).await? {
+                    if sequence > 0 {
+                        tracing::info!(
+                            key_id = ring.current_id(),
+                            "the masterkey record was upgraded to derived keys"
+                        );
+                    }
+                    return Ok(ring);
+                }
+                continue;
+            }
         };
         let ring = Keyring::derive(current, previous, &salt);
         if !ring.holds(&key_id) || ring.open(KEY_CHECK, CHECK_OWNER, &check).is_err() {
