@@ -6,12 +6,11 @@
 
 use std::sync::OnceLock;
 
+use rampart_plugin_sdk::catalogue::REDACTED;
+
 use super::bindings::types::Command;
 use super::component::LoadedPlugin;
 use crate::config::Capability;
-
-/// What a validator without the `secrets` grant reads instead of a secret.
-pub const REDACTED: &str = "<redacted>";
 
 /// Whether `plugin` sees secret fields (its manifest asked for `secrets`,
 /// and it loaded, so the grant was given).

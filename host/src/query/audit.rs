@@ -2,13 +2,11 @@
 //! left out.
 
 use chrono::{DateTime, Utc};
+use rampart_plugin_sdk::catalogue::REDACTED;
 use serde::Serialize;
 
 use super::QueryError;
 use crate::eventstore::{AggregateRef, Event, EventQuery, EventStore, Position};
-
-/// What a secret is shown as.
-pub(crate) const REDACTED: &str = "<redacted>";
 
 /// One event of the trail.
 #[derive(Debug, Clone, Serialize)]

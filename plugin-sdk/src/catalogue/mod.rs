@@ -47,6 +47,11 @@ pub use user::{
     UserLocked, UserReactivated, UserRemoved, UserUnlocked,
 };
 
+/// What stands in for a secret wherever one is withheld: in `Debug`
+/// output, in the audit API, and in the commands a validator without the
+/// `secrets` grant sees.
+pub const REDACTED: &str = "<redacted>";
+
 /// The payload of a command; `NAME` is the command's name.
 pub trait CommandPayload: Serialize + DeserializeOwned {
     /// The command name, e.g. `"user.human.add"`.

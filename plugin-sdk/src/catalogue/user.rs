@@ -15,10 +15,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{command_names, event_types};
-
-/// Shown instead of a secret in `Debug` output.
-const REDACTED: &str = "<redacted>";
+use super::{REDACTED, command_names, event_types};
 
 /// A human user's name and language.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

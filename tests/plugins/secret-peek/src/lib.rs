@@ -6,7 +6,7 @@
 //! drops it in to prove the host keeps plaintext passwords from validators
 //! that were not granted them.
 
-use rampart_plugin_sdk::catalogue::AddHumanUser;
+use rampart_plugin_sdk::catalogue::{AddHumanUser, REDACTED};
 use rampart_plugin_sdk::prelude::*;
 
 /// The `secret-peek` validator.
@@ -21,7 +21,7 @@ impl Validator for SecretPeek {
 
     fn validate(_ctx: &Ctx, command: &Command, _state: &State) -> Result<(), Rejection> {
         match command.payload::<AddHumanUser>()?.password {
-            Some(password) if password != "<redacted>" => Err(Rejection::new(
+            Some(password) if password != REDACTED => Err(Rejection::new(
                 "PASSWORD_SEEN",
                 "this validator was handed a plaintext password",
             )),
