@@ -51,6 +51,7 @@ impl Config {
     /// # Errors
     /// The key at fault and what is wrong with it.
     pub(super) fn check(&self) -> Result<(), (String, String)> {
+        self.database.postgres.check()?;
         self.caches.check(self.database.backend)
     }
 }
@@ -284,9 +285,37 @@ pub struct PostgresConfig {
     /// `CreateDatabase`: create the database if missing, connecting to the
     /// `postgres` maintenance database with the same credentials (default true).
     pub create_database: bool,
+    /// `CommitSlots`: transactions of pushes in flight at once; pushes that
+    /// arrive while every slot is busy share the next free slot's
+    /// transaction (default 4).
+    pub commit_slots: usize,
+    /// `GroupCommitMax`: most pushes in one transaction (default 32, at most 60).
+    pub group_commit_max: usize,
 }
 
 impl PostgresConfig {
+    /// The group-commit settings' bounds.
+    fn check(&self) -> Result<(), (String, String)> {
+        let limit = crate::eventstore::postgres::group_commit::GROUP_COMMIT_LIMIT;
+        if self.commit_slots == 0 {
+            return Err((
+                "Database.Postgres.CommitSlots".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        if !(1..=limit).contains(&self.group_commit_max) {
+            return Err((
+                "Database.Postgres.GroupCommitMax".into(),
+                format!(
+                    "must be 1 to {limit} (each push of a transaction has a subtransaction, \
+                     and PostgreSQL slows every session down past 64 in one), not {}",
+                    self.group_commit_max
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// `user@host:port/database`, without the password, for messages.
     pub fn display_target(&self) -> String {
         format!(

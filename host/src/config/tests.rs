@@ -55,6 +55,7 @@ fn defaults_load() {
     assert_eq!(pg.connect_timeout, Duration::from_secs(5));
     assert_eq!(pg.application_name, "rampart");
     assert!(pg.create_database);
+    assert_eq!((pg.commit_slots, pg.group_commit_max), (4, 32));
     assert_eq!(config.eventstore.max_payload_bytes, 1_048_576);
     assert_eq!(config.eventstore.max_events_per_push, 1000);
     assert_eq!(
@@ -450,4 +451,16 @@ fn a_failure_ratio_outside_0_to_1_is_refused() {
         "Caches:\n  Connectors:\n    Redis:\n      CircuitBreaker:\n        MaxFailureRatio: 1.5\n";
     let (message, _) = load_err(yaml, &[]);
     assert!(message.contains("MaxFailureRatio"), "{message}");
+}
+
+#[test]
+fn group_commit_bounds_are_checked() {
+    // given: more pushes per transaction than PostgreSQL handles well, or no slot
+    // when
+    let (msg, _) = load_err("Database:\n  Postgres:\n    GroupCommitMax: 100\n", &[]);
+    // then
+    assert!(msg.contains("Database.Postgres.GroupCommitMax"), "{msg}");
+    assert!(msg.contains("must be 1 to 60"), "{msg}");
+    let (msg, _) = load_err("", &[("RAMPART_DATABASE_POSTGRES_COMMITSLOTS", "0")]);
+    assert!(msg.contains("Database.Postgres.CommitSlots"), "{msg}");
 }

@@ -4,6 +4,7 @@
 mod concurrency;
 mod contract;
 mod foreign_tx;
+mod group_commit;
 mod postgres_only;
 mod query;
 mod unique;

@@ -1,8 +1,8 @@
 //! # PostgreSQL eventstore (production and scale-out)
 //!
-//! Many nodes push concurrently into one database. Each push is one call of
-//! the `rampart_push` function (one round trip, one transaction; see
-//! `migrations/postgres/`). Positions are `(transaction id, index)`, and
+//! Many nodes push concurrently into one database. A push alone is one
+//! statement (one round trip, one transaction; see `migrations/postgres/`);
+//! the pushes of concurrent commands share transactions ([`group_commit`]). Positions are `(transaction id, index)`, and
 //! followers read only below the oldest transaction that is or may be a
 //! still-open push ([`horizon`]), so an event that commits late can never
 //! land behind a follower's cursor, without a global lock on writers, and
@@ -10,7 +10,9 @@
 //! (`docs/eventstore.md`). Nodes learn of each other's pushes through a
 //! coalesced `NOTIFY` ([`notify`]).
 
+mod batch;
 mod connect;
+pub mod group_commit;
 pub mod horizon;
 mod notify;
 mod push;
@@ -30,6 +32,7 @@ use super::{
     AggregateRef, Event, EventQuery, EventStore, Limits, Notifier, Position, Push, StoreError,
 };
 use crate::config::{EventstoreConfig, PostgresConfig};
+use group_commit::{GroupCommit, GroupCommitStats};
 
 pub use connect::{IDLE_IN_TRANSACTION_TIMEOUT, connect_pool};
 
@@ -48,6 +51,7 @@ pub struct PostgresStore {
     notifier: Arc<Notifier>,
     broadcaster: notify::Broadcaster,
     monitor: horizon::Monitor,
+    commits: GroupCommit,
 }
 
 impl PostgresStore {
@@ -59,22 +63,26 @@ impl PostgresStore {
     /// [`StoreError::Unavailable`] naming the server when it cannot be reached.
     pub async fn connect(cfg: &PostgresConfig, es: &EventstoreConfig) -> Result<Self, StoreError> {
         let pool = connect_pool(cfg).await?;
-        Ok(Self::with_pool(pool, es))
+        Ok(Self::with_pool(pool, cfg, es))
     }
 
-    /// Wraps an existing pool (tests and benchmarks use their own databases).
-    /// Starts the cross-node notifications and the monitor of open pushes.
-    pub fn with_pool(pool: PgPool, es: &EventstoreConfig) -> Self {
+    /// Wraps an existing pool (tests and benchmarks use their own databases),
+    /// committing as `cfg`'s `CommitSlots` and `GroupCommitMax` say.
+    /// Starts the commit slots, the cross-node notifications and the monitor
+    /// of open pushes.
+    pub fn with_pool(pool: PgPool, cfg: &PostgresConfig, es: &EventstoreConfig) -> Self {
         let notifier = Arc::new(Notifier::new(Position::ZERO));
         let broadcaster =
             notify::Broadcaster::start(pool.clone(), notifier.clone(), es.notify_interval);
         let monitor = horizon::Monitor::start(pool.clone());
+        let commits = GroupCommit::start(pool.clone(), cfg.commit_slots, cfg.group_commit_max);
         Self {
             pool,
             limits: Limits::from(es),
             notifier,
             broadcaster,
             monitor,
+            commits,
         }
     }
 
@@ -96,13 +104,18 @@ impl PostgresStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// How many pushes went alone and how many shared transactions.
+    pub fn group_commit_stats(&self) -> &GroupCommitStats {
+        self.commits.stats()
+    }
 }
 
 #[async_trait]
 impl EventStore for PostgresStore {
     async fn push(&self, push: Push) -> Result<Vec<Event>, StoreError> {
         let payloads = self.limits.check(&push)?;
-        let events = push::push(&self.pool, push, payloads).await?;
+        let events = self.commits.push(push, payloads).await?;
         if let Some(last) = events.last() {
             self.notifier.pushed(last.position);
             self.broadcaster.pushed();
@@ -153,6 +166,7 @@ impl EventStore for PostgresStore {
     }
 
     async fn close(&self) {
+        self.commits.stop();
         self.monitor.stop();
         self.broadcaster.stop().await;
         self.pool.close().await;

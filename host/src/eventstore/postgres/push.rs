@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::postgres::{PgDatabaseError, PgPool, PgRow};
 
@@ -41,8 +42,8 @@ macro_rules! position {
 }
 
 /// The general push: any number of aggregates and unique-value operations.
-const CALL: &str = "SELECT r_tx_id, r_tx_index, r_sequence, r_created_at FROM rampart_push(\
-     $1, $2, $3, $4, $5, $6, $7, $8::text[]::jsonb[], $9, $10, $11, $12, $13)";
+const CALL: &str = "SELECT r_tx_id, r_tx_index, r_sequence, r_created_at FROM rampart_push_from(\
+     0, $1, $2, $3, $4, $5, $6, $7, $8::text[]::jsonb[], $9, $10, $11, $12, $13)";
 
 /// One aggregate, several events, expecting a new aggregate ($4 = 0) or any
 /// sequence ($4 = -1).
@@ -102,7 +103,8 @@ const APPEND_EVENTS: &str = concat!(
      RETURNING tx_id, tx_index, sequence, created_at"
 );
 
-/// Appends `push` (payloads already serialized) and returns the stored events.
+/// Appends `push` (payloads already serialized) alone, in a transaction of
+/// its own, and returns the stored events.
 pub(super) async fn push(
     pool: &PgPool,
     push: Push,
@@ -123,7 +125,7 @@ pub(super) async fn push(
                     return Err(stale(pool, &push).await);
                 }
                 Ok(rows) => break rows,
-                Err(e) if asks_to_retry(&e) => {
+                Err(e) if asks_to_retry(code(&e)) => {
                     if rollbacks == ROLLBACK_RETRIES {
                         return Err(StoreError::Unavailable(format!(
                             "the push was rolled back {} times in a row: {e}",
@@ -146,14 +148,24 @@ pub(super) async fn push(
             }
         }
     };
-    events(push, &rows)
+    let stored = rows.iter().map(stored).collect::<Result<Vec<_>, _>>()?;
+    events(push, stored)
+}
+
+/// The SQLSTATE of a database error.
+fn code(e: &sqlx::Error) -> Option<&str> {
+    match e {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<PgDatabaseError>()
+            .map(PgDatabaseError::code),
+        _ => None,
+    }
 }
 
 /// Whether PostgreSQL rolled the push back and asks for it to be retried
 /// (SQLSTATE `40001` serialization failure, `40P01` deadlock).
-fn asks_to_retry(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db)
-        if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+pub(super) fn asks_to_retry(code: Option<&str>) -> bool {
+    matches!(code, Some("40001" | "40P01"))
 }
 
 /// The wait before retry `n` (from 0): [`ROLLBACK_BACKOFF`] doubled `n`
@@ -163,8 +175,10 @@ fn backoff(n: u32) -> Duration {
     base + base.mul_f64(rand::random::<f64>())
 }
 
-/// The push flattened into `rampart_push`'s parallel arrays.
-struct Args<'a> {
+/// Pushes flattened into `rampart_push`'s parallel arrays (several pushes
+/// laid end to end for `rampart_push_batch`).
+#[derive(Default)]
+pub(super) struct Args<'a> {
     agg_instance: Vec<&'a str>,
     agg_type: Vec<&'a str>,
     agg_id: Vec<&'a str>,
@@ -172,7 +186,7 @@ struct Args<'a> {
     ev_agg: Vec<i32>,
     ev_type: Vec<&'a str>,
     ev_revision: Vec<i16>,
-    ev_payload: &'a [String],
+    ev_payload: Vec<&'a str>,
     ev_creator: Vec<&'a str>,
     uc_op: Vec<i16>,
     uc_instance: Vec<&'a str>,
@@ -181,34 +195,29 @@ struct Args<'a> {
 }
 
 impl<'a> Args<'a> {
+    /// The arrays of one push.
     fn new(push: &'a Push, payloads: &'a [String]) -> Self {
-        let mut a = Args {
-            agg_instance: Vec::new(),
-            agg_type: Vec::new(),
-            agg_id: Vec::new(),
-            agg_expected: Vec::new(),
-            ev_agg: Vec::new(),
-            ev_type: Vec::new(),
-            ev_revision: Vec::new(),
-            ev_payload: payloads,
-            ev_creator: Vec::new(),
-            uc_op: Vec::new(),
-            uc_instance: Vec::new(),
-            uc_type: Vec::new(),
-            uc_value: Vec::new(),
-        };
+        let mut a = Args::default();
+        a.append(push, payloads);
+        a
+    }
+
+    /// Appends `push`; its events name their aggregate by its index within
+    /// the push, from 1.
+    pub(super) fn append(&mut self, push: &'a Push, payloads: &'a [String]) {
         for p in &push.aggregates {
-            a.agg_instance.push(&p.aggregate.instance_id);
-            a.agg_type.push(&p.aggregate.aggregate_type);
-            a.agg_id.push(&p.aggregate.aggregate_id);
-            a.agg_expected.push(expected_param(p.expected));
+            self.agg_instance.push(&p.aggregate.instance_id);
+            self.agg_type.push(&p.aggregate.aggregate_type);
+            self.agg_id.push(&p.aggregate.aggregate_id);
+            self.agg_expected.push(expected_param(p.expected));
         }
         for (agg, e) in push.events() {
-            a.ev_agg.push(agg as i32 + 1);
-            a.ev_type.push(&e.event_type);
-            a.ev_revision.push(e.revision as i16);
-            a.ev_creator.push(&e.creator);
+            self.ev_agg.push(agg as i32 + 1);
+            self.ev_type.push(&e.event_type);
+            self.ev_revision.push(e.revision as i16);
+            self.ev_creator.push(&e.creator);
         }
+        self.ev_payload.extend(payloads.iter().map(String::as_str));
         for op in &push.unique {
             let (code, instance, kind, value) = match op {
                 UniqueOp::Claim {
@@ -224,12 +233,32 @@ impl<'a> Args<'a> {
                 } => (2, instance_id, kind.as_str(), value.as_str()),
                 UniqueOp::ReleaseInstance { instance_id } => (3, instance_id, "", ""),
             };
-            a.uc_op.push(code);
-            a.uc_instance.push(instance);
-            a.uc_type.push(kind);
-            a.uc_value.push(value);
+            self.uc_op.push(code);
+            self.uc_instance.push(instance);
+            self.uc_type.push(kind);
+            self.uc_value.push(value);
         }
-        a
+    }
+
+    /// Binds the arrays, in `rampart_push`'s parameter order, to `query`.
+    pub(super) fn bind<'q>(
+        &'q self,
+        query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        query
+            .bind(&self.agg_instance)
+            .bind(&self.agg_type)
+            .bind(&self.agg_id)
+            .bind(&self.agg_expected)
+            .bind(&self.ev_agg)
+            .bind(&self.ev_type)
+            .bind(&self.ev_revision)
+            .bind(&self.ev_payload)
+            .bind(&self.ev_creator)
+            .bind(&self.uc_op)
+            .bind(&self.uc_instance)
+            .bind(&self.uc_type)
+            .bind(&self.uc_value)
     }
 }
 
@@ -297,37 +326,25 @@ fn expected_param(expected: ExpectedSequence) -> i64 {
 
 /// Calls `rampart_push` for pushes of several aggregates or unique values.
 async fn call_function(pool: &PgPool, a: &Args<'_>) -> Result<Vec<PgRow>, sqlx::Error> {
-    sqlx::query(CALL)
-        .bind(&a.agg_instance)
-        .bind(&a.agg_type)
-        .bind(&a.agg_id)
-        .bind(&a.agg_expected)
-        .bind(&a.ev_agg)
-        .bind(&a.ev_type)
-        .bind(&a.ev_revision)
-        .bind(a.ev_payload)
-        .bind(&a.ev_creator)
-        .bind(&a.uc_op)
-        .bind(&a.uc_instance)
-        .bind(&a.uc_type)
-        .bind(&a.uc_value)
-        .fetch_all(pool)
-        .await
+    a.bind(sqlx::query(CALL)).fetch_all(pool).await
+}
+
+/// Where one stored event landed: transaction (position), index in the
+/// transaction, sequence, time.
+pub(super) type Stored = (i64, i32, i64, DateTime<Utc>);
+
+/// A returned row's [`Stored`], from its first four columns.
+fn stored(row: &PgRow) -> Result<Stored, sqlx::Error> {
+    Ok((
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+    ))
 }
 
 /// Joins the returned positions and sequences with the pushed events.
-fn events(push: Push, rows: &[PgRow]) -> Result<Vec<Event>, StoreError> {
-    let mut stored = rows
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<i64, _>(0)?,
-                r.try_get::<i32, _>(1)?,
-                r.try_get::<i64, _>(2)?,
-                r.try_get(3)?,
-            ))
-        })
-        .collect::<Result<Vec<(i64, i32, i64, chrono::DateTime<chrono::Utc>)>, sqlx::Error>>()?;
+pub(super) fn events(push: Push, mut stored: Vec<Stored>) -> Result<Vec<Event>, StoreError> {
     stored.sort_by_key(|s| s.1);
     let pushed = push.aggregates.into_iter().flat_map(|a| {
         let aggregate = a.aggregate;
@@ -358,12 +375,29 @@ fn map_error(e: sqlx::Error, push: &Push) -> StoreError {
     let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() else {
         return e.into();
     };
-    let detail = pg.detail().unwrap_or_default();
-    match pg.code() {
+    refusal(
+        pg.code(),
+        pg.constraint(),
+        pg.detail().unwrap_or_default(),
+        push,
+    )
+    .unwrap_or_else(|| e.into())
+}
+
+/// The push's typed error for SQLSTATE `code` (with the error's constraint
+/// and detail): a sequence conflict or a taken unique value; `None` for
+/// any other error.
+pub(super) fn refusal(
+    code: &str,
+    constraint: Option<&str>,
+    detail: &str,
+    push: &Push,
+) -> Option<StoreError> {
+    match code {
         "RP001" => {
             let (index, actual) = detail.split_once(':').unwrap_or(("1", "unknown"));
             let index = index.parse::<usize>().unwrap_or(1).saturating_sub(1);
-            conflict(push, index, actual.to_owned())
+            Some(conflict(push, index, actual.to_owned()))
         }
         "RP002" => {
             let index = detail.parse::<usize>().unwrap_or(1).saturating_sub(1);
@@ -373,15 +407,15 @@ fn map_error(e: sqlx::Error, push: &Push) -> StoreError {
                     value,
                     message,
                     ..
-                }) => StoreError::UniqueTaken {
+                }) => Some(StoreError::UniqueTaken {
                     kind: kind.clone(),
                     value: value.clone(),
                     message: message.clone(),
-                },
-                _ => e.into(),
+                }),
+                _ => None,
             }
         }
-        "23505" if pg.constraint() == Some("events_aggregate_sequence") => {
+        "23505" if constraint == Some("events_aggregate_sequence") => {
             // A concurrent push took the next sequence first; the detail names
             // the aggregate's key.
             let index = push
@@ -395,19 +429,19 @@ fn map_error(e: sqlx::Error, push: &Push) -> StoreError {
                     ))
                 })
                 .unwrap_or(0);
-            conflict(
+            Some(conflict(
                 push,
                 index,
                 "a newer sequence (a concurrent push won)".into(),
-            )
+            ))
         }
-        _ => e.into(),
+        _ => None,
     }
 }
 
 /// The conflict of a single-aggregate push that inserted nothing, with the
 /// sequence actually found.
-async fn stale(pool: &PgPool, push: &Push) -> StoreError {
+pub(super) async fn stale(pool: &PgPool, push: &Push) -> StoreError {
     let actual = super::latest_sequence(pool, &push.aggregates[0].aggregate).await;
     conflict(
         push,
