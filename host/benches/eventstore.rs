@@ -12,6 +12,9 @@
 //!   primary key, and into a copy of `events` with all its indexes; every
 //!   printed rate is measured (the median round's), and each ratio is the
 //!   median of the rounds' own ratios;
+//! - on PostgreSQL, group commit off (`CommitSlots: 0`, every push a
+//!   transaction of its own) against on (the default), in alternating
+//!   rounds: one writer's push latency p50/p99, and 32 writers' rates;
 //! - query-by-aggregate latency p50/p99 on a store of 1M events;
 //! - `rampart start` to `/debug/ready` on SQLite with 10k and with 1M events.
 //!
@@ -225,8 +228,89 @@ async fn push_postgres(plan: &Plan) -> f64 {
         }
     }
     contended("postgres", &store, plan).await;
+    group_commit_off_and_on(&cfg, &store, plan).await;
     store.close().await;
     ratio_32
+}
+
+/// One writer's push latency and 32 writers' rate, with group commit off
+/// (a store on the same database with `CommitSlots: 0`) and on (`on`), in
+/// alternating rounds.
+async fn group_commit_off_and_on(cfg: &PostgresConfig, on: &Arc<dyn EventStore>, plan: &Plan) {
+    let off: Arc<dyn EventStore> = {
+        let mut cfg = cfg.clone();
+        cfg.commit_slots = 0;
+        let s = PostgresStore::connect(&cfg, &Config::defaults().eventstore)
+            .await
+            .expect("connect");
+        Arc::new(s)
+    };
+    let (mut p50s, mut p99s) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    let (mut rates, mut p50_ratios, mut rate_ratios) =
+        ([Vec::new(), Vec::new()], Vec::new(), Vec::new());
+    for _ in 0..plan.rounds {
+        let mut round_p50 = [Duration::ZERO; 2];
+        let mut round_rate = [0.0; 2];
+        for (i, store) in [&off, on].into_iter().enumerate() {
+            let (p50, p99) = one_writer_latency(store, plan).await;
+            p50s[i].push(p50);
+            p99s[i].push(p99);
+            round_p50[i] = p50;
+            round_rate[i] = push_rate(store, 32, Target::Own, plan).await.rate;
+            rates[i].push(round_rate[i]);
+        }
+        p50_ratios.push(round_p50[1].as_secs_f64() / round_p50[0].as_secs_f64());
+        rate_ratios.push(round_rate[1] / round_rate[0]);
+    }
+    println!();
+    println!(
+        "postgres group commit, off (CommitSlots: 0) / on (default), median of {} rounds:",
+        plan.rounds
+    );
+    println!(
+        "  1 writer, push latency p50 / p99:  off {:.0?} / {:.0?}   on {:.0?} / {:.0?}   on/off p50 {:.2}",
+        median(&mut p50s[0]),
+        median(&mut p99s[0]),
+        median(&mut p50s[1]),
+        median(&mut p99s[1]),
+        median(&mut p50_ratios)
+    );
+    println!(
+        "  32 writers appending, pushes/s:     off {:.0}   on {:.0}   on/off {:.2}",
+        median(&mut rates[0]),
+        median(&mut rates[1]),
+        median(&mut rate_ratios)
+    );
+    off.close().await;
+}
+
+/// One writer appending to its own aggregate for a phase: the p50 and p99
+/// of its pushes' latencies (after a warm-up).
+async fn one_writer_latency(store: &Arc<dyn EventStore>, plan: &Plan) -> (Duration, Duration) {
+    let a = AggregateRef::new(
+        "bench",
+        "user",
+        format!("latency-{}", rand::random::<u32>()),
+    );
+    let mut seq = 0;
+    let mut times = Vec::new();
+    let warm_until = Instant::now() + plan.warmup;
+    let until = warm_until + plan.phase;
+    while Instant::now() < until {
+        let e = NewEvent::new("user.human.added", json!({ "username": "u" }), "bench");
+        let started = Instant::now();
+        let stored = store
+            .push(Push::new(a.clone(), ExpectedSequence::Exact(seq), vec![e]))
+            .await
+            .expect("push");
+        if started >= warm_until {
+            times.push(started.elapsed());
+        }
+        seq = stored[0].sequence;
+    }
+    let mut sorted = times.clone();
+    sorted.sort();
+    (sorted[sorted.len() / 2], sorted[sorted.len() * 99 / 100])
 }
 
 /// The measured rates of one scenario over rounds, and each round's ratio

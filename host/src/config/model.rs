@@ -287,7 +287,8 @@ pub struct PostgresConfig {
     pub create_database: bool,
     /// `CommitSlots`: transactions of pushes in flight at once; pushes that
     /// arrive while every slot is busy share the next free slot's
-    /// transaction (default 4).
+    /// transaction (default 4; 0 turns group commit off: every push is a
+    /// transaction of its own).
     pub commit_slots: usize,
     /// `GroupCommitMax`: most pushes in one transaction (default 32, at most 60).
     pub group_commit_max: usize,
@@ -297,12 +298,6 @@ impl PostgresConfig {
     /// The group-commit settings' bounds.
     fn check(&self) -> Result<(), (String, String)> {
         let limit = crate::eventstore::postgres::group_commit::GROUP_COMMIT_LIMIT;
-        if self.commit_slots == 0 {
-            return Err((
-                "Database.Postgres.CommitSlots".into(),
-                "must be at least 1".into(),
-            ));
-        }
         if !(1..=limit).contains(&self.group_commit_max) {
             return Err((
                 "Database.Postgres.GroupCommitMax".into(),

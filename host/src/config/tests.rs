@@ -455,12 +455,10 @@ fn a_failure_ratio_outside_0_to_1_is_refused() {
 
 #[test]
 fn group_commit_bounds_are_checked() {
-    // given: more pushes per transaction than PostgreSQL handles well, or no slot
+    // given: more pushes per transaction than PostgreSQL handles well
     // when
     let (msg, _) = load_err("Database:\n  Postgres:\n    GroupCommitMax: 100\n", &[]);
     // then
     assert!(msg.contains("Database.Postgres.GroupCommitMax"), "{msg}");
     assert!(msg.contains("must be 1 to 60"), "{msg}");
-    let (msg, _) = load_err("", &[("RAMPART_DATABASE_POSTGRES_COMMITSLOTS", "0")]);
-    assert!(msg.contains("Database.Postgres.CommitSlots"), "{msg}");
 }

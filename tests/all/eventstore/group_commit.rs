@@ -40,6 +40,7 @@ async fn one_slot_store(db: &TestDb) -> Arc<PostgresStore> {
 fn batched(store: &PostgresStore) -> u64 {
     store
         .group_commit_stats()
+        .expect("group commit is on")
         .batched_pushes
         .load(std::sync::atomic::Ordering::Relaxed)
 }

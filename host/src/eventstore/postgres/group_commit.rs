@@ -27,6 +27,13 @@ use crate::eventstore::{Event, Push, StoreError};
 /// session's snapshots get slower.
 pub const GROUP_COMMIT_LIMIT: usize = 60;
 
+/// Pushes committed by the slots, labelled `commit`: `alone` (a transaction
+/// of its own) or `shared` (with others).
+const PUSHES_METRIC: &str = "rampart_eventstore_pushes_total";
+
+/// Transactions that committed two or more pushes.
+const SHARED_TRANSACTIONS_METRIC: &str = "rampart_eventstore_shared_transactions_total";
+
 /// How often a slot yields to let pushes just about to be sent join it.
 const GATHER_YIELDS: usize = 2;
 
@@ -141,6 +148,7 @@ async fn serve(
         let results = match <[Pending; 1]>::try_from(pending) {
             Ok([Pending { push, payloads }]) => {
                 stats.single_pushes.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!(PUSHES_METRIC, "commit" => "alone").increment(1);
                 vec![push::push(&pool, push, payloads).await]
             }
             Err(pending) => {
@@ -148,6 +156,9 @@ async fn serve(
                 stats
                     .batched_pushes
                     .fetch_add(pending.len() as u64, Ordering::Relaxed);
+                metrics::counter!(SHARED_TRANSACTIONS_METRIC).increment(1);
+                metrics::counter!(PUSHES_METRIC, "commit" => "shared")
+                    .increment(pending.len() as u64);
                 batch::commit(&pool, pending).await
             }
         };

@@ -51,7 +51,8 @@ pub struct PostgresStore {
     notifier: Arc<Notifier>,
     broadcaster: notify::Broadcaster,
     monitor: horizon::Monitor,
-    commits: GroupCommit,
+    /// `None` when group commit is off (`CommitSlots: 0`).
+    commits: Option<GroupCommit>,
 }
 
 impl PostgresStore {
@@ -75,7 +76,8 @@ impl PostgresStore {
         let broadcaster =
             notify::Broadcaster::start(pool.clone(), notifier.clone(), es.notify_interval);
         let monitor = horizon::Monitor::start(pool.clone());
-        let commits = GroupCommit::start(pool.clone(), cfg.commit_slots, cfg.group_commit_max);
+        let commits = (cfg.commit_slots > 0)
+            .then(|| GroupCommit::start(pool.clone(), cfg.commit_slots, cfg.group_commit_max));
         Self {
             pool,
             limits: Limits::from(es),
@@ -105,9 +107,10 @@ impl PostgresStore {
         &self.pool
     }
 
-    /// How many pushes went alone and how many shared transactions.
-    pub fn group_commit_stats(&self) -> &GroupCommitStats {
-        self.commits.stats()
+    /// How many pushes went alone and how many shared transactions
+    /// (`None` when group commit is off).
+    pub fn group_commit_stats(&self) -> Option<&GroupCommitStats> {
+        self.commits.as_ref().map(GroupCommit::stats)
     }
 }
 
@@ -115,7 +118,10 @@ impl PostgresStore {
 impl EventStore for PostgresStore {
     async fn push(&self, push: Push) -> Result<Vec<Event>, StoreError> {
         let payloads = self.limits.check(&push)?;
-        let events = self.commits.push(push, payloads).await?;
+        let events = match &self.commits {
+            Some(commits) => commits.push(push, payloads).await?,
+            None => push::push(&self.pool, push, payloads).await?,
+        };
         if let Some(last) = events.last() {
             self.notifier.pushed(last.position);
             self.broadcaster.pushed();
@@ -166,7 +172,9 @@ impl EventStore for PostgresStore {
     }
 
     async fn close(&self) {
-        self.commits.stop();
+        if let Some(commits) = &self.commits {
+            commits.stop();
+        }
         self.monitor.stop();
         self.broadcaster.stop().await;
         self.pool.close().await;
