@@ -3,8 +3,11 @@
 //! fresh database:
 //!
 //! - `create`: `UserService/AddHumanUser` (no password) against the real
-//!   server binary from 32 concurrent clients, next to the ceiling of raw
-//!   single-row INSERTs from 32 clients measured in the same run;
+//!   server binary from 32 concurrent clients: on PostgreSQL in rounds
+//!   alternating with two ceilings from 32 clients (single-row INSERTs into
+//!   a plain table with a primary key, and into a copy of `events` with all
+//!   its indexes), with how many pushes shared a transaction; then on
+//!   SQLite;
 //! - `catchup`: the `users` projection plugin replaying 1,000,000 events;
 //! - `get`: `UserService/GetUser` (with its read-your-writes check) at an
 //!   open-loop 1,000 requests per second, and creates each followed at once
@@ -53,7 +56,7 @@ use sqlx::{Connection, Executor, PgConnection};
 use support::Probe;
 
 const CLIENTS: usize = 32;
-const CREATE_SECONDS: u64 = 10;
+const CREATE_SECONDS: f64 = 5.0;
 const REPLAY_USERS: i64 = 250_000;
 const GET_RATE: u64 = 1_000;
 const GET_SECONDS: u64 = 10;
@@ -223,6 +226,22 @@ impl Server {
         let _ = self.child.kill().await;
     }
 
+    /// `rampart_eventstore_pushes_total{commit="<commit>"}` from
+    /// `/debug/metrics` (0 before the first push).
+    async fn pushes_metric(&self, commit: &str) -> f64 {
+        let text = reqwest::get(format!("{}/debug/metrics", self.url))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        let series = format!("rampart_eventstore_pushes_total{{commit=\"{commit}\"}}");
+        text.lines()
+            .find_map(|l| l.strip_prefix(series.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+
     /// Resident and peak resident memory of the server process, in MiB.
     fn memory(&self) -> (f64, f64) {
         let status = self
@@ -280,66 +299,156 @@ fn user_body(org: &str, username: &str) -> serde_json::Value {
     })
 }
 
+/// `AddHumanUser` (no password) from 32 clients over HTTP, on PostgreSQL
+/// against the two ceilings measured in alternating rounds of the same run,
+/// then on SQLite.
 async fn create() {
     let db = Db::create().await;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(CLIENTS as u32)
-        .connect(&Db::url(&db.name))
-        .await
-        .expect("pool");
-    sqlx::query("CREATE TABLE raw_insert (id TEXT PRIMARY KEY, payload JSONB NOT NULL)")
-        .execute(&pool)
-        .await
-        .expect("table");
-    let raw_pool = pool.clone();
-    let window = Duration::from_secs(CREATE_SECONDS);
-    let raw = load::saturate(CLIENTS, load::warmup(window), window, move |client, n| {
-        let pool = raw_pool.clone();
-        async move {
-            sqlx::query("INSERT INTO raw_insert (id, payload) VALUES ($1, $2)")
-                .bind(format!("{client}-{n}"))
-                .bind(user_body("org", &format!("u{client}-{n}")))
-                .execute(&pool)
-                .await
-                .is_ok()
-        }
-    })
-    .await;
-    pool.close().await;
-
     let server = Server::start(&db).await;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)
         .build()
         .expect("client");
     let org = server.org(&client).await;
-    let (url, token) = (server.url.clone(), server.token.clone());
-    let http = load::saturate(CLIENTS, load::warmup(window), window, move |c, n| {
+    // The ceilings' tables live beside the server's `events`, whose copy
+    // takes all its indexes.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(CLIENTS as u32)
+        .connect(&Db::url(&db.name))
+        .await
+        .expect("pool");
+    for table in [
+        "CREATE TABLE raw_insert (id TEXT PRIMARY KEY, payload JSONB NOT NULL)",
+        "CREATE TABLE events_copy (LIKE events INCLUDING ALL)",
+    ] {
+        sqlx::query(table).execute(&pool).await.expect("table");
+    }
+    let window = load::window(CREATE_SECONDS);
+    let rounds = load::rounds(3);
+    let shared_before = server.pushes_metric("shared").await;
+    let alone_before = server.pushes_metric("alone").await;
+    let (mut plain, mut copy, mut http) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut to_plain, mut to_copy) = (Vec::new(), Vec::new());
+    let mut failed = 0;
+    for _ in 0..rounds {
+        let p = ceiling(
+            &pool,
+            window,
+            "INSERT INTO raw_insert (id, payload) VALUES ($1, $2)",
+        )
+        .await;
+        let c = ceiling(
+            &pool,
+            window,
+            "INSERT INTO events_copy (instance_id, aggregate_type, aggregate_id, sequence, \
+             tx_id, tx_index, event_type, revision, payload, creator, created_at) \
+             VALUES ('bench', 'user', $1, 1, pg_current_xact_id()::text::bigint, 0, \
+             'user.human.added', 1, $2, 'bench', now())",
+        )
+        .await;
+        let h = add_users(&server, &client, &org, window).await;
+        failed += h.failed;
+        plain.push(p);
+        copy.push(c);
+        http.push(h.rate);
+        to_plain.push(h.rate / p);
+        to_copy.push(h.rate / c);
+    }
+    let shared = server.pushes_metric("shared").await - shared_before;
+    let alone = server.pushes_metric("alone").await - alone_before;
+    pool.close().await;
+    server.stop().await;
+    db.drop_now().await;
+    println!(
+        "create-user over HTTP, {CLIENTS} clients, {} s windows, {rounds} alternating rounds, \
+         medians, successes only:",
+        window.as_secs_f64()
+    );
+    println!("  PostgreSQL:");
+    println!(
+        "    INSERT, plain table (ceiling):   {:>8.0} tx/s",
+        load::median(&plain)
+    );
+    println!(
+        "    INSERT, copy of events (ceiling):{:>8.0} tx/s",
+        load::median(&copy)
+    );
+    println!(
+        "    AddHumanUser (no password):      {:>8.0} /s  ({failed} failed in all rounds)",
+        load::median(&http)
+    );
+    println!(
+        "    ratio: {:.2} x plain (target >= 0.5), {:.2} x events copy (medians of the rounds' own ratios)",
+        load::median(&to_plain),
+        load::median(&to_copy)
+    );
+    println!(
+        "    group commit: {shared:.0} of {:.0} pushes shared a transaction",
+        shared + alone
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::spawn(dir.path(), &[]).await;
+    let org = server.org(&client).await;
+    let mut sqlite = Vec::new();
+    let mut failed = 0;
+    for _ in 0..rounds {
+        let h = add_users(&server, &client, &org, window).await;
+        failed += h.failed;
+        sqlite.push(h.rate);
+    }
+    server.terminate().await;
+    println!("  SQLite (synchronous=full):");
+    println!(
+        "    AddHumanUser (no password):      {:>8.0} /s  ({failed} failed in all rounds; target >= 8000)\n",
+        load::median(&sqlite)
+    );
+}
+
+/// Single-row autocommit INSERTs of `insert` from 32 clients: the rate.
+async fn ceiling(pool: &sqlx::PgPool, window: Duration, insert: &'static str) -> f64 {
+    let pool = pool.clone();
+    let run = rand::random::<u32>();
+    load::saturate(CLIENTS, load::warmup(window), window, move |client, n| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(insert)
+                .bind(format!("{run}-{client}-{n}"))
+                .bind(user_body("org", &format!("u{client}-{n}")))
+                .execute(&pool)
+                .await
+                .is_ok()
+        }
+    })
+    .await
+    .rate
+}
+
+/// `AddHumanUser` from 32 clients into `org`, new usernames each.
+async fn add_users(
+    server: &Server,
+    client: &reqwest::Client,
+    org: &str,
+    window: Duration,
+) -> load::Saturation {
+    let (url, token, org, client) = (
+        server.url.clone(),
+        server.token.clone(),
+        org.to_owned(),
+        client.clone(),
+    );
+    let run = rand::random::<u32>();
+    load::saturate(CLIENTS, load::warmup(window), window, move |c, n| {
         let add = Probe::call(
             &url,
             &token,
             ADD_HUMAN,
-            &user_body(&org, &format!("user{c}x{n}")),
+            &user_body(&org, &format!("user{run}x{c}x{n}")),
         );
         let client = client.clone();
         async move { add.succeeds(&client).await }
     })
-    .await;
-    server.stop().await;
-    db.drop_now().await;
-    println!("create-user over HTTP, {CLIENTS} clients, {CREATE_SECONDS} s each, successes only:");
-    println!(
-        "  raw single-row INSERT ceiling: {:>8.0} /s  ({} failed)",
-        raw.rate, raw.failed
-    );
-    println!(
-        "  AddHumanUser (no password):    {:>8.0} /s  ({} failed)",
-        http.rate, http.failed
-    );
-    println!(
-        "  ratio: {:.2} x the raw ceiling (target >= 0.5)\n",
-        http.rate / raw.rate
-    );
+    .await
 }
 
 async fn catchup() {

@@ -4,6 +4,7 @@
 
 use super::Caches;
 use super::objects::{CachedInstance, CachedOrg, InstanceIndex, OrgIndex, org_key};
+use crate::command::org::model::OrgModel;
 use crate::command::write_model::EventSource;
 use crate::eventstore::{AggregateRef, StoreError};
 
@@ -13,8 +14,9 @@ const ORG: &str = "org";
 const INSTANCE: &str = "instance";
 
 impl Caches {
-    /// Organization `id` of `instance_id`: cached, or folded from `source`
-    /// and cached; `None` when it does not exist (or was removed).
+    /// Organization `id` of `instance_id`: cached, or loaded through the
+    /// write-model cache (up to date with `source`) and cached; `None` when
+    /// it does not exist (or was removed).
     ///
     /// # Errors
     /// The store's error on a miss.
@@ -30,7 +32,12 @@ impl Caches {
         {
             return Ok(Some(org));
         }
-        let org = CachedOrg::load(source, instance_id, id).await?;
+        let aggregate = AggregateRef::new(instance_id, ORG, id);
+        let loaded = self
+            .write_models
+            .load::<OrgModel>(source, &aggregate)
+            .await?;
+        let org = CachedOrg::from_state(instance_id, id, &loaded);
         if let Some(org) = &org {
             self.organization.set(org).await;
         }

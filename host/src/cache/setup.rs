@@ -11,6 +11,7 @@ use super::objects::{CachedInstance, CachedOrg, InstanceIndex, OrgIndex, org_key
 use super::postgres::PgConnector;
 use super::redis::{RedisClient, RedisConnector};
 use super::{CacheLog, Connector, Lifetimes, Object, ObjectCache, Pruner, memory::MemoryConnector};
+use crate::command::WriteModelCache;
 use crate::config::{CacheConfig, CachesConfig, ConnectorKind};
 use crate::eventstore::{AggregateRef, Event, Position};
 use crate::milestone::{self, MilestoneIndex, MilestoneState};
@@ -26,6 +27,9 @@ pub struct Caches {
     pub organization: ObjectCache<CachedOrg>,
     /// Reached milestones by instance.
     pub milestones: ObjectCache<MilestoneState>,
+    /// The state commands decide on, per aggregate, in this node's memory;
+    /// organizations are loaded through it.
+    pub write_models: WriteModelCache,
     /// `type/instance/id` → position of the newest event seen on that
     /// aggregate: an entry loaded before it is stale, even if it was set
     /// after the invalidation (a slow reader racing a writer).
@@ -85,6 +89,7 @@ impl Caches {
             instance,
             organization,
             milestones,
+            write_models: WriteModelCache::new(config.write_models.max_entries),
             seen: seen_map(longest_max_age(config)),
             newest_of_type: Default::default(),
             followed: watch::Sender::new(Position::ZERO),
@@ -92,12 +97,14 @@ impl Caches {
         })
     }
 
-    /// Caches that always miss (tests of the command side, embedding).
+    /// Caches that always miss, write models included (tests of the
+    /// command side, embedding).
     pub fn disabled() -> Self {
         Self {
             instance: ObjectCache::disabled("instance"),
             organization: ObjectCache::disabled("organization"),
             milestones: ObjectCache::disabled("milestones"),
+            write_models: WriteModelCache::new(0),
             seen: seen_map(None),
             newest_of_type: Default::default(),
             followed: watch::Sender::new(Position::ZERO),

@@ -24,7 +24,7 @@ async fn fixture() -> (Commands, Arc<dyn EventStore>, tempfile::TempDir) {
 }
 
 /// A model of any aggregate type that folds nothing.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 struct Anything<const PROJECT: bool>;
 
 impl crate::command::write_model::WriteModel for Anything<false> {

@@ -50,6 +50,7 @@ mod pipeline;
 mod setup;
 pub(crate) mod user;
 pub(crate) mod write_model;
+mod write_model_cache;
 
 #[cfg(test)]
 mod milestone_tests;
@@ -65,6 +66,7 @@ pub use password::{
 };
 pub use pipeline::Written;
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
+pub use write_model_cache::{WRITE_MODEL_READS_METRIC, WriteModelCache};
 
 use std::sync::Arc;
 

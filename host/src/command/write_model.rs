@@ -2,16 +2,17 @@
 //! aggregate's events (ZITADEL's `*_model.go`), and how they are loaded.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::eventstore::{AggregateRef, Event, EventQuery, EventStore, StoreError};
+use crate::eventstore::{AggregateRef, Event, EventQuery, EventStore, Position, StoreError};
 
-/// The state of one aggregate as far as commands care, rebuilt from its
-/// events every time a command runs (aggregates are small; no snapshots yet).
+/// The state of one aggregate as far as commands care, folded from its
+/// events (and kept by the write-model cache, `write_model_cache`).
 ///
 /// Serialized as JSON it is the `state` validators receive, so field names
 /// are part of the plugin contract: camelCase, stable.
-pub(crate) trait WriteModel: Default + Serialize + Send + Sync {
+pub(crate) trait WriteModel: Default + Clone + Serialize + Send + Sync + 'static {
     /// The aggregate type whose events the model folds, e.g. `user`.
     const AGGREGATE_TYPE: &'static str;
 
@@ -31,15 +32,31 @@ pub(crate) struct Loaded<M> {
     pub(crate) model: M,
     /// The sequence of the aggregate's latest event, 0 when it has none.
     pub(crate) sequence: u64,
+    /// Who wrote the aggregate's first event, and when.
+    pub(crate) created: Option<(String, DateTime<Utc>)>,
+    /// When and where the aggregate's latest event landed.
+    pub(crate) changed: Option<(DateTime<Utc>, Position)>,
 }
 
-impl<M: Default> Loaded<M> {
+impl<M: WriteModel> Loaded<M> {
     /// The state of an aggregate without events.
     pub(crate) fn new() -> Self {
         Self {
             model: M::default(),
             sequence: 0,
+            created: None,
+            changed: None,
         }
+    }
+
+    /// Folds the aggregate's next event in.
+    pub(crate) fn apply(&mut self, event: &Event) {
+        self.model.apply(event);
+        self.sequence = event.sequence;
+        if self.created.is_none() {
+            self.created = Some((event.creator.clone(), event.created_at));
+        }
+        self.changed = Some((event.created_at, event.position));
     }
 }
 
@@ -75,14 +92,11 @@ pub(crate) async fn load<M: WriteModel>(
 
 /// Folds `events` (of one aggregate, in order) into a fresh `M`.
 pub(crate) fn fold<M: WriteModel>(events: &[Event]) -> Loaded<M> {
-    let mut model = M::default();
+    let mut loaded = Loaded::new();
     for event in events {
-        model.apply(event);
+        loaded.apply(event);
     }
-    Loaded {
-        model,
-        sequence: events.last().map_or(0, |e| e.sequence),
-    }
+    loaded
 }
 
 /// The payload of `event` as `P`, or `None` when it does not parse (a

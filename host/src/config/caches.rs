@@ -22,6 +22,18 @@ pub struct CachesConfig {
     pub milestones: CacheConfig,
     /// `Organization`: organizations, by id and by primary domain.
     pub organization: CacheConfig,
+    /// `WriteModels`: the state commands decide on, per aggregate, in this
+    /// node's memory.
+    pub write_models: WriteModelsConfig,
+}
+
+/// `Caches.WriteModels`: the write-model cache (`command::write_model_cache`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct WriteModelsConfig {
+    /// `MaxEntries`: most aggregates kept; the least used go first
+    /// (default 100000; 0 turns the cache off).
+    pub max_entries: u64,
 }
 
 /// `Caches.Connectors`: the storage backends, each enabled on its own.

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 pub use caches::{
     AutoPruneConfig, CacheConfig, CacheLogConfig, CacheLogLevel, CachesConfig,
     CircuitBreakerConfig, ConnectorKind, ConnectorsConfig, PrunedConnectorConfig, Ratio,
-    RedisConfig,
+    RedisConfig, WriteModelsConfig,
 };
 pub use error::{ConfigError, Source};
 pub use model::{

@@ -37,6 +37,10 @@ pub struct EventQuery {
     pub after: Option<Position>,
     /// Only events before this position (exclusive).
     pub before: Option<Position>,
+    /// Only events after this sequence (exclusive), for bringing one
+    /// aggregate's state up to date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_sequence: Option<u64>,
     /// Only events created at or after this time.
     pub created_from: Option<DateTime<Utc>>,
     /// Only events created before this time.
@@ -64,6 +68,13 @@ impl EventQuery {
             .instance(aggregate.instance_id.clone())
             .aggregate_type(aggregate.aggregate_type.clone())
             .aggregate_id(aggregate.aggregate_id.clone())
+    }
+
+    /// Only events after `sequence` (of one aggregate: what a state folded up
+    /// to `sequence` has not seen).
+    pub fn after_sequence(mut self, sequence: u64) -> Self {
+        self.after_sequence = Some(sequence);
+        self
     }
 
     /// Adds an instance to the filter.

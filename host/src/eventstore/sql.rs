@@ -117,6 +117,9 @@ where
             qb.push_bind(p.tx).push(", ").push_bind(p.index).push(")");
         }
     }
+    if let Some(sequence) = q.after_sequence {
+        qb.push(" AND sequence > ").push_bind(sequence as i64);
+    }
     for (bound, op) in [(q.created_from, ">="), (q.created_until, "<")] {
         if let Some(t) = bound {
             qb.push(format!(" AND created_at {op} "));

@@ -6,3 +6,4 @@
 mod breaker;
 mod cross_node;
 mod milestones;
+mod write_models;

@@ -71,6 +71,16 @@ pub async fn every_filter_narrows_the_result(store: Arc<dyn EventStore>) {
         ["i1/u1#2", "i1/o1#1"]
     );
     assert_eq!(q(EventQuery::new().creator("root")).await, ["i2/u1#1"]);
+    let u1 = AggregateRef::new("i1", "user", "u1");
+    assert_eq!(
+        q(EventQuery::aggregate(&u1).after_sequence(1)).await,
+        ["i1/u1#2"]
+    );
+    assert!(
+        q(EventQuery::aggregate(&u1).after_sequence(2))
+            .await
+            .is_empty()
+    );
     assert_eq!(
         q(EventQuery::new().instance("i1").limit(2)).await,
         ["i1/u1#1", "i1/u1#2"]

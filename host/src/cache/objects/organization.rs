@@ -5,11 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::last_seen;
 use crate::cache::{Index, Object};
 use crate::command::org::model::{OrgModel, OrgState};
-use crate::command::write_model::{EventSource, WriteModel};
-use crate::eventstore::{AggregateRef, EventQuery, Position, StoreError};
+use crate::command::write_model::Loaded;
+use crate::eventstore::Position;
 
 /// An organization as the caches hold it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,43 +84,32 @@ impl CachedOrg {
         self.state == "active"
     }
 
-    /// Organization `id` of `instance_id` folded from its events; `None`
-    /// when it was never added or is removed.
-    ///
-    /// # Errors
-    /// The store's error.
-    pub(crate) async fn load(
-        source: &dyn EventSource,
+    /// Organization `id` of `instance_id` as its write model `loaded` has
+    /// it; `None` when it was never added or is removed.
+    pub(crate) fn from_state(
         instance_id: &str,
         id: &str,
-    ) -> Result<Option<Self>, StoreError> {
-        let aggregate = AggregateRef::new(instance_id, OrgModel::AGGREGATE_TYPE, id);
-        let events = source.events(&EventQuery::aggregate(&aggregate)).await?;
-        let (Some(first), Some(last)) = (events.first(), events.last()) else {
-            return Ok(None);
-        };
-        let mut model = OrgModel::default();
-        for event in &events {
-            model.apply(event);
-        }
-        let state = match model.state {
+        loaded: &Loaded<OrgModel>,
+    ) -> Option<Self> {
+        let state = match loaded.model.state {
             // A removed organization is gone for readers and commands alike.
-            OrgState::Unknown | OrgState::Removed => return Ok(None),
+            OrgState::Unknown | OrgState::Removed => return None,
             OrgState::Active => "active",
             OrgState::Inactive => "inactive",
         };
-        let (sequence, position) = last_seen(&events);
-        Ok(Some(Self {
+        let ((creator, created_at), (changed_at, position)) =
+            (loaded.created.clone()?, loaded.changed?);
+        Some(Self {
             instance_id: instance_id.to_owned(),
             id: id.to_owned(),
-            name: model.name,
+            name: loaded.model.name.clone(),
             state: state.to_owned(),
-            primary_domain: model.primary_domain,
-            creator: first.creator.clone(),
-            created_at: first.created_at,
-            changed_at: last.created_at,
-            sequence,
+            primary_domain: loaded.model.primary_domain.clone(),
+            creator,
+            created_at,
+            changed_at,
+            sequence: loaded.sequence,
             position,
-        }))
+        })
     }
 }
