@@ -187,17 +187,19 @@ impl Authenticator {
         store: Arc<dyn EventStore>,
         mut notifications: watch::Receiver<Position>,
     ) {
-        let newest = EventQuery::new().descending().limit(1);
-        let start = store
-            .positions(&newest)
+        // Principals cached from now on were read after everything settled
+        // below the horizon; what settles later can invalidate them.
+        let mut last = store
+            .settled_horizon()
             .await
-            .ok()
-            .and_then(|mut p| p.pop());
-        let mut last = start.unwrap_or(Position::ZERO);
+            .map_or(Position::ZERO, Position::previous);
         while notifications.changed().await.is_ok() {
             tokio::time::sleep(COALESCE).await;
             loop {
-                let mut query = EventQuery::new().after(last).settled().limit(1000);
+                let Ok(horizon) = store.settled_horizon().await else {
+                    break;
+                };
+                let mut query = EventQuery::new().after(last).before(horizon).limit(1000);
                 for event_type in AUTH_EVENTS {
                     query = query.event_type(*event_type);
                 }
@@ -212,9 +214,13 @@ impl Authenticator {
                         self.forget_instance(instance);
                     }
                 }
-                let Some(newest) = events.last() else { break };
-                last = newest.position;
+                if let Some(newest) = events.last() {
+                    last = newest.position;
+                }
                 if events.len() < 1000 {
+                    // Nothing else of ours below the horizon: start there
+                    // next time, not at the last match.
+                    last = last.max(horizon.previous());
                     break;
                 }
             }

@@ -113,6 +113,22 @@ impl Position {
     pub fn new(tx: i64, index: i32) -> Self {
         Self { tx, index }
     }
+
+    /// The position right after this one: an exclusive bound that takes
+    /// this one in.
+    pub fn next(self) -> Self {
+        Self::new(self.tx, self.index.saturating_add(1))
+    }
+
+    /// The greatest position before this one: a cursor whose next read
+    /// (after it, exclusive) starts at this one.
+    pub fn previous(self) -> Self {
+        if self.index > 0 {
+            Self::new(self.tx, self.index - 1)
+        } else {
+            Self::new(self.tx - 1, i32::MAX)
+        }
+    }
 }
 
 impl fmt::Display for Position {

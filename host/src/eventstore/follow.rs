@@ -21,8 +21,9 @@ const UNSETTLED_RETRIES: u32 = 25;
 /// Follows the events matching a filter in global order, a batch at a time,
 /// from a cursor: the reading half of every spooler.
 ///
-/// Reads only the settled prefix ([`EventQuery::settled_only`]), so an event
-/// that commits late with an earlier position is never skipped. Wakes on the
+/// Reads only below the store's settled horizon
+/// ([`EventStore::settled_horizon`]), so an event that commits late with an
+/// earlier position is never skipped. Wakes on the
 /// store's notifications and, as a safety net, every `poll_interval`.
 pub struct Follower {
     store: Arc<dyn EventStore>,
@@ -75,7 +76,8 @@ impl Follower {
         self
     }
 
-    /// Position of the last event returned (the cursor to persist).
+    /// How far the follower has read: its last event's position, or further
+    /// when nothing of its filter lies between that and the settled horizon.
     pub fn cursor(&self) -> Position {
         self.cursor
     }
@@ -94,8 +96,7 @@ impl Follower {
         loop {
             self.notifications.borrow_and_update();
             let events = self.read().await?;
-            if let Some(last) = events.last() {
-                self.cursor = last.position;
+            if !events.is_empty() {
                 return Ok(events);
             }
             let now = tokio::time::Instant::now();
@@ -122,15 +123,27 @@ impl Follower {
         }
     }
 
-    async fn read(&self) -> Result<Vec<Event>, StoreError> {
-        let mut q = self
-            .filter
-            .clone()
-            .after(self.cursor)
-            .limit(self.batch)
-            .settled();
-        q.before = None;
+    /// Reads the next batch below the settled horizon. When the batch is
+    /// not full, nothing else of the filter's is below the horizon: the
+    /// cursor moves up to it, so the next read never rescans the events
+    /// the filter skipped (a follower of rare events would otherwise walk
+    /// every event since its last match, each time).
+    async fn read(&mut self) -> Result<Vec<Event>, StoreError> {
+        let horizon = self.store.settled_horizon().await?;
+        if horizon <= self.cursor.next() {
+            return Ok(Vec::new());
+        }
+        let mut q = self.filter.clone().after(self.cursor).limit(self.batch);
+        q.before = Some(horizon);
+        q.settled_only = false;
         q.order = super::Order::Ascending;
-        self.store.query(&q).await
+        let events = self.store.query(&q).await?;
+        if let Some(last) = events.last() {
+            self.cursor = last.position;
+        }
+        if events.len() < self.batch as usize {
+            self.cursor = self.cursor.max(horizon.previous());
+        }
+        Ok(events)
     }
 }

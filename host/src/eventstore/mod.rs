@@ -101,6 +101,17 @@ pub trait EventStore: Send + Sync + 'static {
     /// The backend's name, `sqlite` or `postgres`, for logs and metrics.
     fn backend(&self) -> &'static str;
 
+    /// A position below which the global order is complete and final: every
+    /// event before it (exclusive) is readable, and no push can add one
+    /// there any more. Followers read below it; one that found nothing of
+    /// its own below it starts its next read there, so its reads never
+    /// rescan events it has passed. Each answer is computed after the call
+    /// began (concurrent callers may share one computation).
+    ///
+    /// # Errors
+    /// As [`EventStore::query`].
+    async fn settled_horizon(&self) -> Result<Position, StoreError>;
+
     /// On a backend where this process makes every commit (SQLite: one node
     /// holds the store), the newest committed position: every event whose
     /// push has returned is at or below it. `None` where other nodes commit

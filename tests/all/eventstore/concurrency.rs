@@ -15,6 +15,7 @@ super::conformance!(
     a_follower_sees_every_event_of_concurrent_writers_exactly_once_in_order,
     contending_writers_on_one_aggregate_leave_a_gap_free_history,
     a_push_wakes_a_waiting_follower_promptly,
+    a_follower_of_rare_events_moves_past_the_others_it_skipped,
 );
 
 const WRITERS: usize = 16;
@@ -149,4 +150,43 @@ pub async fn contending_writers_on_one_aggregate_leave_a_gap_free_history(
 
 pub async fn a_push_wakes_a_waiting_follower_promptly(store: Arc<dyn EventStore>) {
     super::assert_a_push_wakes_a_follower(&store, store.clone()).await;
+}
+
+/// A follower whose filter matches none of the events pushed since its
+/// last match still moves its cursor past them (to the settled horizon),
+/// so its next read starts there instead of rescanning them all; and it
+/// still gets the next event of its own.
+pub async fn a_follower_of_rare_events_moves_past_the_others_it_skipped(
+    store: Arc<dyn EventStore>,
+) {
+    let mut follower = Follower::new(
+        store.clone(),
+        EventQuery::new().aggregate_type("rare"),
+        Position::ZERO,
+        10,
+        Duration::from_millis(100),
+    );
+    let mut last_common = Position::ZERO;
+    for i in 0..20 {
+        let stored = store
+            .push(push(&agg("common", &format!("c{i}")), 0, 1))
+            .await
+            .unwrap();
+        last_common = stored[0].position;
+    }
+    assert!(follower.next_batch().await.unwrap().is_empty());
+    assert!(
+        follower.cursor() >= last_common,
+        "the cursor stayed at {} behind the skipped events (last at {last_common})",
+        follower.cursor()
+    );
+    let rare = store.push(push(&agg("rare", "r"), 0, 1)).await.unwrap();
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        got = follower.next_batch().await.unwrap();
+        if !got.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(got, rare, "the follower still gets its own event");
 }

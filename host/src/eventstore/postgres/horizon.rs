@@ -20,11 +20,43 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgPool;
 use tokio::task::JoinHandle;
 
-use crate::eventstore::{PUSH_STALLED_AFTER, StoreError};
+use crate::eventstore::{PUSH_STALLED_AFTER, Position, StoreError};
 
 /// The condition of a settled read: below the horizon of its own snapshot
 /// (an initplan, evaluated once per statement).
 pub(super) const SETTLED: &str = "tx_id < (SELECT rampart_settled_horizon())";
+
+/// The settled horizon, as a position: every event before it is readable.
+const HORIZON: &str = "SELECT rampart_settled_horizon()";
+
+/// The settled horizon of this node's followers: each caller gets a value
+/// computed after it asked, and callers that asked while a computation was
+/// under way share the next one, so a commit that wakes every follower of
+/// the node costs one computation, not one per follower. (A horizon stays
+/// true once computed: what was settled stays settled.)
+#[derive(Debug, Default)]
+pub(super) struct Shared {
+    /// When the last computation began, and its result.
+    last: tokio::sync::Mutex<Option<(Instant, Position)>>,
+}
+
+impl Shared {
+    /// A horizon computed after this call began.
+    pub(super) async fn get(&self, pool: &PgPool) -> Result<Position, StoreError> {
+        let asked = Instant::now();
+        let mut last = self.last.lock().await;
+        if let Some((began, horizon)) = *last
+            && began >= asked
+        {
+            return Ok(horizon);
+        }
+        let began = Instant::now();
+        let tx: i64 = sqlx::query_scalar(HORIZON).fetch_one(pool).await?;
+        let horizon = Position::new(tx, 0);
+        *last = Some((began, horizon));
+        Ok(horizon)
+    }
+}
 
 /// The `application_name` of a transaction while it pushes (set by the
 /// trigger `rampart_mark_push`; reverted when the transaction ends).

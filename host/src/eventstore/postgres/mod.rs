@@ -53,6 +53,8 @@ pub struct PostgresStore {
     monitor: horizon::Monitor,
     /// `None` when group commit is off (`CommitSlots: 0`).
     commits: Option<GroupCommit>,
+    /// The settled horizon, one computation shared by concurrent followers.
+    horizon: horizon::Shared,
 }
 
 impl PostgresStore {
@@ -85,6 +87,7 @@ impl PostgresStore {
             broadcaster,
             monitor,
             commits,
+            horizon: horizon::Shared::default(),
         }
     }
 
@@ -165,6 +168,10 @@ impl EventStore for PostgresStore {
 
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    async fn settled_horizon(&self) -> Result<Position, StoreError> {
+        self.horizon.get(&self.pool).await
     }
 
     async fn oldest_open_push(&self) -> Result<Option<Duration>, StoreError> {

@@ -198,6 +198,12 @@ impl EventStore for SqliteStore {
         Some(self.notifier.latest())
     }
 
+    async fn settled_horizon(&self) -> Result<Position, StoreError> {
+        // One writer commits groups in position order and announces each
+        // after its commit: everything up to the announced position exists.
+        Ok(self.notifier.latest().next())
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }
