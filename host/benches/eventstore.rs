@@ -12,16 +12,18 @@
 //!   primary key, and into a copy of `events` with all its indexes; every
 //!   printed rate is measured (the median round's), and each ratio is the
 //!   median of the rounds' own ratios;
-//! - on PostgreSQL, group commit off (`CommitSlots: 0`, every push a
-//!   transaction of its own) against on (the default), in alternating
-//!   rounds: one writer's push latency p50/p99, and 32 writers' rates;
+//! - on PostgreSQL (`group-commit`), group commit off (`CommitSlots: 0`,
+//!   every push a transaction of its own) against on (the default), in
+//!   alternating rounds, pushes creating an aggregate with a unique claim:
+//!   one writer's push latency p50/p99, and 32 writers' rates;
 //! - query-by-aggregate latency p50/p99 on a store of 1M events;
 //! - `rampart start` to `/debug/ready` on SQLite with 10k and with 1M events.
 //!
 //! Each figure is the median of several rounds (2 s each), the PostgreSQL
 //! ceiling and pushes alternating, because these machines are shared and
-//! noisy. `-- --quick` shortens every phase (smoke run; figures are not comparable).
-//! Naming sections runs only those: `-- push-postgres push-sqlite query startup`.
+//! noisy. `BENCH_COMMIT_SLOTS` and `BENCH_GROUP_COMMIT_MAX` set the group
+//! commit compared in `group-commit`. `-- --quick` shortens every phase (smoke run; figures are not comparable).
+//! Naming sections runs only those: `-- push-postgres group-commit push-sqlite query startup`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -112,6 +114,9 @@ async fn run(plan: Plan) {
             ratio >= 0.6,
             format!("{ratio:.2}"),
         ));
+    }
+    if plan.runs("group-commit") {
+        group_commit(&plan).await;
     }
     if plan.runs("push-sqlite") {
         let rate = push_sqlite(&plan, dir.path()).await;
@@ -228,14 +233,41 @@ async fn push_postgres(plan: &Plan) -> f64 {
         }
     }
     contended("postgres", &store, plan).await;
-    group_commit_off_and_on(&cfg, &store, plan).await;
     store.close().await;
     ratio_32
 }
 
+/// The `group-commit` section: a store with group commit as configured
+/// beside one without, on a fresh database.
+async fn group_commit(plan: &Plan) {
+    let db = BenchDb::create().await;
+    let mut cfg = db.config();
+    cfg.max_open_conns = 40;
+    if let Some(slots) = std::env::var("BENCH_COMMIT_SLOTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        cfg.commit_slots = slots;
+    }
+    if let Some(max) = std::env::var("BENCH_GROUP_COMMIT_MAX")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        cfg.group_commit_max = max;
+    }
+    let on = PostgresStore::connect(&cfg, &Config::defaults().eventstore)
+        .await
+        .expect("connect");
+    on.migrate().await.expect("migrate");
+    let on: Arc<dyn EventStore> = Arc::new(on);
+    group_commit_off_and_on(&cfg, &on, plan).await;
+    on.close().await;
+}
+
 /// One writer's push latency and 32 writers' rate, with group commit off
 /// (a store on the same database with `CommitSlots: 0`) and on (`on`), in
-/// alternating rounds.
+/// alternating rounds; each push a new aggregate claiming a unique value
+/// (the pushes group commit takes: the one-statement shapes go alone).
 async fn group_commit_off_and_on(cfg: &PostgresConfig, on: &Arc<dyn EventStore>, plan: &Plan) {
     let off: Arc<dyn EventStore> = {
         let mut cfg = cfg.clone();
@@ -256,7 +288,7 @@ async fn group_commit_off_and_on(cfg: &PostgresConfig, on: &Arc<dyn EventStore>,
             p50s[i].push(p50);
             p99s[i].push(p99);
             round_p50[i] = p50;
-            round_rate[i] = push_rate(store, 32, Target::Own, plan).await.rate;
+            round_rate[i] = push_rate(store, 32, Target::Claim, plan).await.rate;
             rates[i].push(round_rate[i]);
         }
         p50_ratios.push(round_p50[1].as_secs_f64() / round_p50[0].as_secs_f64());
@@ -276,7 +308,7 @@ async fn group_commit_off_and_on(cfg: &PostgresConfig, on: &Arc<dyn EventStore>,
         median(&mut p50_ratios)
     );
     println!(
-        "  32 writers appending, pushes/s:     off {:.0}   on {:.0}   on/off {:.2}",
+        "  32 writers, pushes/s:               off {:.0}   on {:.0}   on/off {:.2}",
         median(&mut rates[0]),
         median(&mut rates[1]),
         median(&mut rate_ratios)
@@ -284,8 +316,8 @@ async fn group_commit_off_and_on(cfg: &PostgresConfig, on: &Arc<dyn EventStore>,
     off.close().await;
 }
 
-/// One writer appending to its own aggregate for a phase: the p50 and p99
-/// of its pushes' latencies (after a warm-up).
+/// One writer creating aggregates that claim a unique value, for a phase:
+/// the p50 and p99 of its pushes' latencies (after a warm-up).
 async fn one_writer_latency(store: &Arc<dyn EventStore>, plan: &Plan) -> (Duration, Duration) {
     let a = AggregateRef::new(
         "bench",
@@ -505,6 +537,9 @@ enum Target {
     Own,
     /// All writers append to one aggregate; conflicts are reloaded and retried.
     Hot,
+    /// Every push creates a new aggregate and claims a unique value in the
+    /// same transaction, as creating a user does.
+    Claim,
 }
 
 /// One event per push from `writers` tasks.
@@ -520,7 +555,7 @@ async fn push_rate(
         async move {
             let aggregate = |i: u64| {
                 let id = match target {
-                    Target::New => format!("n{w}-{run}-{i}"),
+                    Target::New | Target::Claim => format!("n{w}-{run}-{i}"),
                     Target::Own => format!("w{w}-{run}"),
                     Target::Hot => format!("hot-{run}"),
                 };
@@ -530,7 +565,7 @@ async fn push_rate(
             let mut i = 0u64;
             while phase.running() {
                 let a = aggregate(i);
-                if target == Target::New {
+                if matches!(target, Target::New | Target::Claim) {
                     seq = 0;
                 }
                 let e = NewEvent::new(
@@ -538,10 +573,11 @@ async fn push_rate(
                     json!({ "username": "u", "n": i }),
                     "bench",
                 );
-                match store
-                    .push(Push::new(a.clone(), ExpectedSequence::Exact(seq), vec![e]))
-                    .await
-                {
+                let mut push = Push::new(a.clone(), ExpectedSequence::Exact(seq), vec![e]);
+                if target == Target::Claim {
+                    push = push.claim("bench", "username", a.aggregate_id.clone(), "taken");
+                }
+                match store.push(push).await {
                     Ok(stored) => {
                         seq = stored[0].sequence;
                         phase.record(true);

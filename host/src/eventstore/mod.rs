@@ -105,8 +105,8 @@ pub trait EventStore: Send + Sync + 'static {
     /// event before it (exclusive) is readable, and no push can add one
     /// there any more. Followers read below it; one that found nothing of
     /// its own below it starts its next read there, so its reads never
-    /// rescan events it has passed. Each answer is computed after the call
-    /// began (concurrent callers may share one computation).
+    /// rescan events it has passed. Concurrent callers may share one
+    /// computation (PostgreSQL: one begun at most 1 ms before they asked).
     ///
     /// # Errors
     /// As [`EventStore::query`].

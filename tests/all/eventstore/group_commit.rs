@@ -3,7 +3,9 @@
 //! middle of its group or the connection is terminated during the commit.
 //!
 //! The stores here have one commit slot, so that 32 concurrent writers
-//! certainly share transactions (the test checks that they did).
+//! certainly share transactions (the test checks that they did). Every push
+//! claims a unique value: pushes of one aggregate without unique values are
+//! stored alone, by one plain statement, which is cheaper.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -95,6 +97,12 @@ async fn every_push_of_a_shared_transaction_gets_exactly_its_own_outcome() {
                             ExpectedSequence::Exact(seen),
                             vec![event(w, round)],
                         )
+                        .claim(
+                            "inst-1",
+                            "tag",
+                            format!("contend-{w}-{round}"),
+                            "taken",
+                        )
                     }
                     Role::Claim => Push::new(
                         agg("user", &format!("claimer-{w}-{round}")),
@@ -111,6 +119,12 @@ async fn every_push_of_a_shared_transaction_gets_exactly_its_own_outcome() {
                         agg("user", &format!("own-{w}-{round}")),
                         ExpectedSequence::Exact(0),
                         vec![event(w, round), event(w, round)],
+                    )
+                    .claim(
+                        "inst-1",
+                        "tag",
+                        format!("own-{w}-{round}"),
+                        "taken",
                     ),
                 };
                 start.wait().await;
@@ -184,6 +198,27 @@ async fn every_push_of_a_shared_transaction_gets_exactly_its_own_outcome() {
             .enumerate()
             .all(|(i, e)| e.sequence == i as u64 + 1)
     );
+    // and a conflicting push's claim went back with it: every claim of a
+    // contending writer whose push failed can be taken now
+    for (w, outcomes) in results.iter().filter(|(w, _)| role(*w) == Role::Contend) {
+        for (round, outcome) in outcomes {
+            let probe = Push::new(
+                agg("probe", &format!("{w}-{round}")),
+                ExpectedSequence::Exact(0),
+                vec![event(*w, *round)],
+            )
+            .claim("inst-1", "tag", format!("contend-{w}-{round}"), "taken");
+            let claimed = dyn_store.push(probe).await;
+            assert_eq!(
+                claimed.is_ok(),
+                outcome.is_err(),
+                "writer {w} round {round}: a claim outlived its failed push, or was lost with its stored one"
+            );
+            if let Ok(events) = claimed {
+                acknowledged.extend(events);
+            }
+        }
+    }
     // and nothing unacknowledged is stored, nothing acknowledged is missing
     let stored = dyn_store.query(&EventQuery::new()).await.unwrap();
     let key = |e: &Event| (e.position, e.aggregate.to_string(), e.sequence);
@@ -240,11 +275,14 @@ async fn pushes_with_one_poisoned(
         tokio::spawn(async move {
             start.wait().await;
             store
-                .push(Push::new(
-                    agg("user", &format!("u{w}")),
-                    ExpectedSequence::Exact(0),
-                    vec![NewEvent::new("thing.happened", payload, "actor")],
-                ))
+                .push(
+                    Push::new(
+                        agg("user", &format!("u{w}")),
+                        ExpectedSequence::Exact(0),
+                        vec![NewEvent::new("thing.happened", payload, "actor")],
+                    )
+                    .claim("inst-1", "username", format!("u{w}"), "taken"),
+                )
                 .await
         })
     });

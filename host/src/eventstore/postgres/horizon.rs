@@ -26,14 +26,21 @@ use crate::eventstore::{PUSH_STALLED_AFTER, Position, StoreError};
 /// (an initplan, evaluated once per statement).
 pub(super) const SETTLED: &str = "tx_id < (SELECT rampart_settled_horizon())";
 
+/// How long before a caller asked a shared horizon computation may have
+/// begun for the caller to take its result.
+pub const HORIZON_REUSE: Duration = Duration::from_millis(1);
+
 /// The settled horizon, as a position: every event before it is readable.
 const HORIZON: &str = "SELECT rampart_settled_horizon()";
 
 /// The settled horizon of this node's followers: each caller gets a value
-/// computed after it asked, and callers that asked while a computation was
-/// under way share the next one, so a commit that wakes every follower of
-/// the node costs one computation, not one per follower. (A horizon stays
-/// true once computed: what was settled stays settled.)
+/// whose computation began at most [`HORIZON_REUSE`] before it asked, and
+/// callers that asked while a computation was under way share the next one,
+/// so a commit that wakes every follower of the node costs one computation,
+/// not one per follower. (A horizon stays true once computed: what was
+/// settled stays settled. Followers wait at least 2 ms after the
+/// notification of a commit before they ask, so a horizon reused within
+/// the window was computed after that commit.)
 #[derive(Debug, Default)]
 pub(super) struct Shared {
     /// When the last computation began, and its result.
@@ -46,7 +53,7 @@ impl Shared {
         let asked = Instant::now();
         let mut last = self.last.lock().await;
         if let Some((began, horizon)) = *last
-            && began >= asked
+            && began + HORIZON_REUSE >= asked
         {
             return Ok(horizon);
         }

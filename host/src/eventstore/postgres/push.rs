@@ -270,6 +270,12 @@ impl<'a> Args<'a> {
 // - any: the latest sequence, read with `ORDER BY sequence DESC LIMIT 1`
 //   (`MAX(sequence)` gets planned as a scan of the whole aggregate).
 
+/// Whether `push` is one of the shapes a single plain statement stores (one
+/// aggregate, no unique values): cheaper alone than in a shared transaction.
+pub(super) fn is_lean(push: &Push) -> bool {
+    push.aggregates.len() == 1 && push.unique.is_empty()
+}
+
 /// Runs the cheapest statement that can express the push.
 async fn call(pool: &PgPool, push: &Push, payloads: &[String]) -> Result<Vec<PgRow>, sqlx::Error> {
     let ([only], []) = (push.aggregates.as_slice(), push.unique.as_slice()) else {
