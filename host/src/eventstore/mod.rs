@@ -17,6 +17,7 @@
 mod error;
 mod event;
 mod follow;
+mod gather;
 mod limits;
 mod notify;
 #[cfg(test)]

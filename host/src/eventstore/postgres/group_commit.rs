@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 
 use super::batch::{self, Pending};
 use super::push;
+use crate::eventstore::gather::gather;
 use crate::eventstore::{Event, Push, StoreError};
 
 /// Most pushes in one transaction: each has a subtransaction, and
@@ -139,7 +140,7 @@ async fn serve(
                 return;
             }
             if busy.load(Ordering::Relaxed) > 0 {
-                gather(&mut queue, &mut group, max).await;
+                gather(&mut queue, &mut group, max, GATHER_YIELDS).await;
             }
             busy.fetch_add(1, Ordering::Relaxed);
         }
@@ -165,22 +166,6 @@ async fn serve(
         busy.fetch_sub(1, Ordering::Relaxed);
         for (reply, result) in replies.into_iter().zip(results) {
             let _ = reply.send(result);
-        }
-    }
-}
-
-/// Tops up `group` with pushes that arrive while the slot yields a few times.
-async fn gather(queue: &mut mpsc::Receiver<Request>, group: &mut Vec<Request>, max: usize) {
-    for _ in 0..GATHER_YIELDS {
-        if group.len() >= max {
-            return;
-        }
-        tokio::task::yield_now().await;
-        while group.len() < max {
-            match queue.try_recv() {
-                Ok(request) => group.push(request),
-                Err(_) => break,
-            }
         }
     }
 }

@@ -22,6 +22,7 @@ use sqlx::{Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use super::read::latest_sequence;
+use crate::eventstore::gather::gather;
 use crate::eventstore::{
     AggregateRef, Event, ExpectedSequence, Notifier, Position, Push, StoreError, UniqueOp,
 };
@@ -92,7 +93,7 @@ pub(super) async fn run(
     let mut group = Vec::with_capacity(group_max);
     let mut sequences = Sequences::default();
     while queue.recv_many(&mut group, group_max).await > 0 {
-        gather(&mut queue, &mut group, group_max).await;
+        gather(&mut queue, &mut group, group_max, GATHER_YIELDS).await;
         let results = commit_group(&mut conn, &group, &mut next_tx, &mut sequences).await;
         // Announce before answering: a pusher that has its answer can count
         // on the notifier (and so on `committed_horizon`) covering it.
@@ -113,24 +114,6 @@ pub(super) async fn run(
 
 /// How often the writer yields to let just-woken pushers join a small group.
 const GATHER_YIELDS: usize = 3;
-
-/// Tops up `group` with pushes that arrive while the writer yields a few
-/// times: the pushers woken by the previous group's replies are usually just
-/// about to send, and joining now saves them a whole commit cycle.
-async fn gather(queue: &mut mpsc::Receiver<Request>, group: &mut Vec<Request>, group_max: usize) {
-    for _ in 0..GATHER_YIELDS {
-        if group.len() >= group_max {
-            return;
-        }
-        tokio::task::yield_now().await;
-        while group.len() < group_max {
-            match queue.try_recv() {
-                Ok(req) => group.push(req),
-                Err(_) => break,
-            }
-        }
-    }
-}
 
 async fn commit_group(
     conn: &mut SqliteConnection,
