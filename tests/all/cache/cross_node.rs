@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::cqrs::{Api, Backend, start};
+use crate::cqrs::{Api, TwoNodes, two_nodes};
 
 const GET_ORG: &str = "rampart.org.v1.OrgService/GetOrg";
 
@@ -38,12 +38,14 @@ async fn until(
 
 #[tokio::test]
 async fn a_change_on_one_node_reaches_the_memory_caches_of_the_other() {
-    let backend = Backend::postgres().await;
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let node_a = start(dir_a.path(), &backend, &[]).await;
-    let node_b = start(dir_b.path(), &backend, &[]).await;
-    let a = Api::new(&node_a);
-    let b = Api::at(&node_b.url, Some(&node_a.admin_token()));
+    let TwoNodes {
+        backend: _backend,
+        a: _node_a,
+        b: _node_b,
+        api_a: a,
+        api_b: b,
+        dirs: _dirs,
+    } = two_nodes().await;
 
     // Node B caches the organization.
     let org = a.add_org("Before").await;

@@ -11,7 +11,7 @@ use rampart::eventstore::postgres::PostgresStore;
 use rampart::eventstore::{AggregateRef, EventQuery, EventStore};
 use serde_json::json;
 
-use crate::cqrs::{Api, Backend, start};
+use crate::cqrs::{Api, Backend, TwoNodes, two_nodes};
 
 const USERS: usize = 4;
 const ROUNDS: usize = 15;
@@ -21,12 +21,14 @@ const UNLOCK: &str = "rampart.user.v1.UserService/UnlockUser";
 #[tokio::test]
 async fn two_nodes_changing_the_same_users_never_decide_on_stale_state() {
     // given: two nodes, and users both nodes have cached (each changed them once)
-    let backend = Backend::postgres().await;
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let node_a = start(dir_a.path(), &backend, &[]).await;
-    let node_b = start(dir_b.path(), &backend, &[]).await;
-    let a = Api::new(&node_a);
-    let b = Api::at(&node_b.url, Some(&node_a.admin_token()));
+    let TwoNodes {
+        backend,
+        a: _node_a,
+        b: node_b,
+        api_a: a,
+        api_b: b,
+        dirs: _dirs,
+    } = two_nodes().await;
     let org = a.add_org("Contended").await;
     let mut users = Vec::new();
     for i in 0..USERS {

@@ -17,7 +17,7 @@ use serde_json::json;
 use sqlx::{Connection, Executor};
 
 use super::spooling::pg_options;
-use super::{Api, Backend, count, start};
+use super::{Api, Backend, TwoNodes, count, two_nodes};
 use crate::support::postgres_store_on;
 
 const GET_USER: &str = "rampart.user.v1.UserService/GetUser";
@@ -25,13 +25,14 @@ const LIST_PROJECTIONS: &str = "rampart.projection.v1.ProjectionService/ListProj
 
 #[tokio::test]
 async fn killing_the_leader_moves_the_projections_to_the_other_node() {
-    let backend = Backend::postgres().await;
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = start(dir_a.path(), &backend, &[]).await;
-    let b = start(dir_b.path(), &backend, &[]).await;
-    // B wrote no token of its own: both use the first node's administrator.
-    let api_a = Api::new(&a);
-    let api_b = Api::at(&b.url, Some(&a.admin_token()));
+    let TwoNodes {
+        backend,
+        a,
+        b,
+        api_a,
+        api_b,
+        dirs: _dirs,
+    } = two_nodes().await;
 
     // A started first and leads; B reads A's writes through the shared tables.
     let org = api_a.add_org("Failover").await;
@@ -107,12 +108,14 @@ async fn read_until_found(api: &Api, user: &str, since: Instant) -> Duration {
 
 #[tokio::test]
 async fn a_frozen_leader_is_replaced_and_stands_down_when_it_resumes() {
-    let backend = Backend::postgres().await;
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = start(dir_a.path(), &backend, &[]).await;
-    let b = start(dir_b.path(), &backend, &[]).await;
-    let api_a = Api::new(&a);
-    let api_b = Api::at(&b.url, Some(&a.admin_token()));
+    let TwoNodes {
+        backend,
+        a,
+        b: _b,
+        api_a,
+        api_b,
+        dirs: _dirs,
+    } = two_nodes().await;
     let org = api_a.add_org("Frozen").await;
     api_a.add_user(&org, "before", None).await;
     let on_a = api_a.ok(LIST_PROJECTIONS, json!({})).await;
@@ -149,15 +152,17 @@ async fn a_frozen_leader_is_replaced_and_stands_down_when_it_resumes() {
 /// within the same bound; the frozen batch is not applied twice.
 #[tokio::test]
 async fn a_leader_frozen_before_its_commit_is_replaced() {
-    let backend = Backend::postgres().await;
+    let TwoNodes {
+        backend,
+        a,
+        b: _b,
+        api_a,
+        api_b,
+        dirs: _dirs,
+    } = two_nodes().await;
     let Backend::Postgres(db) = &backend else {
-        unreachable!()
+        unreachable!("two nodes share a PostgreSQL database")
     };
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = start(dir_a.path(), &backend, &[]).await;
-    let b = start(dir_b.path(), &backend, &[]).await;
-    let api_a = Api::new(&a);
-    let api_b = Api::at(&b.url, Some(&a.admin_token()));
     let org = api_a.add_org("Frozen mid-batch").await;
     api_a.add_user(&org, "before", None).await;
 

@@ -114,6 +114,42 @@ pub async fn start(dir: &Path, backend: &Backend, extra: &[(&str, &str)]) -> Tes
         .expect("server starts")
 }
 
+/// Two nodes on one fresh PostgreSQL database, with a client of each. The
+/// second node wrote no token of its own: both clients use the first
+/// node's administrator.
+pub struct TwoNodes {
+    /// The database both serve.
+    pub backend: Backend,
+    /// The first node (it writes the first instance and leads first).
+    pub a: TestServer,
+    /// The second node.
+    pub b: TestServer,
+    /// A client of `a`.
+    pub api_a: Api,
+    /// A client of `b`.
+    pub api_b: Api,
+    /// The nodes' directories, removed when dropped.
+    pub dirs: [tempfile::TempDir; 2],
+}
+
+/// Starts [`TwoNodes`], the first before the second.
+pub async fn two_nodes() -> TwoNodes {
+    let backend = Backend::postgres().await;
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let a = start(dirs[0].path(), &backend, &[]).await;
+    let b = start(dirs[1].path(), &backend, &[]).await;
+    let api_a = Api::new(&a);
+    let api_b = Api::at(&b.url, Some(&a.admin_token()));
+    TwoNodes {
+        backend,
+        a,
+        b,
+        api_a,
+        api_b,
+        dirs,
+    }
+}
+
 /// Asserts a Connect error answer: its HTTP status, code and reason.
 pub fn assert_error(answer: &Answer, status: StatusCode, code: &str, why: &str) {
     let (got, body) = answer;

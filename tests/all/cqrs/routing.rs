@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{Api, Backend, start};
+use super::{Api, TwoNodes, two_nodes};
 
 const GET_MY_INSTANCE: &str = "rampart.instance.v1.InstanceService/GetMyInstance";
 const ADD_DOMAIN: &str = "rampart.instance.v1.InstanceService/AddMyInstanceDomain";
@@ -17,13 +17,14 @@ const GET_ORG: &str = "rampart.org.v1.OrgService/GetOrg";
 
 #[tokio::test]
 async fn a_moved_domain_routes_writes_to_its_new_instance_on_every_node() {
-    let backend = Backend::postgres().await;
-    let (dir_1, dir_2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let node_1 = start(dir_1.path(), &backend, &[]).await;
-    let node_2 = start(dir_2.path(), &backend, &[]).await;
-    // A's administrator; node 2 (same database) wrote no token of its own.
-    let a_1 = Api::new(&node_1);
-    let a_2 = Api::at(&node_2.url, Some(&node_1.admin_token()));
+    let TwoNodes {
+        a: node_1,
+        b: node_2,
+        api_a: a_1,
+        api_b: a_2,
+        dirs: _dirs,
+        backend: _backend,
+    } = two_nodes().await;
 
     // Instance A is the first instance (localhost); B is new, with an
     // administrator of its own (a token authenticates in its instance only).
