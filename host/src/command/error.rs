@@ -109,6 +109,21 @@ impl CommandError {
         }
     }
 
+    /// Whether the refusal was decided on the aggregate's state (so state
+    /// that was behind could have caused it): a validator's rejection, not
+    /// found, a wrong state, an invalid value judged against the state, a
+    /// taken value. Failures to run (a plugin, the store) are not.
+    pub(crate) fn depends_on_state(&self) -> bool {
+        matches!(
+            self,
+            CommandError::Rejected { .. }
+                | CommandError::InvalidArgument(_)
+                | CommandError::NotFound { .. }
+                | CommandError::FailedPrecondition(_)
+                | CommandError::AlreadyExists { .. }
+        )
+    }
+
     /// A [`CommandError::FailedPrecondition`] with `message`.
     pub(crate) fn precondition(message: impl Into<String>) -> Self {
         CommandError::FailedPrecondition(message.into())

@@ -278,7 +278,7 @@ impl Commands {
         let env = Env::new(ctx, &source, &self.hasher, &password_hash).cached(&self.caches);
         let write_models = &self.caches.write_models;
         // The first attempt decides on cached state (a creating command on
-        // none: its id was just generated); a conflict, or a failure decided
+        // none: its id was just generated); a conflict, or a refusal decided
         // on cached state, decides again on state read from the store.
         let mut from = if D::CREATES {
             Origin::New
@@ -294,7 +294,9 @@ impl Commands {
                     Some(cached) => cached,
                     None => {
                         from = Origin::Store;
-                        write_models.load(&source, &aggregate).await?
+                        write_models
+                            .catch_up(&source, &aggregate, Loaded::new())
+                            .await?
                     }
                 },
                 Origin::Store => write_models.load(&source, &aggregate).await?,
@@ -304,7 +306,7 @@ impl Commands {
                 .await;
             let decision = match (decided, from) {
                 (Ok(decision), _) => decision,
-                (Err(_), Origin::Cache) => {
+                (Err(e), Origin::Cache) if e.depends_on_state() => {
                     from = Origin::Store;
                     attempts -= 1;
                     continue;

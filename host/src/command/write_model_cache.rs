@@ -72,19 +72,32 @@ impl WriteModelCache {
         source: &dyn EventSource,
         aggregate: &AggregateRef,
     ) -> Result<Loaded<M>, StoreError> {
-        let mut loaded = self.get::<M>(aggregate).unwrap_or_else(Loaded::new);
+        let from = self.get::<M>(aggregate).unwrap_or_else(Loaded::new);
+        self.catch_up(source, aggregate, from).await
+    }
+
+    /// `from` (a state of `aggregate`) with the events after its sequence
+    /// folded in; the result is cached.
+    ///
+    /// # Errors
+    /// The source's error when the events cannot be read.
+    pub(crate) async fn catch_up<M: WriteModel>(
+        &self,
+        source: &dyn EventSource,
+        aggregate: &AggregateRef,
+        mut from: Loaded<M>,
+    ) -> Result<Loaded<M>, StoreError> {
         let mut query = EventQuery::aggregate(aggregate);
-        if loaded.sequence > 0 {
-            query = query.after_sequence(loaded.sequence);
+        if from.sequence > 0 {
+            query = query.after_sequence(from.sequence);
         }
-        let newer = source.events(&query).await?;
-        for event in &newer {
-            loaded.apply(event);
+        for event in &source.events(&query).await? {
+            from.apply(event);
         }
-        if loaded.sequence > 0 {
-            self.put(aggregate, loaded.clone());
+        if from.sequence > 0 {
+            self.put(aggregate, from.clone());
         }
-        Ok(loaded)
+        Ok(from)
     }
 
     /// Keeps `loaded` as `aggregate`'s state, unless a newer one is kept.
