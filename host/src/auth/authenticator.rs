@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use super::principal::Principal;
 use super::roles::RoleTable;
 use super::token;
-use crate::eventstore::{EventQuery, EventStore, Position};
+use crate::eventstore::{EventQuery, EventStore, Follower, Position};
 use crate::query::{Queries, QueryError};
 
 /// Most principals cached.
@@ -20,6 +20,13 @@ const CAPACITY: u64 = 100_000;
 const TTL: Duration = Duration::from_secs(300);
 /// How long the watcher gathers notifications before it reads the events.
 const COALESCE: Duration = Duration::from_millis(5);
+/// Most events the watcher reads at once.
+const BATCH: u32 = 1000;
+/// How often the watcher reads without a notification (a lost one only
+/// delays an invalidation this long).
+const POLL: Duration = Duration::from_secs(5);
+/// The wait after the store failed to answer.
+const RETRY: Duration = Duration::from_secs(1);
 /// Events that change what a cached principal may do.
 const AUTH_EVENTS: &[&str] = &[
     "user.deactivated",
@@ -182,46 +189,35 @@ impl Authenticator {
 
     /// Invalidates cached principals as the events that concern them
     /// settle, on whichever node they were written.
-    async fn follow(
-        &self,
-        store: Arc<dyn EventStore>,
-        mut notifications: watch::Receiver<Position>,
-    ) {
+    async fn follow(&self, store: Arc<dyn EventStore>, notifications: watch::Receiver<Position>) {
         // Principals cached from now on were read after everything settled
         // below the horizon; what settles later can invalidate them.
-        let mut last = store
+        let start = store
             .settled_horizon()
             .await
             .map_or(Position::ZERO, Position::previous);
-        while notifications.changed().await.is_ok() {
-            tokio::time::sleep(COALESCE).await;
-            loop {
-                let Ok(horizon) = store.settled_horizon().await else {
-                    break;
-                };
-                let mut query = EventQuery::new().after(last).before(horizon).limit(1000);
-                for event_type in AUTH_EVENTS {
-                    query = query.event_type(*event_type);
-                }
-                let Ok(events) = store.query(&query).await else {
-                    break;
-                };
-                for event in &events {
-                    let instance = &event.aggregate.instance_id;
-                    if event.event_type.starts_with("user.") {
-                        self.forget_user(instance, &event.aggregate.aggregate_id);
-                    } else {
-                        self.forget_instance(instance);
+        let filter = AUTH_EVENTS
+            .iter()
+            .fold(EventQuery::new(), |q, t| q.event_type(*t));
+        let mut follower = Follower::new(store, filter, start, BATCH, POLL)
+            .coalesce(COALESCE)
+            .without_quick_retries();
+        // The store is closed once its notifications are.
+        while notifications.has_changed().is_ok() {
+            match follower.next_batch().await {
+                Ok(events) => {
+                    for event in &events {
+                        let instance = &event.aggregate.instance_id;
+                        if event.event_type.starts_with("user.") {
+                            self.forget_user(instance, &event.aggregate.aggregate_id);
+                        } else {
+                            self.forget_instance(instance);
+                        }
                     }
                 }
-                if let Some(newest) = events.last() {
-                    last = newest.position;
-                }
-                if events.len() < 1000 {
-                    // Nothing else of ours below the horizon: start there
-                    // next time, not at the last match.
-                    last = last.max(horizon.previous());
-                    break;
+                Err(error) => {
+                    tracing::warn!("the principal cache cannot read the eventstore: {error}");
+                    tokio::time::sleep(RETRY).await;
                 }
             }
         }
