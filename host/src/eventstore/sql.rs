@@ -11,12 +11,10 @@ use super::query::{EventQuery, Order};
 pub(super) const EVENT_COLUMNS: &str = "tx_id, tx_index, instance_id, aggregate_type, aggregate_id, \
      sequence, event_type, revision, payload, creator, created_at";
 
-/// What differs between the backends' event queries.
+/// What differs between the backends' event queries. (`settled_only` is
+/// not among them: a backend bounds such a query by its settled horizon
+/// before it is built; on SQLite every committed event is settled.)
 pub(super) trait Dialect: Database {
-    /// The condition that keeps a read inside the settled prefix of the global
-    /// order, or `None` when every committed event is settled (one writer).
-    const SETTLED: Option<&'static str>;
-
     /// Binds a timestamp the way the backend stores `created_at`.
     fn bind_time(qb: &mut QueryBuilder<'_, Self>, time: DateTime<Utc>);
 }
@@ -125,9 +123,6 @@ where
             qb.push(format!(" AND created_at {op} "));
             DB::bind_time(qb, t);
         }
-    }
-    if let (true, Some(settled)) = (q.settled_only, DB::SETTLED) {
-        qb.push(" AND ").push(settled);
     }
 }
 

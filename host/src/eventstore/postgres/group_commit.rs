@@ -44,15 +44,12 @@ struct Request {
     reply: oneshot::Sender<Result<Vec<Event>, StoreError>>,
 }
 
-/// What the slots have committed since the store opened.
+/// What the slots have committed since the store opened (the metrics
+/// above count the same for `/debug/metrics`).
 #[derive(Debug, Default)]
 pub struct GroupCommitStats {
-    /// Transactions of two or more pushes.
-    pub batches: AtomicU64,
-    /// Pushes committed in those transactions.
+    /// Pushes committed in transactions shared with others.
     pub batched_pushes: AtomicU64,
-    /// Pushes committed alone.
-    pub single_pushes: AtomicU64,
 }
 
 /// The queue of pushes and the slots serving it.
@@ -148,12 +145,10 @@ async fn serve(
             group.drain(..).map(|r| (r.pending, r.reply)).unzip();
         let results = match <[Pending; 1]>::try_from(pending) {
             Ok([Pending { push, payloads }]) => {
-                stats.single_pushes.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!(PUSHES_METRIC, "commit" => "alone").increment(1);
                 vec![push::push(&pool, push, payloads).await]
             }
             Err(pending) => {
-                stats.batches.fetch_add(1, Ordering::Relaxed);
                 stats
                     .batched_pushes
                     .fetch_add(pending.len() as u64, Ordering::Relaxed);

@@ -22,10 +22,6 @@ use tokio::task::JoinHandle;
 
 use crate::eventstore::{PUSH_STALLED_AFTER, Position, StoreError};
 
-/// The condition of a settled read: below the horizon of its own snapshot
-/// (an initplan, evaluated once per statement).
-pub(super) const SETTLED: &str = "tx_id < (SELECT rampart_settled_horizon())";
-
 /// How long before a caller asked a shared horizon computation may have
 /// begun for the caller to take its result.
 pub const HORIZON_REUSE: Duration = Duration::from_millis(1);

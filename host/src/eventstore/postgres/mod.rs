@@ -18,6 +18,7 @@ mod notify;
 mod push;
 mod rebase;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -110,6 +111,19 @@ impl PostgresStore {
         &self.pool
     }
 
+    /// `query`, bounded by the settled horizon when it asks for settled
+    /// events only (the node's shared computation, `horizon::Shared`).
+    async fn settle<'q>(&self, query: &'q EventQuery) -> Result<Cow<'q, EventQuery>, StoreError> {
+        if !query.settled_only {
+            return Ok(Cow::Borrowed(query));
+        }
+        let horizon = self.horizon.get(&self.pool).await?;
+        let mut settled = query.clone();
+        settled.settled_only = false;
+        settled.before = Some(settled.before.map_or(horizon, |b| b.min(horizon)));
+        Ok(Cow::Owned(settled))
+    }
+
     /// How many pushes went alone and how many shared transactions
     /// (`None` when group commit is off).
     pub fn group_commit_stats(&self) -> Option<&GroupCommitStats> {
@@ -135,13 +149,15 @@ impl EventStore for PostgresStore {
     }
 
     async fn query(&self, query: &EventQuery) -> Result<Vec<Event>, StoreError> {
-        let mut qb = select_events::<Postgres>(query);
+        let query = self.settle(query).await?;
+        let mut qb = select_events::<Postgres>(&query);
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter().map(decode).collect()
     }
 
     async fn positions(&self, query: &EventQuery) -> Result<Vec<Position>, StoreError> {
-        let mut qb = select_positions::<Postgres>(query);
+        let query = self.settle(query).await?;
+        let mut qb = select_positions::<Postgres>(&query);
         let rows: Vec<(i64, i32)> = qb.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
@@ -150,7 +166,8 @@ impl EventStore for PostgresStore {
     }
 
     async fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
-        let mut qb = count_events::<Postgres>(query);
+        let query = self.settle(query).await?;
+        let mut qb = count_events::<Postgres>(&query);
         let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
         Ok(n as u64)
     }
@@ -191,8 +208,6 @@ impl EventStore for PostgresStore {
 }
 
 impl Dialect for Postgres {
-    const SETTLED: Option<&'static str> = Some(horizon::SETTLED);
-
     fn bind_time(qb: &mut QueryBuilder<'_, Self>, time: DateTime<Utc>) {
         qb.push_bind(time);
     }

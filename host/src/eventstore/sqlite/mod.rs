@@ -221,8 +221,6 @@ impl EventStore for SqliteStore {
 }
 
 impl Dialect for Sqlite {
-    const SETTLED: Option<&'static str> = None;
-
     fn bind_time(qb: &mut QueryBuilder<'_, Self>, time: DateTime<Utc>) {
         qb.push_bind(time.timestamp_micros());
     }
