@@ -8,6 +8,7 @@ mod containment;
 mod failover;
 mod first_instance;
 mod flow;
+mod group_commit;
 mod horizon;
 mod logs;
 mod moved;
