@@ -155,6 +155,20 @@ impl Event {
         self.event_type == T::TYPE
     }
 
+    /// The sequence as an `integer` column value (columns are signed).
+    ///
+    /// # Errors
+    ///
+    /// A message naming the event when the sequence exceeds `i64::MAX`.
+    pub fn sequence_value(&self) -> Result<i64, String> {
+        i64::try_from(self.sequence).map_err(|_| {
+            format!(
+                "event {} of {} {} at sequence {}: the sequence exceeds an integer column",
+                self.event_type, self.aggregate_type, self.aggregate_id, self.sequence
+            )
+        })
+    }
+
     /// Decodes the payload.
     ///
     /// # Errors

@@ -23,7 +23,8 @@
 //! The commands live by aggregate, ZITADEL-style, each with its write model
 //! (`model.rs`), one file per command group, and given/when/then tests:
 //! `instance/`, `org/`, `user/` (human and machine users, personal access
-//! tokens). Members of instances and organizations (`member`) are kept on
+//! tokens), `project/` (projects, their roles and grants). Members of
+//! instances and organizations (`member`) are kept on
 //! the instance and org aggregates. Input is normalized before validation
 //! (usernames and domains trimmed and lowercased, roles trimmed, distinct
 //! and sorted), so validators and the store see the same values.
@@ -47,6 +48,7 @@ pub(crate) mod member;
 pub(crate) mod org;
 mod password;
 mod pipeline;
+pub(crate) mod project;
 mod setup;
 pub(crate) mod user;
 pub(crate) mod write_model;
@@ -65,6 +67,7 @@ pub use password::{
     HASHES_RUNNING_GAUGE, PasswordHashConfigError, PasswordHasher, verify as verify_password,
 };
 pub use pipeline::Written;
+pub use project::{GrantAction, RoleAction};
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
 pub use write_model_cache::{WRITE_MODEL_READS_METRIC, WriteModelCache};
 

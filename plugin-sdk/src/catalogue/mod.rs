@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 mod instance;
 mod milestone;
 mod org;
+mod project;
 mod user;
 
 pub use instance::{
@@ -37,6 +38,14 @@ pub use org::{
     OrgDeactivated, OrgDomainAdded, OrgDomainPrimarySet, OrgDomainRemoved, OrgDomainVerified,
     OrgMemberAdded, OrgMemberChanged, OrgMemberRemoved, OrgReactivated, OrgRemoved, ReactivateOrg,
     RemoveOrg, RemoveOrgDomain, RemoveOrgMember, RenameOrg, SetPrimaryOrgDomain, VerifyOrgDomain,
+};
+pub use project::{
+    AddProject, AddProjectGrant, AddProjectRole, ChangeProject, ChangeProjectGrant,
+    ChangeProjectRole, DeactivateProject, DeactivateProjectGrant, ProjectAdded, ProjectChanged,
+    ProjectDeactivated, ProjectGrantAdded, ProjectGrantChanged, ProjectGrantDeactivated,
+    ProjectGrantReactivated, ProjectGrantRef, ProjectGrantRemoved, ProjectReactivated,
+    ProjectRemoved, ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved, ReactivateProject,
+    ReactivateProjectGrant, RemoveProject, RemoveProjectGrant, RemoveProjectRole,
 };
 pub use user::{
     AddHumanUser, AddMachineUser, AddPersonalAccessToken, ChangeHumanEmail, ChangeHumanProfile,
@@ -103,6 +112,7 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
         instance::EVENTS,
         milestone::EVENTS,
         org::EVENTS,
+        project::EVENTS,
         user::EVENTS,
     ]
     .into_iter()
@@ -114,11 +124,16 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
 /// The secret fields of command `name`'s payload; `None` for a command the
 /// catalogue does not know (treat its whole payload as secret).
 pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
-    [instance::COMMANDS, org::COMMANDS, user::COMMANDS]
-        .into_iter()
-        .flatten()
-        .find(|(command, _)| *command == name)
-        .map(|(_, secrets)| *secrets)
+    [
+        instance::COMMANDS,
+        org::COMMANDS,
+        project::COMMANDS,
+        user::COMMANDS,
+    ]
+    .into_iter()
+    .flatten()
+    .find(|(command, _)| *command == name)
+    .map(|(_, secrets)| *secrets)
 }
 
 use {command_names, event_types};

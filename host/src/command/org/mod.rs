@@ -15,7 +15,7 @@ pub(crate) mod add;
 mod change;
 mod domain;
 pub(crate) mod model;
-mod remove;
+pub(crate) mod remove;
 
 #[cfg(test)]
 mod member_tests;

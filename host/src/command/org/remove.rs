@@ -1,29 +1,28 @@
-//! `org.remove`: the organization and every user it still has go in one
-//! push; the users' names and the org's domains are freed.
+//! `org.remove`: the organization, every user and project it still has, and
+//! the grants other organizations' projects gave it go in one push; the
+//! users' names, the projects' names and the org's domains are freed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{
-    CommandPayload, EventPayload, HumanUserAdded, MachineUserAdded, OrgRemoved, RemoveOrg,
-    UserRemoved,
+    CommandPayload, EventPayload, HumanUserAdded, MachineUserAdded, OrgRemoved, ProjectAdded,
+    ProjectGrantAdded, ProjectGrantRemoved, RemoveOrg, UserRemoved,
 };
 
 use super::DOMAIN_KIND;
 use super::model::OrgModel;
 use crate::command::pipeline::{Decide, Decision, Env, json};
+use crate::command::project::{self, model::ProjectModel};
+use crate::command::user::USERNAME_KIND;
 use crate::command::user::model::UserModel;
-use crate::command::user::{self, USERNAME_KIND};
 use crate::command::write_model::{Loaded, WriteModel, fold};
 use crate::command::{CommandContext, CommandError, Commands, Written};
 use crate::eventstore::{
-    AggregatePush, AggregateRef, Event, EventQuery, ExpectedSequence, StoreError,
+    AggregatePush, AggregateRef, Event, EventQuery, ExpectedSequence, NewEvent, StoreError,
 };
 
-/// How many users' events one query loads.
-const USERS_PER_QUERY: usize = 200;
-
-/// Removes organization `org_id` and its users.
+/// Removes organization `org_id` and what belongs to it.
 #[derive(Debug, Clone)]
 pub(crate) struct RemoveOrgCommand {
     org_id: String,
@@ -38,50 +37,73 @@ impl RemoveOrgCommand {
     }
 }
 
-/// The users (human and machine) of `org_id` that are not removed, with
-/// their write models.
-async fn org_users(
+/// How many aggregates' events one query loads.
+const AGGREGATES_PER_QUERY: usize = 200;
+
+/// The aggregates of `M`'s type in the command's instance that one of
+/// `event_types` tied to `org_id` by its payload's `key`, with their write
+/// models, in the order they were first tied; `keep` picks which of them
+/// still matter (exists and still belongs to the org).
+async fn tied_to<M: WriteModel>(
     env: &Env<'_>,
+    event_types: &[&str],
+    key: &str,
     org_id: &str,
-) -> Result<Vec<(AggregateRef, Loaded<UserModel>)>, CommandError> {
+    keep: impl Fn(&M) -> bool,
+) -> Result<Vec<(AggregateRef, Loaded<M>)>, CommandError> {
     let instance = &env.ctx.instance_id;
-    let added = env
-        .events(
-            &EventQuery::new()
-                .instance(instance.clone())
-                .aggregate_type(user::AGGREGATE_TYPE)
-                .event_type(HumanUserAdded::TYPE)
-                .event_type(MachineUserAdded::TYPE),
-        )
-        .await?;
-    let mut ids: Vec<String> = added
+    let mut query = EventQuery::new()
+        .instance(instance.clone())
+        .aggregate_type(M::AGGREGATE_TYPE);
+    for event_type in event_types {
+        query = query.event_type(*event_type);
+    }
+    let mut seen = HashSet::new();
+    let ids: Vec<String> = env
+        .events(&query)
+        .await?
         .into_iter()
-        .filter(|e| e.payload.get("orgId").and_then(|v| v.as_str()) == Some(org_id))
+        .filter(|e| e.payload.get(key).and_then(|v| v.as_str()) == Some(org_id))
         .map(|e| e.aggregate.aggregate_id)
+        .filter(|id| seen.insert(id.clone()))
         .collect();
-    ids.dedup();
-    let mut users = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(USERS_PER_QUERY) {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(AGGREGATES_PER_QUERY) {
         let mut query = EventQuery::new()
             .instance(instance.clone())
-            .aggregate_type(user::AGGREGATE_TYPE);
+            .aggregate_type(M::AGGREGATE_TYPE);
         query.aggregate_ids = chunk.to_vec();
-        let mut by_user: HashMap<String, Vec<Event>> = HashMap::new();
+        let mut by_id: HashMap<String, Vec<Event>> = HashMap::new();
         for event in env.events(&query).await? {
-            by_user
+            by_id
                 .entry(event.aggregate.aggregate_id.clone())
                 .or_default()
                 .push(event);
         }
         for id in chunk {
-            let loaded: Loaded<UserModel> = fold(by_user.get(id).map_or(&[][..], Vec::as_slice));
-            if loaded.model.exists() && loaded.model.org_id == org_id {
-                let aggregate = AggregateRef::new(instance, user::AGGREGATE_TYPE, id);
-                users.push((aggregate, loaded));
+            let loaded: Loaded<M> = fold(by_id.get(id).map_or(&[][..], Vec::as_slice));
+            if loaded.model.exists() && keep(&loaded.model) {
+                let aggregate = AggregateRef::new(instance, M::AGGREGATE_TYPE, id);
+                found.push((aggregate, loaded));
             }
         }
     }
-    Ok(users)
+    Ok(found)
+}
+
+/// Appends to `decision` a push of `events` to `aggregate`, expected at the
+/// sequence it was loaded at.
+fn take_along<M>(
+    decision: &mut Decision,
+    aggregate: AggregateRef,
+    loaded: &Loaded<M>,
+    events: Vec<NewEvent>,
+) {
+    decision.others.push(AggregatePush {
+        aggregate,
+        expected: ExpectedSequence::Exact(loaded.sequence),
+        events,
+    });
 }
 
 #[async_trait]
@@ -105,17 +127,57 @@ impl Decide for RemoveOrgCommand {
     }
 
     async fn decide(&self, model: &OrgModel, env: &Env<'_>) -> Result<Decision, CommandError> {
+        let org_id = self.org_id.as_str();
         let mut decision = Decision::new(vec![env.event(&OrgRemoved {
             name: model.name.clone(),
         })]);
-        for (aggregate, user) in org_users(env, &self.org_id).await? {
-            let username = user.model.username;
+        let user_types = [HumanUserAdded::TYPE, MachineUserAdded::TYPE];
+        let users = tied_to(env, &user_types, "orgId", org_id, |u: &UserModel| {
+            u.org_id == org_id
+        });
+        for (aggregate, user) in users.await? {
+            let username = user.model.username.clone();
             decision.unique.push(env.release(USERNAME_KIND, &username));
-            decision.others.push(AggregatePush {
+            take_along(
+                &mut decision,
                 aggregate,
-                expected: ExpectedSequence::Exact(user.sequence),
-                events: vec![env.event(&UserRemoved { username })],
-            });
+                &user,
+                vec![env.event(&UserRemoved { username })],
+            );
+        }
+        let projects = tied_to(
+            env,
+            &[ProjectAdded::TYPE],
+            "orgId",
+            org_id,
+            |p: &ProjectModel| p.org_id == org_id,
+        );
+        for (aggregate, project) in projects.await? {
+            let (event, release) = project::remove::removal(env, &project.model);
+            decision.unique.push(release);
+            take_along(&mut decision, aggregate, &project, vec![event]);
+        }
+        let granted = tied_to(
+            env,
+            &[ProjectGrantAdded::TYPE],
+            "grantedOrgId",
+            org_id,
+            |p: &ProjectModel| p.grant_to(org_id).is_some(),
+        );
+        for (aggregate, project) in granted.await? {
+            let events = project
+                .model
+                .grants
+                .iter()
+                .filter(|(_, g)| g.granted_org_id == org_id)
+                .map(|(grant_id, _)| {
+                    env.event(&ProjectGrantRemoved {
+                        grant_id: grant_id.clone(),
+                        granted_org_id: org_id.to_owned(),
+                    })
+                })
+                .collect();
+            take_along(&mut decision, aggregate, &project, events);
         }
         for d in &model.domains {
             decision.unique.push(env.release(DOMAIN_KIND, &d.domain));
@@ -126,13 +188,16 @@ impl Decide for RemoveOrgCommand {
 
 impl Commands {
     /// Removes organization `org_id` together with all its users (each gets
-    /// `user.removed`, freeing its username) and frees its domains, in one
-    /// transaction.
+    /// `user.removed`, freeing its username) and projects (`project.removed`),
+    /// removes the grants of other organizations' projects to it
+    /// (`project.grant.removed`) and frees its domains, in one transaction.
     ///
     /// # Errors
     /// [`CommandError::NotFound`] for an unknown or removed org;
     /// [`CommandError::FailedPrecondition`] when the org has more users than
     /// one push may carry (`Eventstore.MaxEventsPerPush`): remove users first.
+    ///
+    /// (The count covers users and projects alike.)
     pub async fn remove_org(
         &self,
         ctx: &CommandContext,

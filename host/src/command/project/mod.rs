@@ -1,0 +1,86 @@
+//! # Project commands
+//!
+//! A project groups the applications users log in to and the roles they
+//! can be authorized with. It belongs to one organization; its name is
+//! unique in that organization (claimed under [`NAME_KIND`]). Its roles and
+//! the grants of its roles to other organizations live on the project
+//! aggregate, so a grant never holds a role the project lacks: removing a
+//! role takes it out of every grant in the same push.
+//!
+//! - `model`: the write model.
+//! - `add`: `project.add`.
+//! - `change`: `project.change`, `project.deactivate`, `project.reactivate`.
+//! - `remove`: `project.remove`, and the projects an org removal takes along.
+//! - `role`: adding, changing and removing roles.
+//! - `grant`: granting roles to another organization, changing,
+//!   deactivating, reactivating and removing grants.
+
+mod add;
+mod change;
+mod grant;
+pub(crate) mod model;
+pub(crate) mod remove;
+mod role;
+
+pub use grant::GrantAction;
+pub use role::RoleAction;
+
+#[cfg(test)]
+mod tests;
+
+use crate::command::CommandError;
+
+/// The aggregate type of projects.
+pub(crate) const AGGREGATE_TYPE: &str = "project";
+
+/// Unique-value kind of project names (per organization: the value is
+/// `<org id>/<lowercase name>`).
+pub(crate) const NAME_KIND: &str = "project_name";
+
+/// Longest role key.
+const MAX_KEY: usize = 200;
+
+/// The unique value of project `name` in organization `org_id`.
+pub(crate) fn name_value(org_id: &str, name: &str) -> String {
+    format!("{org_id}/{}", name.to_lowercase())
+}
+
+/// A role key trimmed and checked: 1–200 characters of letters, digits and
+/// `.`, `_`, `-`, `:`.
+///
+/// # Errors
+/// [`CommandError::InvalidArgument`] naming what is wrong.
+pub(crate) fn role_key(key: &str) -> Result<String, CommandError> {
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(CommandError::invalid("the role key must not be empty"));
+    }
+    if key.chars().count() > MAX_KEY {
+        return Err(CommandError::invalid(format!(
+            "the role key must have at most {MAX_KEY} characters"
+        )));
+    }
+    if let Some(bad) = key
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | ':')))
+    {
+        return Err(CommandError::invalid(format!(
+            "the role key {key:?} contains {bad:?}; use letters, digits, '.', '_', '-' and ':'"
+        )));
+    }
+    Ok(key.to_owned())
+}
+
+/// Role keys trimmed, checked, distinct and sorted.
+///
+/// # Errors
+/// As [`role_key`].
+pub(crate) fn role_keys(keys: &[String]) -> Result<Vec<String>, CommandError> {
+    let mut keys = keys
+        .iter()
+        .map(|k| role_key(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}
