@@ -12,6 +12,7 @@ mod api;
 mod cache;
 mod cli;
 mod cqrs;
+mod domain;
 mod edge;
 mod eventstore;
 mod http;

@@ -35,6 +35,7 @@ packages!(
     member => "rampart.member.v1.rs",
     org => "rampart.org.v1.rs",
     plugin => "rampart.plugin.v1.rs",
+    project => "rampart.project.v1.rs",
     projection => "rampart.projection.v1.rs",
     user => "rampart.user.v1.rs",
 );

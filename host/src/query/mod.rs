@@ -38,7 +38,10 @@ pub use credentials::{PatInfo, PatOwner};
 pub use error::QueryError;
 pub use list::{ListParams, ListResult};
 pub use members::{Member, Memberships};
-pub use resource::{INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, Resource, USERS};
+pub use resource::{
+    INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, PROJECT_GRANTS, PROJECT_ROLES, PROJECTS,
+    Resource, USERS,
+};
 
 use crate::cache::Caches;
 use crate::eventstore::{AggregateRef, EventQuery, EventStore};

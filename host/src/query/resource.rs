@@ -53,3 +53,27 @@ pub const USERS: Resource = Resource {
     aggregate_type: "user",
     id_column: "id",
 };
+
+/// Projects (`projects` plugin).
+pub const PROJECTS: Resource = Resource {
+    projection: "projects",
+    table: "projects",
+    aggregate_type: "project",
+    id_column: "id",
+};
+
+/// Roles of projects (`projects` plugin).
+pub const PROJECT_ROLES: Resource = Resource {
+    projection: "projects",
+    table: "project_roles",
+    aggregate_type: "project",
+    id_column: "project_id",
+};
+
+/// Grants of projects' roles to other organizations (`projects` plugin).
+pub const PROJECT_GRANTS: Resource = Resource {
+    projection: "projects",
+    table: "project_grants",
+    aggregate_type: "project",
+    id_column: "project_id",
+};

@@ -82,6 +82,8 @@ async fn bad_input(backend: Backend, transport: Transport) {
         username: "input-target".into(),
         // Bad input never reaches a command: no instance is at risk.
         removable_instance_id: "0000000000000000".into(),
+        project_id: "0000000000000001".into(),
+        other_org_id: "0000000000000002".into(),
     };
     let newest = || async {
         admin

@@ -242,6 +242,9 @@ async fn matrix(backend: Backend, transport: Transport) {
         let target = admin
             .add_user(&org_a, &format!("target{checked}"), None)
             .await;
+        let project_id = admin
+            .add_project(&org_a, &format!("Target {checked}"))
+            .await;
         let targets = Targets {
             instance_id: instance_id.clone(),
             org_id: org_a.clone(),
@@ -249,6 +252,8 @@ async fn matrix(backend: Backend, transport: Transport) {
             user_id: target,
             username: format!("target{checked}"),
             removable_instance_id: doomed.clone(),
+            project_id,
+            other_org_id: org_b.clone(),
         };
         let request = valid_request(rule, &targets);
         for (label, caller) in &refused {

@@ -265,6 +265,10 @@ pub struct Targets {
     pub username: String,
     /// An instance `RemoveInstance` may remove (never the one calls go to).
     pub removable_instance_id: String,
+    /// A project of the organization.
+    pub project_id: String,
+    /// Another organization, which project grants go to.
+    pub other_org_id: String,
 }
 
 /// Makes every value unique across a run (usernames, domains).
@@ -282,7 +286,7 @@ fn fill(desc: &MessageDescriptor, method: &str, targets: &Targets) -> DynamicMes
     for field in desc.fields() {
         let rules = RULES.field(&field).cloned().unwrap_or_default();
         let name = field.name();
-        let targeted = matches!(name, "org_id" | "user_id" | "instance_id");
+        let targeted = matches!(name, "org_id" | "user_id" | "instance_id" | "project_id");
         if !rules.required && !targeted && rules.min == 0 {
             continue;
         }
@@ -331,6 +335,8 @@ fn text_value(
     match (name, method) {
         ("org_id", _) => return targets.org_id.clone(),
         ("user_id", _) => return targets.user_id.clone(),
+        ("project_id", _) => return targets.project_id.clone(),
+        ("granted_org_id", _) => return targets.other_org_id.clone(),
         ("instance_id", "RemoveInstance") => return targets.removable_instance_id.clone(),
         ("instance_id", _) => return targets.instance_id.clone(),
         ("domain", "GetOrgByDomain") => return targets.org_domain.clone(),

@@ -95,6 +95,17 @@ impl Api {
         answer["orgId"].as_str().expect("orgId").to_owned()
     }
 
+    /// Creates a project named `name` in `org` and returns its id.
+    pub async fn add_project(&self, org: &str, name: &str) -> String {
+        let answer = self
+            .ok(
+                "rampart.project.v1.ProjectService/AddProject",
+                json!({ "orgId": org, "name": name }),
+            )
+            .await;
+        answer["projectId"].as_str().expect("projectId").to_owned()
+    }
+
     /// Creates a human user in `org` and returns its id.
     pub async fn add_user(&self, org: &str, username: &str, password: Option<&str>) -> String {
         let answer = self

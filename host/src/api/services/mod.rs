@@ -9,6 +9,7 @@ pub mod instance;
 pub mod member;
 pub mod org;
 pub mod plugin;
+pub mod project;
 pub mod projection;
 pub mod user;
 
@@ -38,6 +39,7 @@ pub fn add_all(routes: Routes, state: &AppState) -> Routes {
         .add_service(member::server(state))
         .add_service(org::server(state))
         .add_service(plugin::server(state))
+        .add_service(project::server(state))
         .add_service(projection::server(state))
         .add_service(user::server(state))
 }

@@ -1,0 +1,9 @@
+//! The IAM domain over the real server, on SQLite and PostgreSQL: the
+//! objects applications and authorizations are built on.
+//!
+//! - `projects`: projects, their roles and grants; read-your-writes,
+//!   validators, cascades (a removed role leaves the grants, a removed
+//!   organization takes its projects and grants along) and tenant
+//!   isolation between organizations and instances.
+
+mod projects;
