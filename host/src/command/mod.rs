@@ -67,7 +67,7 @@ pub use password::{
     HASHES_RUNNING_GAUGE, PasswordHashConfigError, PasswordHasher, verify as verify_password,
 };
 pub use pipeline::Written;
-pub use project::{GrantAction, RoleAction};
+pub use project::{AppAction, AppWritten, GrantAction, RoleAction};
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
 pub use write_model_cache::{WRITE_MODEL_READS_METRIC, WriteModelCache};
 

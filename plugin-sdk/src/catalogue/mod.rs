@@ -20,12 +20,19 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod app;
 mod instance;
 mod milestone;
 mod org;
 mod project;
 mod user;
 
+pub use app::{
+    AccessTokenType, AddApiApp, AddOidcApp, ApiConfig, AppAdded, AppChanged, AppConfigChanged,
+    AppDeactivated, AppReactivated, AppRef, AppRemoved, AppSecretChanged, ChangeApiApp, ChangeApp,
+    ChangeOidcApp, ClientAuthMethod, DeactivateApp, GrantType, OidcConfig, ReactivateApp,
+    RegenerateAppSecret, RemoveApp, ResponseType,
+};
 pub use instance::{
     AddInstance, AddInstanceMember, ChangeInstanceMember, InstanceAdded, InstanceChanged,
     InstanceDomainAdded, InstanceDomainPrimarySet, InstanceDomainRemoved, InstanceMemberAdded,
@@ -109,6 +116,7 @@ macro_rules! event_types {
 /// type the catalogue does not know (treat its whole payload as secret).
 pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> {
     [
+        app::EVENTS,
         instance::EVENTS,
         milestone::EVENTS,
         org::EVENTS,
@@ -125,6 +133,7 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
 /// catalogue does not know (treat its whole payload as secret).
 pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
     [
+        app::COMMANDS,
         instance::COMMANDS,
         org::COMMANDS,
         project::COMMANDS,

@@ -14,17 +14,24 @@
 //! - `role`: adding, changing and removing roles.
 //! - `grant`: granting roles to another organization, changing,
 //!   deactivating, reactivating and removing grants.
+//! - `app`: OIDC and API applications and their client secrets;
+//!   `app_config`: the host's rules for their settings.
 
 mod add;
+mod app;
+mod app_config;
 mod change;
 mod grant;
 pub(crate) mod model;
 pub(crate) mod remove;
 mod role;
 
+pub use app::{AppAction, AppWritten};
 pub use grant::GrantAction;
 pub use role::RoleAction;
 
+#[cfg(test)]
+mod app_tests;
 #[cfg(test)]
 mod tests;
 

@@ -3,9 +3,11 @@
 use std::collections::BTreeMap;
 
 use rampart_plugin_sdk::catalogue::{
-    EventPayload, ProjectAdded, ProjectChanged, ProjectDeactivated, ProjectGrantAdded,
-    ProjectGrantChanged, ProjectGrantDeactivated, ProjectGrantReactivated, ProjectGrantRemoved,
-    ProjectReactivated, ProjectRemoved, ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved,
+    ApiConfig, AppAdded, AppChanged, AppConfigChanged, AppDeactivated, AppReactivated, AppRef,
+    AppRemoved, AppSecretChanged, EventPayload, OidcConfig, ProjectAdded, ProjectChanged,
+    ProjectDeactivated, ProjectGrantAdded, ProjectGrantChanged, ProjectGrantDeactivated,
+    ProjectGrantReactivated, ProjectGrantRemoved, ProjectReactivated, ProjectRemoved,
+    ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved,
 };
 use serde::Serialize;
 
@@ -49,6 +51,25 @@ pub(crate) struct ProjectGrant {
     pub(crate) active: bool,
 }
 
+/// One application of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct App {
+    /// Display name.
+    pub(crate) name: String,
+    /// Its client id.
+    pub(crate) client_id: String,
+    /// Whether it is active.
+    pub(crate) active: bool,
+    /// Its OIDC settings, for an OIDC application.
+    pub(crate) oidc: Option<OidcConfig>,
+    /// Its API settings, for an API application.
+    pub(crate) api: Option<ApiConfig>,
+    /// SHA-256 of its client secret, hex. Never shown to validators.
+    #[serde(skip_serializing)]
+    pub(crate) secret_hash: Option<String>,
+}
+
 /// A project as its commands see it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,12 +88,70 @@ pub(crate) struct ProjectModel {
     pub(crate) roles: BTreeMap<String, ProjectRole>,
     /// Grants by id.
     pub(crate) grants: BTreeMap<String, ProjectGrant>,
+    /// Applications by id.
+    pub(crate) apps: BTreeMap<String, App>,
 }
 
 impl ProjectModel {
     /// The grant of the project to `org_id`, if there is one.
     pub(crate) fn grant_to(&self, org_id: &str) -> Option<(&String, &ProjectGrant)> {
         self.grants.iter().find(|(_, g)| g.granted_org_id == org_id)
+    }
+}
+
+impl ProjectModel {
+    /// Folds a `project.application.*` event.
+    fn apply_app(&mut self, event: &Event) {
+        match event.event_type.as_str() {
+            AppAdded::TYPE => {
+                if let Some(p) = payload::<AppAdded>(event) {
+                    let app = App {
+                        name: p.name,
+                        client_id: p.client_id,
+                        active: true,
+                        oidc: p.oidc,
+                        api: p.api,
+                        secret_hash: None,
+                    };
+                    self.apps.insert(p.app_id, app);
+                }
+            }
+            AppChanged::TYPE => {
+                if let Some(p) = payload::<AppChanged>(event)
+                    && let Some(app) = self.apps.get_mut(&p.app_id)
+                {
+                    app.name = p.name;
+                }
+            }
+            AppConfigChanged::TYPE => {
+                if let Some(p) = payload::<AppConfigChanged>(event)
+                    && let Some(app) = self.apps.get_mut(&p.app_id)
+                {
+                    app.oidc = p.oidc;
+                    app.api = p.api;
+                }
+            }
+            AppSecretChanged::TYPE => {
+                if let Some(p) = payload::<AppSecretChanged>(event)
+                    && let Some(app) = self.apps.get_mut(&p.app_id)
+                {
+                    app.secret_hash = p.secret_hash;
+                }
+            }
+            AppDeactivated::TYPE | AppReactivated::TYPE => {
+                if let Some(p) = payload::<AppRef>(event)
+                    && let Some(app) = self.apps.get_mut(&p.app_id)
+                {
+                    app.active = event.event_type == AppReactivated::TYPE;
+                }
+            }
+            AppRemoved::TYPE => {
+                if let Some(p) = payload::<AppRemoved>(event) {
+                    self.apps.remove(&p.app_id);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -149,7 +228,7 @@ impl WriteModel for ProjectModel {
                     self.grants.remove(&p.grant_id);
                 }
             }
-            _ => {}
+            _ => self.apply_app(event),
         }
     }
 
