@@ -14,11 +14,13 @@
 //!
 //! Authorization reads fold events instead, so they never lag behind a
 //! write: members and memberships (`members`), personal access tokens
-//! (`credentials`). So do instances (`instances`) and organizations
-//! (`organizations`), read through their caches (seed 004): a miss folds
-//! the aggregate's events, which are never behind.
+//! (`credentials`), OAuth clients (`clients`). So do instances
+//! (`instances`) and organizations (`organizations`), read through their
+//! caches (seed 004): a miss folds the aggregate's events, which are never
+//! behind.
 
 pub(crate) mod audit;
+mod clients;
 mod credentials;
 mod error;
 mod instances;
@@ -34,6 +36,7 @@ mod tests;
 use std::sync::Arc;
 
 pub use audit::{AuditEvent, AuditPage};
+pub use clients::Client;
 pub use credentials::{PatInfo, PatOwner};
 pub use error::QueryError;
 pub use list::{ListParams, ListResult};

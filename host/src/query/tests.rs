@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use rampart_plugin_sdk::catalogue::{AddHumanUser, AddMachineUser, AddOrg, Email, Profile};
 
+use super::clients::client;
 use super::credentials::{pat_owner, personal_access_tokens};
 use super::members::{instance_members, memberships, org_members};
 use crate::command::{CommandContext, Commands};
@@ -359,4 +360,82 @@ async fn given_a_machine_user_when_a_human_takes_its_username_then_already_exist
         .await
         .unwrap_err();
     assert_eq!(err.to_string(), "the username ada is already taken");
+}
+
+#[tokio::test]
+async fn given_an_app_when_its_secret_is_regenerated_then_only_the_new_one_authenticates_at_once() {
+    use rampart_plugin_sdk::catalogue::{AddOidcApp, AddProject, AppRef, OidcConfig};
+
+    use crate::command::AppAction;
+
+    let f = fixture().await;
+    let project = AddProject {
+        name: "Shop".into(),
+        ..AddProject::default()
+    };
+    let project = f
+        .commands
+        .add_project(&f.ctx, &f.org, project)
+        .await
+        .unwrap();
+    let project_id = project.aggregate.aggregate_id;
+    let add = AppAction::AddOidc(AddOidcApp {
+        name: "Web".into(),
+        config: OidcConfig {
+            redirect_uris: vec!["https://shop.example/cb".into()],
+            ..OidcConfig::default()
+        },
+    });
+    let added = f
+        .commands
+        .project_app(&f.ctx, &project_id, add)
+        .await
+        .unwrap();
+    let first = added
+        .client_secret
+        .expect("a confidential app gets a secret");
+    assert_eq!(added.client_id, format!("{}@{project_id}", added.app_id));
+    let found = client(f.store(), f.instance(), &added.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(found.active && found.oidc.is_some());
+    assert!(found.verify_secret(&first));
+    assert!(!found.verify_secret("not-the-secret"));
+    assert!(!format!("{found:?}").contains(&crate::auth::token::digest(&first)));
+
+    let rotate = AppAction::RegenerateSecret(AppRef {
+        app_id: added.app_id.clone(),
+    });
+    let rotated = f
+        .commands
+        .project_app(&f.ctx, &project_id, rotate)
+        .await
+        .unwrap();
+    let second = rotated.client_secret.expect("a new secret");
+    let found = client(f.store(), f.instance(), &added.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(found.verify_secret(&second));
+    assert!(
+        !found.verify_secret(&first),
+        "the old secret stops working at once"
+    );
+
+    let elsewhere = format!("{}@nope", added.app_id);
+    assert_eq!(
+        client(f.store(), f.instance(), &elsewhere).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        client(f.store(), f.instance(), "no-at-sign").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        client(f.store(), "other-instance", &added.client_id)
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -10,6 +10,7 @@
 //! | `projects` | `instance_id`, `id` | `org_id`, `name`, `state` (`active` \| `inactive`), `role_assertion`, `authorization_required`, `creator`, `created_at`, `changed_at`, `sequence`; index `projects_org_name` on `instance_id, org_id, name` |
 //! | `project_roles` | `instance_id`, `project_id`, `key` | `display_name`, `role_group`, `created_at`, `changed_at`, `sequence` |
 //! | `project_grants` | `instance_id`, `project_id`, `grant_id` | `granted_org_id`, `role_keys` (JSON array), `state`, `created_at`, `changed_at`, `sequence`; index `project_grants_granted_org` on `instance_id, granted_org_id` |
+//! | `project_apps` | `instance_id`, `project_id`, `app_id` | `name`, `client_id`, `kind` (`oidc` \| `api`), `state`, `auth_method`, `config` (JSON: the OIDC or API settings), `created_at`, `changed_at`, `sequence`; index `project_apps_client_id` on `instance_id, client_id` |
 //!
 //! | event | effect |
 //! |---|---|
@@ -23,15 +24,24 @@
 //! | `project.grant.changed` | sets its `role_keys` |
 //! | `project.grant.deactivated` / `project.grant.reactivated` | sets its `state` |
 //! | `project.grant.removed` | deletes the grant |
+//! | `project.application.added` | upserts the application, active |
+//! | `project.application.changed` | sets its `name` |
+//! | `project.application.config.changed` | sets its `config` and `auth_method` |
+//! | `project.application.deactivated` / `.reactivated` | sets its `state` |
+//! | `project.application.removed` | deletes the application |
+//!
+//! Client secrets (`project.application.secret.changed`) never reach the
+//! read model.
 //!
 //! Every event that keeps the project sets its `changed_at` (the event's
 //! time) and `sequence`; other `project.*` events are ignored.
 //! Deterministic: no capabilities, times come from the event.
 
 use rampart_plugin_sdk::catalogue::{
-    ProjectAdded, ProjectChanged, ProjectDeactivated, ProjectGrantAdded, ProjectGrantChanged,
-    ProjectGrantDeactivated, ProjectGrantReactivated, ProjectGrantRemoved, ProjectReactivated,
-    ProjectRemoved, ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved,
+    ApiConfig, AppAdded, AppChanged, AppConfigChanged, AppDeactivated, AppReactivated, AppRef,
+    AppRemoved, OidcConfig, ProjectAdded, ProjectChanged, ProjectDeactivated, ProjectGrantAdded,
+    ProjectGrantChanged, ProjectGrantDeactivated, ProjectGrantReactivated, ProjectGrantRemoved,
+    ProjectReactivated, ProjectRemoved, ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved,
 };
 use rampart_plugin_sdk::prelude::*;
 use rampart_plugin_sdk::serde_json;
@@ -42,6 +52,8 @@ const PROJECTS: &str = "projects";
 const ROLES: &str = "project_roles";
 /// The grants of the projects' roles to other organizations.
 const GRANTS: &str = "project_grants";
+/// The applications of the projects.
+const APPS: &str = "project_apps";
 
 /// The `projects` projection.
 pub struct ProjectProjection;
@@ -97,6 +109,24 @@ impl Projection for ProjectProjection {
                     "project_grants_granted_org",
                     ["instance_id", "granted_org_id"],
                 )),
+            Table::new(APPS)
+                .column(Column::text("instance_id"))
+                .column(Column::text("project_id"))
+                .column(Column::text("app_id"))
+                .column(Column::text("name"))
+                .column(Column::text("client_id"))
+                .column(Column::text("kind"))
+                .column(Column::text("state"))
+                .column(Column::text("auth_method"))
+                .column(Column::json("config"))
+                .column(Column::timestamp("created_at"))
+                .column(Column::timestamp("changed_at"))
+                .column(Column::integer("sequence"))
+                .primary_key(["instance_id", "project_id", "app_id"])
+                .index(Index::new(
+                    "project_apps_client_id",
+                    ["instance_id", "client_id"],
+                )),
         ]
     }
 
@@ -124,6 +154,7 @@ impl Projection for ProjectProjection {
             ProjectRemoved::TYPE => vec![
                 of(event, Statement::delete(ROLES), "project_id"),
                 of(event, Statement::delete(GRANTS), "project_id"),
+                of(event, Statement::delete(APPS), "project_id"),
                 of(event, Statement::delete(PROJECTS), "id"),
             ],
             ProjectRoleAdded::TYPE | ProjectRoleChanged::TYPE => {
@@ -166,6 +197,44 @@ impl Projection for ProjectProjection {
                 vec![
                     of(event, Statement::delete(GRANTS), "project_id")
                         .filter("grant_id", removed.grant_id),
+                    touched(),
+                ]
+            }
+            AppAdded::TYPE => vec![app_added(event, event.payload()?, sequence)?, touched()],
+            AppChanged::TYPE => {
+                let changed: AppChanged = event.payload()?;
+                vec![
+                    app(event, &changed.app_id, sequence).set("name", changed.name),
+                    touched(),
+                ]
+            }
+            AppConfigChanged::TYPE => {
+                let changed: AppConfigChanged = event.payload()?;
+                let (_, auth_method, config) = settings(&changed.oidc, &changed.api)?;
+                vec![
+                    app(event, &changed.app_id, sequence)
+                        .set("auth_method", auth_method)
+                        .set("config", config),
+                    touched(),
+                ]
+            }
+            AppDeactivated::TYPE | AppReactivated::TYPE => {
+                let changed: AppRef = event.payload()?;
+                let state = if event.is::<AppReactivated>() {
+                    "active"
+                } else {
+                    "inactive"
+                };
+                vec![
+                    app(event, &changed.app_id, sequence).set("state", state),
+                    touched(),
+                ]
+            }
+            AppRemoved::TYPE => {
+                let removed: AppRemoved = event.payload()?;
+                vec![
+                    of(event, Statement::delete(APPS), "project_id")
+                        .filter("app_id", removed.app_id),
                     touched(),
                 ]
             }
@@ -248,6 +317,49 @@ fn grant(event: &Event, grant_id: &str, sequence: i64) -> Statement {
     of(event, Statement::update(GRANTS), "project_id")
         .filter("grant_id", grant_id)
         .stamp(event, sequence)
+}
+
+/// `project.application.added`: the application's row, active.
+fn app_added(event: &Event, added: AppAdded, sequence: i64) -> Result<Statement, String> {
+    let (kind, auth_method, config) = settings(&added.oidc, &added.api)?;
+    Ok(Statement::upsert(APPS)
+        .set("instance_id", &event.instance_id)
+        .set("project_id", &event.aggregate_id)
+        .set("app_id", added.app_id)
+        .set("name", added.name)
+        .set("client_id", added.client_id)
+        .set("kind", kind)
+        .set("state", "active")
+        .set("auth_method", auth_method)
+        .set("config", config)
+        .set("created_at", event.created_at)
+        .stamp(event, sequence)
+        .conflict(["instance_id", "project_id", "app_id"]))
+}
+
+/// An update of application `app_id` of the project, stamped with the
+/// event.
+fn app(event: &Event, app_id: &str, sequence: i64) -> Statement {
+    of(event, Statement::update(APPS), "project_id")
+        .filter("app_id", app_id)
+        .stamp(event, sequence)
+}
+
+/// An application's kind, auth method and settings as column values, from
+/// whichever of `oidc` and `api` is set.
+fn settings(
+    oidc: &Option<OidcConfig>,
+    api: &Option<ApiConfig>,
+) -> Result<(&'static str, Value, Value), String> {
+    let (kind, auth_method, config) = match (oidc, api) {
+        (Some(oidc), None) => ("oidc", oidc.auth_method, serde_json::to_value(oidc)),
+        (None, Some(api)) => ("api", api.auth_method, serde_json::to_value(api)),
+        _ => return Err("an application event carries exactly one of oidc and api".into()),
+    };
+    let config = config.map_err(|e| e.to_string())?;
+    let auth_method = serde_json::to_value(auth_method).map_err(|e| e.to_string())?;
+    let auth_method = auth_method.as_str().unwrap_or_default().to_owned();
+    Ok((kind, Value::from(auth_method), Value::json(&config)))
 }
 
 /// Role keys as a `json` column value.

@@ -1,6 +1,7 @@
 //! Given/when/then tests through the SDK's native harness.
 
 use rampart_plugin_sdk::catalogue::{
+    ApiConfig, AppAdded, AppConfigChanged, AppSecretChanged, ClientAuthMethod, OidcConfig,
     ProjectAdded, ProjectChanged, ProjectGrantAdded, ProjectGrantChanged, ProjectGrantReactivated,
     ProjectGrantRemoved, ProjectRemoved, ProjectRoleAdded, ProjectRoleChanged,
 };
@@ -97,6 +98,7 @@ fn given_a_project_removed_when_projected_then_its_roles_grants_and_row_go() {
         Ok(vec![
             of("project_roles", "project_id"),
             of("project_grants", "project_id"),
+            of("project_apps", "project_id"),
             of("projects", "id"),
         ])
     );
@@ -216,4 +218,66 @@ fn given_a_malformed_payload_when_projected_then_the_error_names_the_event() {
         .with_raw_payload("[]");
     let error = project(&broken).unwrap_err();
     assert!(error.contains("project.added"), "{error}");
+}
+
+#[test]
+fn given_application_events_when_projected_then_the_row_holds_its_settings_but_never_a_secret() {
+    let config = OidcConfig {
+        redirect_uris: vec!["https://shop.example/cb".into()],
+        ..OidcConfig::default()
+    };
+    let added = project(&event(&AppAdded {
+        app_id: "a-1".into(),
+        name: "Web".into(),
+        client_id: "a-1@p-1".into(),
+        oidc: Some(config.clone()),
+        api: None,
+    }))
+    .unwrap();
+    assert_eq!(
+        added[0],
+        Statement::upsert("project_apps")
+            .set("instance_id", "i-1")
+            .set("project_id", "p-1")
+            .set("app_id", "a-1")
+            .set("name", "Web")
+            .set("client_id", "a-1@p-1")
+            .set("kind", "oidc")
+            .set("state", "active")
+            .set("auth_method", "client_secret_basic")
+            .set("config", Value::json(&json!(config)))
+            .set("created_at", at())
+            .set("changed_at", at())
+            .set("sequence", 4)
+            .conflict(["instance_id", "project_id", "app_id"])
+    );
+    let changed = project(&event(&AppConfigChanged {
+        app_id: "a-1".into(),
+        oidc: None,
+        api: Some(ApiConfig {
+            auth_method: ClientAuthMethod::PrivateKeyJwt,
+        }),
+    }))
+    .unwrap();
+    assert_eq!(
+        changed[0],
+        Statement::update("project_apps")
+            .filter("instance_id", "i-1")
+            .filter("project_id", "p-1")
+            .filter("app_id", "a-1")
+            .set("changed_at", at())
+            .set("sequence", 4)
+            .set("auth_method", "private_key_jwt")
+            .set(
+                "config",
+                Value::json(&json!({ "authMethod": "private_key_jwt" }))
+            )
+    );
+    let secret = project(&event(&AppSecretChanged {
+        app_id: "a-1".into(),
+        secret_hash: Some("h".into()),
+    }));
+    assert_eq!(secret, Ok(vec![]), "secrets stay out of the read model");
+    let neither = project(&event(&AppAdded::default()));
+    assert!(neither.unwrap_err().contains("exactly one of oidc and api"));
 }
