@@ -42,8 +42,8 @@ pub use error::QueryError;
 pub use list::{ListParams, ListResult};
 pub use members::{Member, Memberships};
 pub use resource::{
-    INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, PROJECT_GRANTS, PROJECT_ROLES, PROJECTS,
-    Resource, USERS,
+    INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, PROJECT_APPS, PROJECT_GRANTS, PROJECT_ROLES,
+    PROJECTS, Resource, USERS,
 };
 
 use crate::cache::Caches;

@@ -77,3 +77,11 @@ pub const PROJECT_GRANTS: Resource = Resource {
     aggregate_type: "project",
     id_column: "project_id",
 };
+
+/// Applications of projects (`projects` plugin).
+pub const PROJECT_APPS: Resource = Resource {
+    projection: "projects",
+    table: "project_apps",
+    aggregate_type: "project",
+    id_column: "project_id",
+};

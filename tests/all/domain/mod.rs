@@ -5,5 +5,8 @@
 //!   validators, cascades (a removed role leaves the grants, a removed
 //!   organization takes its projects and grants along) and tenant
 //!   isolation between organizations and instances.
+//! - `apps`: OIDC and API applications: settings and their rules, the
+//!   shipped redirect-URI policy, client secrets shown once and rotated.
 
+mod apps;
 mod projects;

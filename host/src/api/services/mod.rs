@@ -2,6 +2,7 @@
 //! thin: the [`Caller`](super::Caller) the gate admitted, the request
 //! mapped to a command or query, the result mapped to the response.
 
+pub mod app_settings;
 pub mod auth;
 pub mod convert;
 pub mod event;

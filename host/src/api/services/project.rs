@@ -2,11 +2,13 @@
 //! grants of their roles to other organizations.
 
 use rampart_plugin_sdk::catalogue::{
-    AddProject, AddProjectGrant, AddProjectRole, ChangeProject, ChangeProjectGrant,
-    ChangeProjectRole, ProjectGrantRef, RemoveProjectRole,
+    AddApiApp, AddOidcApp, AddProject, AddProjectGrant, AddProjectRole, ApiConfig, AppRef,
+    ChangeApiApp, ChangeApp, ChangeOidcApp, ChangeProject, ChangeProjectGrant, ChangeProjectRole,
+    OidcConfig, ProjectGrantRef, RemoveProjectRole,
 };
 use tonic::{Request, Response, Status};
 
+use super::app_settings::{api_in, api_out, oidc_in, oidc_out};
 use super::convert::{details, flag, list_details, list_params, number, text, time};
 use crate::api::gate::{Caller, caller};
 use crate::api::proto::rampart::api::v1::Details;
@@ -15,8 +17,8 @@ use crate::api::proto::rampart::project::v1::project_service_server::{
 };
 use crate::api::proto::rampart::project::v1::*;
 use crate::api::status::not_found;
-use crate::command::{GrantAction, RoleAction, Written};
-use crate::query::{PROJECT_GRANTS, PROJECT_ROLES, PROJECTS};
+use crate::command::{AppAction, AppWritten, GrantAction, RoleAction, Written};
+use crate::query::{PROJECT_APPS, PROJECT_GRANTS, PROJECT_ROLES, PROJECTS};
 use crate::readmodel::Row;
 use crate::server::AppState;
 
@@ -86,6 +88,21 @@ impl Projects {
             .project_grant(&caller.ctx(), project_id, action)
             .await?;
         Ok(details(&written))
+    }
+
+    /// Runs an application command on project `project_id` once the caller
+    /// is authorized.
+    async fn app(
+        &self,
+        caller: &Caller,
+        project_id: &str,
+        action: AppAction,
+    ) -> Result<AppWritten, Status> {
+        self.authorize(caller, project_id).await?;
+        let commands = &self.state.cqrs()?.commands;
+        Ok(commands
+            .project_app(&caller.ctx(), project_id, action)
+            .await?)
     }
 
     /// Deactivates (`active == false`) or reactivates project `project_id`
@@ -171,6 +188,53 @@ fn grant(row: &Row) -> ProjectGrant {
         created_at: time(row, "createdAt"),
         changed_at: time(row, "changedAt"),
     }
+}
+
+/// An application row as the API shows it.
+fn app(row: &Row) -> App {
+    let settings = row.get("config").cloned().unwrap_or_default();
+    let config = match text(row, "kind").as_str() {
+        "oidc" => serde_json::from_value::<OidcConfig>(settings)
+            .ok()
+            .map(|c| app::Config::Oidc(oidc_out(c))),
+        "api" => serde_json::from_value::<ApiConfig>(settings)
+            .ok()
+            .map(|c| app::Config::Api(api_out(c))),
+        _ => None,
+    };
+    App {
+        app_id: text(row, "appId"),
+        project_id: text(row, "projectId"),
+        name: text(row, "name"),
+        client_id: text(row, "clientId"),
+        state: state(row),
+        config,
+        created_at: time(row, "createdAt"),
+        changed_at: time(row, "changedAt"),
+    }
+}
+
+/// The application a request names.
+fn app_ref(app_id: String) -> AppRef {
+    AppRef { app_id }
+}
+
+/// The answer to an application's addition.
+fn added(written: AppWritten) -> Response<AddAppResponse> {
+    Response::new(AddAppResponse {
+        details: details(&written.written),
+        app_id: written.app_id,
+        client_id: written.client_id,
+        client_secret: written.client_secret.unwrap_or_default(),
+    })
+}
+
+/// The answer to a change of an application's settings.
+fn config_changed(written: AppWritten) -> Response<UpdateAppConfigResponse> {
+    Response::new(UpdateAppConfigResponse {
+        details: details(&written.written),
+        client_secret: written.client_secret.unwrap_or_default(),
+    })
 }
 
 /// The grant a request names.
@@ -461,6 +525,180 @@ impl ProjectService for Projects {
         Ok(Response::new(ListGrantedProjectsResponse {
             details: list_details(&page),
             result: page.result.iter().map(grant).collect(),
+        }))
+    }
+    async fn add_oidc_app(
+        &self,
+        request: Request<AddOidcAppRequest>,
+    ) -> Result<Response<AddAppResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let config = oidc_in(req.config.unwrap_or_default())?;
+        let action = AppAction::AddOidc(AddOidcApp {
+            name: req.name,
+            config,
+        });
+        Ok(added(self.app(&caller, &req.project_id, action).await?))
+    }
+
+    async fn add_api_app(
+        &self,
+        request: Request<AddApiAppRequest>,
+    ) -> Result<Response<AddAppResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let action = AppAction::AddApi(AddApiApp {
+            name: req.name,
+            config: api_in(req.config),
+        });
+        Ok(added(self.app(&caller, &req.project_id, action).await?))
+    }
+
+    async fn get_app(
+        &self,
+        request: Request<GetAppRequest>,
+    ) -> Result<Response<GetAppResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        self.load(&caller, &req.project_id).await?;
+        let queries = &self.state.cqrs()?.queries;
+        let params = list_params(
+            None,
+            &[("projectId", &req.project_id), ("appId", &req.app_id)],
+        );
+        let page = queries
+            .list(&PROJECT_APPS, Some(&caller.instance_id), &params)
+            .await?;
+        let found = page
+            .result
+            .first()
+            .ok_or_else(|| not_found("application", &req.app_id))?;
+        Ok(Response::new(GetAppResponse {
+            app: Some(app(found)),
+        }))
+    }
+
+    async fn list_apps(
+        &self,
+        request: Request<ListAppsRequest>,
+    ) -> Result<Response<ListAppsResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        self.load(&caller, &req.project_id).await?;
+        let params = list_params(
+            req.query.as_ref(),
+            &[
+                ("projectId", &req.project_id),
+                ("namePrefix", &req.name_prefix),
+            ],
+        );
+        let queries = &self.state.cqrs()?.queries;
+        let page = queries
+            .list(&PROJECT_APPS, Some(&caller.instance_id), &params)
+            .await?;
+        Ok(Response::new(ListAppsResponse {
+            details: list_details(&page),
+            result: page.result.iter().map(app).collect(),
+        }))
+    }
+
+    async fn rename_app(
+        &self,
+        request: Request<RenameAppRequest>,
+    ) -> Result<Response<RenameAppResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let action = AppAction::Rename(ChangeApp {
+            app_id: req.app_id,
+            name: req.name,
+        });
+        let written = self.app(&caller, &req.project_id, action).await?;
+        Ok(Response::new(RenameAppResponse {
+            details: details(&written.written),
+        }))
+    }
+
+    async fn update_oidc_app_config(
+        &self,
+        request: Request<UpdateOidcAppConfigRequest>,
+    ) -> Result<Response<UpdateAppConfigResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let config = oidc_in(req.config.unwrap_or_default())?;
+        let action = AppAction::ChangeOidc(ChangeOidcApp {
+            app_id: req.app_id,
+            config,
+        });
+        Ok(config_changed(
+            self.app(&caller, &req.project_id, action).await?,
+        ))
+    }
+
+    async fn update_api_app_config(
+        &self,
+        request: Request<UpdateApiAppConfigRequest>,
+    ) -> Result<Response<UpdateAppConfigResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let action = AppAction::ChangeApi(ChangeApiApp {
+            app_id: req.app_id,
+            config: api_in(req.config),
+        });
+        Ok(config_changed(
+            self.app(&caller, &req.project_id, action).await?,
+        ))
+    }
+
+    async fn deactivate_app(
+        &self,
+        request: Request<DeactivateAppRequest>,
+    ) -> Result<Response<DeactivateAppResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let action = AppAction::Deactivate(app_ref(req.app_id));
+        let written = self.app(&caller, &req.project_id, action).await?;
+        Ok(Response::new(DeactivateAppResponse {
+            details: details(&written.written),
+        }))
+    }
+
+    async fn reactivate_app(
+        &self,
+        request: Request<ReactivateAppRequest>,
+    ) -> Result<Response<ReactivateAppResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let action = AppAction::Reactivate(app_ref(req.app_id));
+        let written = self.app(&caller, &req.project_id, action).await?;
+        Ok(Response::new(ReactivateAppResponse {
+            details: details(&written.written),
+        }))
+    }
+
+    async fn remove_app(
+        &self,
+        request: Request<RemoveAppRequest>,
+    ) -> Result<Response<RemoveAppResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let action = AppAction::Remove(app_ref(req.app_id));
+        let written = self.app(&caller, &req.project_id, action).await?;
+        Ok(Response::new(RemoveAppResponse {
+            details: details(&written.written),
+        }))
+    }
+
+    async fn regenerate_app_secret(
+        &self,
+        request: Request<RegenerateAppSecretRequest>,
+    ) -> Result<Response<RegenerateAppSecretResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let action = AppAction::RegenerateSecret(app_ref(req.app_id));
+        let written = self.app(&caller, &req.project_id, action).await?;
+        Ok(Response::new(RegenerateAppSecretResponse {
+            details: details(&written.written),
+            client_secret: written.client_secret.unwrap_or_default(),
         }))
     }
 }
