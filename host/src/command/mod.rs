@@ -40,6 +40,7 @@
 //! ```
 
 mod batch;
+mod cascade;
 mod context;
 mod domain;
 mod error;
