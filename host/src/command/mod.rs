@@ -23,9 +23,10 @@
 //! The commands live by aggregate, ZITADEL-style, each with its write model
 //! (`model.rs`), one file per command group, and given/when/then tests:
 //! `instance/`, `org/`, `user/` (human and machine users, personal access
-//! tokens), `project/` (projects, their roles and grants). Members of
-//! instances and organizations (`member`) are kept on
-//! the instance and org aggregates. Input is normalized before validation
+//! tokens), `project/` (projects, their roles, grants and applications),
+//! `authorization/` (which users may use a project, with which roles).
+//! Members of instances and organizations (`member`) are kept on the
+//! instance and org aggregates. Input is normalized before validation
 //! (usernames and domains trimmed and lowercased, roles trimmed, distinct
 //! and sorted), so validators and the store see the same values.
 //!
@@ -39,6 +40,7 @@
 //! commands.lock_user(&ctx, &user.aggregate.aggregate_id).await?;
 //! ```
 
+pub(crate) mod authorization;
 mod batch;
 mod cascade;
 mod context;
@@ -62,6 +64,7 @@ pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 
+pub use authorization::AuthorizationAction;
 pub use context::CommandContext;
 pub use error::CommandError;
 pub use password::{

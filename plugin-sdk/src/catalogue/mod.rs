@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 mod app;
+mod authorization;
 mod instance;
 mod milestone;
 mod org;
@@ -32,6 +33,11 @@ pub use app::{
     AppDeactivated, AppReactivated, AppRef, AppRemoved, AppSecretChanged, ChangeApiApp, ChangeApp,
     ChangeOidcApp, ClientAuthMethod, DeactivateApp, GrantType, OidcConfig, ReactivateApp,
     RegenerateAppSecret, RemoveApp, ResponseType,
+};
+pub use authorization::{
+    AddAuthorization, AuthorizationAdded, AuthorizationChanged, AuthorizationDeactivated,
+    AuthorizationReactivated, AuthorizationRemoved, ChangeAuthorization, DeactivateAuthorization,
+    ReactivateAuthorization, RemoveAuthorization,
 };
 pub use instance::{
     AddInstance, AddInstanceMember, ChangeInstanceMember, InstanceAdded, InstanceChanged,
@@ -117,6 +123,7 @@ macro_rules! event_types {
 pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> {
     [
         app::EVENTS,
+        authorization::EVENTS,
         instance::EVENTS,
         milestone::EVENTS,
         org::EVENTS,
@@ -134,6 +141,7 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
 pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
     [
         app::COMMANDS,
+        authorization::COMMANDS,
         instance::COMMANDS,
         org::COMMANDS,
         project::COMMANDS,

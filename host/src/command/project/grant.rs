@@ -1,7 +1,8 @@
 //! `project.grant.add`, `project.grant.change`, `project.grant.deactivate`,
 //! `project.grant.reactivate`, `project.grant.remove`: some of a project's
 //! roles given to another organization, at most one grant per
-//! organization.
+//! organization. Narrowing a grant narrows the authorizations through it;
+//! removing it removes them, as events in the same push.
 
 use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{
@@ -12,7 +13,9 @@ use rampart_plugin_sdk::catalogue::{
 
 use super::add::require_active_org;
 use super::model::{ProjectGrant, ProjectModel};
-use super::role_keys;
+use super::{require_roles, role_keys};
+use crate::command::authorization::cascade::{Follow, authorizations_follow};
+use crate::command::authorization::model::AuthorizationModel;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written, new_id, required};
 
@@ -77,17 +80,6 @@ impl ProjectGrantCommand {
             grant_id,
             action,
         })
-    }
-}
-
-/// [`CommandError::FailedPrecondition`] naming the first of `keys` the
-/// project has no role for.
-fn require_roles(model: &ProjectModel, keys: &[String]) -> Result<(), CommandError> {
-    match keys.iter().find(|k| !model.roles.contains_key(*k)) {
-        Some(key) => Err(CommandError::precondition(format!(
-            "the project has no role {key:?}"
-        ))),
-        None => Ok(()),
     }
 }
 
@@ -160,7 +152,33 @@ impl Decide for ProjectGrantCommand {
                 grant_id,
             }),
         };
-        Ok(Decision::new(vec![event]))
+        let mut decision = Decision::new(vec![event]);
+        let through_grant =
+            |a: &AuthorizationModel| a.project_grant_id.as_deref() == Some(self.grant_id.as_str());
+        match &self.action {
+            GrantAction::Change(g) => {
+                let follow = |a: &AuthorizationModel| {
+                    if !through_grant(a) {
+                        return Follow::Keep;
+                    }
+                    let kept = a.role_keys.iter().filter(|k| g.role_keys.contains(k));
+                    Follow::Roles(kept.cloned().collect())
+                };
+                authorizations_follow(&mut decision, env, &self.project_id, follow).await?;
+            }
+            GrantAction::Remove(_) => {
+                let follow = |a: &AuthorizationModel| {
+                    if through_grant(a) {
+                        Follow::Remove
+                    } else {
+                        Follow::Keep
+                    }
+                };
+                authorizations_follow(&mut decision, env, &self.project_id, follow).await?;
+            }
+            _ => {}
+        }
+        Ok(decision)
     }
 }
 

@@ -36,6 +36,7 @@ mod app_tests;
 mod tests;
 
 use crate::command::CommandError;
+use model::ProjectModel;
 
 /// The aggregate type of projects.
 pub(crate) const AGGREGATE_TYPE: &str = "project";
@@ -90,4 +91,39 @@ pub(crate) fn role_keys(keys: &[String]) -> Result<Vec<String>, CommandError> {
     keys.sort();
     keys.dedup();
     Ok(keys)
+}
+
+/// [`CommandError::FailedPrecondition`] naming the first of `keys` the
+/// project has no role for.
+pub(crate) fn require_roles(model: &ProjectModel, keys: &[String]) -> Result<(), CommandError> {
+    match keys.iter().find(|k| !model.roles.contains_key(*k)) {
+        Some(key) => Err(CommandError::precondition(format!(
+            "the project has no role {key:?}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `action` on a role of `project_id`, as the authorization tests decide it.
+#[cfg(test)]
+pub(crate) fn role_command_for_tests(
+    project_id: &str,
+    action: RoleAction,
+) -> role::ProjectRoleCommand {
+    role::ProjectRoleCommand::new(project_id, action).expect("valid input")
+}
+
+/// `action` on a grant of `project_id`, as the authorization tests decide it.
+#[cfg(test)]
+pub(crate) fn grant_command_for_tests(
+    project_id: &str,
+    action: GrantAction,
+) -> grant::ProjectGrantCommand {
+    grant::ProjectGrantCommand::new(project_id, "g-new".into(), action).expect("valid input")
+}
+
+/// The removal of `project_id`, as the authorization tests decide it.
+#[cfg(test)]
+pub(crate) fn remove_command_for_tests(project_id: &str) -> remove::RemoveProjectCommand {
+    remove::RemoveProjectCommand::new(project_id)
 }

@@ -1,5 +1,5 @@
-//! `project.remove`: the project, its roles and its grants go; its name is
-//! freed in the organization. An org removal takes its projects along the
+//! `project.remove`: the project, its roles, grants and authorizations go;
+//! its name is freed in the organization. An org removal takes its projects along the
 //! same way ([`removal`]).
 
 use async_trait::async_trait;
@@ -7,6 +7,7 @@ use rampart_plugin_sdk::catalogue::{CommandPayload, ProjectRemoved, RemoveProjec
 
 use super::model::ProjectModel;
 use super::{NAME_KIND, name_value};
+use crate::command::authorization::cascade::{Follow, authorizations_follow};
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written};
 use crate::eventstore::{NewEvent, UniqueOp};
@@ -57,13 +58,16 @@ impl Decide for RemoveProjectCommand {
 
     async fn decide(&self, model: &ProjectModel, env: &Env<'_>) -> Result<Decision, CommandError> {
         let (event, release) = removal(env, model);
-        Ok(Decision::new(vec![event]).unique(release))
+        let mut decision = Decision::new(vec![event]).unique(release);
+        authorizations_follow(&mut decision, env, &self.project_id, |_| Follow::Remove).await?;
+        Ok(decision)
     }
 }
 
 impl Commands {
-    /// Removes project `project_id` with its roles and grants, and frees its
-    /// name in its organization. Cannot be undone.
+    /// Removes project `project_id` with its roles, grants and
+    /// authorizations, and frees its name in its organization. Cannot be
+    /// undone.
     ///
     /// # Errors
     /// [`CommandError::NotFound`] for an unknown or removed project.

@@ -1,7 +1,8 @@
 //! `project.role.add`, `project.role.change`, `project.role.remove`.
 //!
 //! Removing a role takes it out of every grant of the project that holds
-//! it, by a `project.grant.changed` event per grant in the same push.
+//! it, by a `project.grant.changed` event per grant, and out of every
+//! authorization, by `authorization.changed`, in the same push.
 
 use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{
@@ -11,6 +12,7 @@ use rampart_plugin_sdk::catalogue::{
 
 use super::model::{ProjectModel, ProjectRole};
 use super::role_key;
+use crate::command::authorization::cascade::{Follow, authorizations_follow, without};
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written, required};
 
@@ -135,29 +137,47 @@ impl Decide for ProjectRoleCommand {
                 })]
             }
             (RoleAction::Remove(_), Some(_)) => {
-                let mut events = vec![env.event(&ProjectRoleRemoved {
-                    key: key.to_owned(),
-                })];
-                for (grant_id, grant) in &model.grants {
-                    if grant.role_keys.iter().any(|k| k == key) {
-                        events.push(
-                            env.event(&ProjectGrantChanged {
-                                grant_id: grant_id.clone(),
-                                role_keys: grant
-                                    .role_keys
-                                    .iter()
-                                    .filter(|k| *k != key)
-                                    .cloned()
-                                    .collect(),
-                            }),
-                        );
-                    }
-                }
-                events
+                return self.remove(model, env).await;
             }
             (RoleAction::Change(_) | RoleAction::Remove(_), None) => return Err(missing()),
         };
         Ok(Decision::new(events))
+    }
+}
+
+impl ProjectRoleCommand {
+    /// `project.role.removed`, and the role leaving every grant and
+    /// authorization that holds it.
+    async fn remove(&self, model: &ProjectModel, env: &Env<'_>) -> Result<Decision, CommandError> {
+        let key = self.key();
+        let mut events = vec![env.event(&ProjectRoleRemoved {
+            key: key.to_owned(),
+        })];
+        for (grant_id, grant) in &model.grants {
+            if grant.role_keys.iter().any(|k| k == key) {
+                events.push(
+                    env.event(&ProjectGrantChanged {
+                        grant_id: grant_id.clone(),
+                        role_keys: grant
+                            .role_keys
+                            .iter()
+                            .filter(|k| *k != key)
+                            .cloned()
+                            .collect(),
+                    }),
+                );
+            }
+        }
+        let mut decision = Decision::new(events);
+        authorizations_follow(&mut decision, env, &self.project_id, |a| {
+            if a.role_keys.iter().any(|k| k == key) {
+                without(a, key)
+            } else {
+                Follow::Keep
+            }
+        })
+        .await?;
+        Ok(decision)
     }
 }
 
