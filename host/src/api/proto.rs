@@ -30,6 +30,7 @@ macro_rules! packages {
 packages!(
     api => "rampart.api.v1.rs",
     auth => "rampart.auth.v1.rs",
+    authorization => "rampart.authorization.v1.rs",
     event => "rampart.event.v1.rs",
     instance => "rampart.instance.v1.rs",
     member => "rampart.member.v1.rs",

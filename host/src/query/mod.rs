@@ -7,7 +7,10 @@
 //! - a read **by id** waits for the aggregate's latest event, so a client
 //!   always reads its own writes;
 //! - a **list** waits for the newest event of that aggregate type in the
-//!   instance, so a list right after a write includes it too.
+//!   instance, so a list right after a write includes it too;
+//! - both also wait for the newest events of the other aggregate types
+//!   whose events change the table (`Resource::also_follows`: a project
+//!   deactivated, a user removed, for authorizations).
 //!
 //! Rows come back as JSON objects with camelCase keys, one key per column the
 //! projection declared; filters and sorting accept any declared column.
@@ -20,6 +23,7 @@
 //! behind.
 
 pub(crate) mod audit;
+mod authorizations;
 mod clients;
 mod credentials;
 mod error;
@@ -42,8 +46,8 @@ pub use error::QueryError;
 pub use list::{ListParams, ListResult};
 pub use members::{Member, Memberships};
 pub use resource::{
-    INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, PROJECT_APPS, PROJECT_GRANTS, PROJECT_ROLES,
-    PROJECTS, Resource, USERS,
+    AUTHORIZATIONS, INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, PROJECT_APPS, PROJECT_GRANTS,
+    PROJECT_ROLES, PROJECTS, Resource, USERS,
 };
 
 use crate::cache::Caches;
@@ -91,9 +95,15 @@ impl Queries {
     ) -> Result<Option<Row>, QueryError> {
         let aggregate = AggregateRef::new(instance_id, resource.aggregate_type, id);
         let latest = EventQuery::aggregate(&aggregate).descending().limit(1);
-        let Some(generation) = self.fresh(resource, latest).await? else {
+        let Some(mut generation) = self.fresh(resource, latest).await? else {
             return Ok(None);
         };
+        if !resource.also_follows.is_empty() {
+            let newest = Self::newest_of(resource.also_follows, Some(instance_id));
+            if let Some(later) = self.fresh(resource, newest).await? {
+                generation = later;
+            }
+        }
         let mut key = vec![("instance_id", Value::Text(instance_id.to_owned()))];
         if resource.id_column != "instance_id" {
             key.push((resource.id_column, Value::Text(id.to_owned())));
@@ -121,13 +131,9 @@ impl Queries {
         instance_id: Option<&str>,
         params: &ListParams,
     ) -> Result<ListResult, QueryError> {
-        let mut newest = EventQuery::new()
-            .aggregate_type(resource.aggregate_type)
-            .descending()
-            .limit(1);
-        if let Some(instance) = instance_id {
-            newest = newest.instance(instance);
-        }
+        let mut types = vec![resource.aggregate_type];
+        types.extend(resource.also_follows);
+        let newest = Self::newest_of(&types, instance_id);
         let generation = match self.fresh(resource, newest).await? {
             Some(generation) => generation,
             None => self.serving(resource)?,
@@ -248,6 +254,20 @@ impl Queries {
                 .wait_for(resource.projection, position)
                 .await?,
         ))
+    }
+
+    /// The query for the newest event of any of `aggregate_types` (in
+    /// `instance_id`, or anywhere).
+    fn newest_of(aggregate_types: &[&str], instance_id: Option<&str>) -> EventQuery {
+        let mut newest = aggregate_types
+            .iter()
+            .fold(EventQuery::new(), |q, t| q.aggregate_type(*t))
+            .descending()
+            .limit(1);
+        if let Some(instance) = instance_id {
+            newest = newest.instance(instance);
+        }
+        newest
     }
 
     /// The generation serving now, if another node switched away from

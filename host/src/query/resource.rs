@@ -12,6 +12,10 @@ pub struct Resource {
     pub aggregate_type: &'static str,
     /// The column holding the aggregate's id.
     pub id_column: &'static str,
+    /// Other aggregate types whose events change the table's rows (a
+    /// project deactivated makes its authorizations unusable): reads wait
+    /// for their newest events too.
+    pub also_follows: &'static [&'static str],
 }
 
 /// Instances (`instances` plugin).
@@ -20,6 +24,7 @@ pub const INSTANCES: Resource = Resource {
     table: "instances",
     aggregate_type: "instance",
     id_column: "instance_id",
+    also_follows: &[],
 };
 
 /// Host names of instances (`instances` plugin).
@@ -28,6 +33,7 @@ pub const INSTANCE_DOMAINS: Resource = Resource {
     table: "instance_domains",
     aggregate_type: "instance",
     id_column: "instance_id",
+    also_follows: &[],
 };
 
 /// Organizations (`orgs` plugin).
@@ -36,6 +42,7 @@ pub const ORGS: Resource = Resource {
     table: "orgs",
     aggregate_type: "org",
     id_column: "id",
+    also_follows: &[],
 };
 
 /// Domains of organizations (`orgs` plugin).
@@ -44,6 +51,7 @@ pub const ORG_DOMAINS: Resource = Resource {
     table: "org_domains",
     aggregate_type: "org",
     id_column: "org_id",
+    also_follows: &[],
 };
 
 /// Users (`users` plugin).
@@ -52,6 +60,7 @@ pub const USERS: Resource = Resource {
     table: "users",
     aggregate_type: "user",
     id_column: "id",
+    also_follows: &[],
 };
 
 /// Projects (`projects` plugin).
@@ -60,6 +69,7 @@ pub const PROJECTS: Resource = Resource {
     table: "projects",
     aggregate_type: "project",
     id_column: "id",
+    also_follows: &[],
 };
 
 /// Roles of projects (`projects` plugin).
@@ -68,6 +78,7 @@ pub const PROJECT_ROLES: Resource = Resource {
     table: "project_roles",
     aggregate_type: "project",
     id_column: "project_id",
+    also_follows: &[],
 };
 
 /// Grants of projects' roles to other organizations (`projects` plugin).
@@ -76,6 +87,7 @@ pub const PROJECT_GRANTS: Resource = Resource {
     table: "project_grants",
     aggregate_type: "project",
     id_column: "project_id",
+    also_follows: &[],
 };
 
 /// Applications of projects (`projects` plugin).
@@ -84,4 +96,14 @@ pub const PROJECT_APPS: Resource = Resource {
     table: "project_apps",
     aggregate_type: "project",
     id_column: "project_id",
+    also_follows: &[],
+};
+
+/// Authorizations (user grants) (`authorizations` plugin).
+pub const AUTHORIZATIONS: Resource = Resource {
+    projection: "authorizations",
+    table: "authorizations",
+    aggregate_type: "authorization",
+    id_column: "id",
+    also_follows: &["project", "user"],
 };

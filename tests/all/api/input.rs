@@ -84,6 +84,7 @@ async fn bad_input(backend: Backend, transport: Transport) {
         removable_instance_id: "0000000000000000".into(),
         project_id: "0000000000000001".into(),
         other_org_id: "0000000000000002".into(),
+        authorization_id: "0000000000000003".into(),
     };
     let newest = || async {
         admin

@@ -245,6 +245,15 @@ async fn matrix(backend: Backend, transport: Transport) {
         let project_id = admin
             .add_project(&org_a, &format!("Target {checked}"))
             .await;
+        let authorization_id = admin
+            .ok(
+                "rampart.authorization.v1.AuthorizationService/AddAuthorization",
+                json!({ "orgId": org_a, "userId": target, "projectId": project_id }),
+            )
+            .await["authorizationId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let targets = Targets {
             instance_id: instance_id.clone(),
             org_id: org_a.clone(),
@@ -254,6 +263,7 @@ async fn matrix(backend: Backend, transport: Transport) {
             removable_instance_id: doomed.clone(),
             project_id,
             other_org_id: org_b.clone(),
+            authorization_id,
         };
         let request = valid_request(rule, &targets);
         for (label, caller) in &refused {

@@ -269,6 +269,8 @@ pub struct Targets {
     pub project_id: String,
     /// Another organization, which project grants go to.
     pub other_org_id: String,
+    /// An authorization of the user for the project.
+    pub authorization_id: String,
 }
 
 /// Makes every value unique across a run (usernames, domains).
@@ -286,7 +288,10 @@ fn fill(desc: &MessageDescriptor, method: &str, targets: &Targets) -> DynamicMes
     for field in desc.fields() {
         let rules = RULES.field(&field).cloned().unwrap_or_default();
         let name = field.name();
-        let targeted = matches!(name, "org_id" | "user_id" | "instance_id" | "project_id");
+        let targeted = matches!(
+            name,
+            "org_id" | "user_id" | "instance_id" | "project_id" | "authorization_id"
+        );
         if !rules.required && !targeted && rules.min == 0 {
             continue;
         }
@@ -336,6 +341,7 @@ fn text_value(
         ("org_id", _) => return targets.org_id.clone(),
         ("user_id", _) => return targets.user_id.clone(),
         ("project_id", _) => return targets.project_id.clone(),
+        ("authorization_id", _) => return targets.authorization_id.clone(),
         ("granted_org_id", _) => return targets.other_org_id.clone(),
         ("instance_id", "RemoveInstance") => return targets.removable_instance_id.clone(),
         ("instance_id", _) => return targets.instance_id.clone(),

@@ -7,6 +7,9 @@
 //!   isolation between organizations and instances.
 //! - `apps`: OIDC and API applications: settings and their rules, the
 //!   shipped redirect-URI policy, client secrets shown once and rotated.
+//! - `authorizations`: user grants, direct and through project grants, with
+//!   the cascades of project changes and who may hand roles out.
 
 mod apps;
+mod authorizations;
 mod projects;

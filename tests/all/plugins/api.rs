@@ -92,6 +92,7 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
     assert_eq!(
         names,
         [
+            "authorizations",
             "email-format",
             "instances",
             "org-domain-policy",
@@ -104,7 +105,7 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
             "users"
         ]
     );
-    let password = &list["plugins"][4];
+    let password = &list["plugins"][5];
     assert_eq!(
         (password["world"].as_str(), password["order"].as_u64()),
         (Some("PLUGIN_WORLD_VALIDATOR"), Some(1))
@@ -114,7 +115,7 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
         json!({"kind": "PLUGIN_SOURCE_KIND_SHIPPED", "path": "password-policy"})
     );
     assert_eq!(password["hash"].as_str().unwrap().len(), 64);
-    let users = &list["plugins"][9];
+    let users = &list["plugins"][10];
     assert_eq!(users["world"], "PLUGIN_WORLD_PROJECTION");
     assert!(users.get("order").is_none(), "0 is omitted: {users}");
     assert_eq!(

@@ -4,6 +4,7 @@
 
 pub mod app_settings;
 pub mod auth;
+pub mod authorization;
 pub mod convert;
 pub mod event;
 pub mod instance;
@@ -35,6 +36,7 @@ pub(crate) fn forget_principals(
 pub fn add_all(routes: Routes, state: &AppState) -> Routes {
     routes
         .add_service(auth::server(state))
+        .add_service(authorization::server(state))
         .add_service(event::server(state))
         .add_service(instance::server(state))
         .add_service(member::server(state))
