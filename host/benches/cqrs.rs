@@ -22,10 +22,19 @@
 //!   `GET /debug/healthz` from the same 32 connections (the HTTP ceiling of
 //!   this box); then every user once, and the server's memory afterwards.
 //!
+//! - `list-users` (both backends): the same 100,000 seeded users, listed
+//!   by `UserService/ListUsers` with a username-prefix filter (3 to 5
+//!   digits after the common prefix, 20 a page, sorted by username), and
+//!   by organization and state a page at a time (the whole org matches):
+//!   open loop, latency from the scheduled send, successes only;
+//! - `check-authorization` (both backends): 100,000 authorizations seeded
+//!   on one project, and `AuthorizationService/GetUserProjectRoles` for
+//!   random authorized users (answers checked first), open loop.
+//!
 //! API calls are Connect JSON (`POST /<package>.<Service>/<Method>`) with
 //! the first instance's API administrator token.
 //!
-//! `cargo bench -p rampart --bench cqrs [create|catchup|get|read-by-id|read-by-id-sqlite|read-by-id-postgres]`
+//! `cargo bench -p rampart --bench cqrs [create|catchup|get|read-by-id|read-by-id-sqlite|read-by-id-postgres|list-users|check-authorization]`
 
 #![allow(missing_docs)]
 
@@ -94,6 +103,16 @@ fn main() {
         }
         if runs("read-by-id") || runs("read-by-id-postgres") {
             read_by_id(ReadBackend::Postgres).await;
+        }
+        for backend in [ReadBackend::Sqlite, ReadBackend::Postgres] {
+            if runs("list-users") {
+                list_users(backend).await;
+            }
+        }
+        for backend in [ReadBackend::Sqlite, ReadBackend::Postgres] {
+            if runs("check-authorization") {
+                check_authorization(backend).await;
+            }
         }
     });
 }
@@ -658,66 +677,110 @@ enum ReadBackend {
     Postgres,
 }
 
+impl ReadBackend {
+    fn name(self) -> &'static str {
+        match self {
+            ReadBackend::Sqlite => "SQLite",
+            ReadBackend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A server's home on one backend, for sections that seed a large store
+/// through the eventstore API while no server runs (SQLite's directory has
+/// one owner) and then read it through a restarted server.
+struct Stack {
+    dir: tempfile::TempDir,
+    db: Option<Db>,
+    env: Vec<(String, String)>,
+}
+
+impl Stack {
+    async fn new(backend: ReadBackend) -> Self {
+        let db = match backend {
+            ReadBackend::Postgres => Some(Db::create().await),
+            ReadBackend::Sqlite => None,
+        };
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+            env: db.as_ref().map(postgres_env).unwrap_or_default(),
+            db,
+        }
+    }
+
+    /// A server on the stack.
+    async fn serve(&self) -> Server {
+        Server::spawn(self.dir.path(), &self.env).await
+    }
+
+    /// The stack's eventstore, opened directly: only while no server runs.
+    async fn store(&self) -> Arc<dyn EventStore> {
+        let es = Config::defaults().eventstore;
+        match &self.db {
+            Some(db) => Arc::new(
+                PostgresStore::connect(&db.config(), &es)
+                    .await
+                    .expect("connect"),
+            ),
+            None => {
+                let mut cfg = Config::defaults().database.sqlite;
+                cfg.dir = self.dir.path().join("data");
+                Arc::new(
+                    SqliteStore::open(&cfg, Limits::from(&es))
+                        .await
+                        .expect("open"),
+                )
+            }
+        }
+    }
+
+    /// Restarts the server and waits until `probe` succeeds (its projection
+    /// caught up with the seeded events); the server and the seconds taken.
+    async fn restart_until(&self, probe: impl Fn(&Server) -> Probe) -> (Server, f64) {
+        let started = Instant::now();
+        let server = self.serve().await;
+        let probe = probe(&server);
+        let client = reqwest::Client::new();
+        while !probe.succeeds(&client).await {
+            assert!(
+                started.elapsed() < Duration::from_secs(900),
+                "the projection did not catch up"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        (server, started.elapsed().as_secs_f64())
+    }
+
+    async fn drop_now(self) {
+        if let Some(db) = self.db {
+            db.drop_now().await;
+        }
+    }
+}
+
 async fn read_by_id(backend: ReadBackend) {
-    let name = match backend {
-        ReadBackend::Sqlite => "SQLite",
-        ReadBackend::Postgres => "PostgreSQL",
-    };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = match backend {
-        ReadBackend::Postgres => Some(Db::create().await),
-        ReadBackend::Sqlite => None,
-    };
-    let env = db.as_ref().map(postgres_env).unwrap_or_default();
+    let name = backend.name();
+    let stack = Stack::new(backend).await;
 
     // First start: the first instance, an organization and one user created
     // over HTTP, whose event the seeded users copy.
-    let server = Server::spawn(dir.path(), &env).await;
+    let server = stack.serve().await;
     let client = reqwest::Client::new();
     let org = server.org(&client).await;
     let template_id = server.user(&client, &org, "template").await;
     server.terminate().await;
 
-    // Seed through the eventstore API while no server runs (SQLite's
-    // directory has one owner). Usernames are not claimed: only reads follow.
-    let es = Config::defaults().eventstore;
-    let store: Arc<dyn EventStore> = match &db {
-        Some(db) => {
-            let store = PostgresStore::connect(&db.config(), &es)
-                .await
-                .expect("connect");
-            Arc::new(store)
-        }
-        None => {
-            let mut cfg = Config::defaults().database.sqlite;
-            cfg.dir = dir.path().join("data");
-            Arc::new(
-                SqliteStore::open(&cfg, Limits::from(&es))
-                    .await
-                    .expect("open"),
-            )
-        }
-    };
+    // Seed while no server runs. Usernames are not claimed: only reads
+    // follow.
+    let store = stack.store().await;
     let seeded = Instant::now();
     let ids = seed_users(&store, &template_id).await;
     store.close().await;
     let seed_took = seeded.elapsed().as_secs_f64();
 
     // Second start: the users projection catches up on the seeded events.
-    let started = Instant::now();
-    let server = Server::spawn(dir.path(), &env).await;
-    let newest = server.get_user(&ids[ids.len() - 1]);
-    loop {
-        if newest.succeeds(&client).await {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(600),
-            "the users projection did not catch up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let catchup_took = started.elapsed().as_secs_f64();
+    let newest = ids[ids.len() - 1].clone();
+    let (server, catchup_took) = stack.restart_until(|s| s.get_user(&newest)).await;
     println!(
         "read-by-id on {name}: {READ_USERS} users seeded in {seed_took:.1} s, \
          projected by the restarted server in {catchup_took:.1} s"
@@ -766,9 +829,205 @@ async fn read_by_id(backend: ReadBackend) {
          (target >= {READ_RATE} req/s, p99 <= 10 ms)\n"
     );
     server.stop().await;
-    if let Some(db) = db {
-        db.drop_now().await;
+    stack.drop_now().await;
+}
+
+/// The open-loop rate of the list and check sections.
+const QUERY_RATE: u64 = 500;
+const LIST_USERS: &str = "rampart.user.v1.UserService/ListUsers";
+const USER_ROLES: &str = "rampart.authorization.v1.AuthorizationService/GetUserProjectRoles";
+
+async fn list_users(backend: ReadBackend) {
+    let name = backend.name();
+    let stack = Stack::new(backend).await;
+    let server = stack.serve().await;
+    let client = reqwest::Client::new();
+    let org = server.org(&client).await;
+    let template_id = server.user(&client, &org, "template").await;
+    server.terminate().await;
+    let store = stack.store().await;
+    let ids = seed_users(&store, &template_id).await;
+    store.close().await;
+    let newest = ids[ids.len() - 1].clone();
+    let (server, catchup_took) = stack.restart_until(|s| s.get_user(&newest)).await;
+    println!(
+        "list-users on {name}: {READ_USERS} users (+1) in one org, projected in {catchup_took:.1} s"
+    );
+    // The filters find what they should before they are timed.
+    let exact = server.call(
+        LIST_USERS,
+        &json!({ "orgId": org, "usernamePrefix": "seeded42424" }),
+    );
+    let (status, answer) = exact.send(&client).await.expect("list");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["details"]["total"], "1", "{answer}");
+    assert_eq!(answer["result"][0]["username"], "seeded42424", "{answer}");
+
+    let clients: Arc<Vec<reqwest::Client>> =
+        Arc::new((0..CLIENTS).map(|_| reqwest::Client::new()).collect());
+    let by_prefix: Vec<Probe> = (0..1000)
+        .map(|_| {
+            let n = rand::random_range(100..READ_USERS);
+            let body = json!({ "orgId": org, "usernamePrefix": format!("seeded{n}"),
+                               "query": { "limit": 20, "sortBy": "username" } });
+            server.call(LIST_USERS, &body)
+        })
+        .collect();
+    let paged: Vec<Probe> = (0..1000)
+        .map(|_| {
+            let offset = rand::random_range(0..1000) * 20;
+            let body = json!({ "orgId": org, "state": "USER_STATE_ACTIVE",
+                               "query": { "limit": 20, "offset": offset } });
+            server.call(LIST_USERS, &body)
+        })
+        .collect();
+    for (label, probes) in [
+        ("username prefix, 20 a page", by_prefix),
+        ("org and state, page of 20 at offset < 20,000", paged),
+    ] {
+        let open = open_loop(&clients, probes, QUERY_RATE, READ_SECONDS).await;
+        println!(
+            "  ListUsers by {label}, open loop at {QUERY_RATE}/s: {:>5.0} /s ok ({} failed); \
+             p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            open.ok_rate, open.failed, open.p50_ms, open.p99_ms, open.max_ms
+        );
     }
+    println!("  (target: p99 <= 20 ms)\n");
+    server.stop().await;
+    stack.drop_now().await;
+}
+
+async fn check_authorization(backend: ReadBackend) {
+    let name = backend.name();
+    let stack = Stack::new(backend).await;
+    let server = stack.serve().await;
+    let client = reqwest::Client::new();
+    let org = server.org(&client).await;
+    let call = |method: &'static str, body: serde_json::Value| {
+        support::call_ok(&client, &server.url, &server.token, method, body)
+    };
+    let project = call(
+        "rampart.project.v1.ProjectService/AddProject",
+        json!({ "orgId": org, "name": "Bench" }),
+    )
+    .await["projectId"]
+        .as_str()
+        .expect("project id")
+        .to_owned();
+    for key in ["reader", "writer"] {
+        call(
+            "rampart.project.v1.ProjectService/AddProjectRole",
+            json!({ "projectId": project, "key": key, "displayName": key }),
+        )
+        .await;
+    }
+    let template_user = server.user(&client, &org, "template").await;
+    let template = call(
+        "rampart.authorization.v1.AuthorizationService/AddAuthorization",
+        json!({ "orgId": org, "userId": template_user, "projectId": project,
+                "roleKeys": ["reader", "writer"] }),
+    )
+    .await["authorizationId"]
+        .as_str()
+        .expect("authorization id")
+        .to_owned();
+    server.terminate().await;
+
+    let store = stack.store().await;
+    let users = seed_authorizations(&store, &template).await;
+    store.close().await;
+    let last = users[users.len() - 1].clone();
+    let check = |server: &Server, user: &str| {
+        server.call(USER_ROLES, &json!({ "userId": user, "projectId": project }))
+    };
+    let (server, catchup_took) = stack.restart_until(|s| check(s, &last)).await;
+    // The projection has the last one; wait until the check says so.
+    let expected = json!({ "authorized": true, "roleKeys": ["reader", "writer"] });
+    let started = Instant::now();
+    while check(&server, &last).send(&client).await.expect("check").1 != expected {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "not caught up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let catchup_took = catchup_took + started.elapsed().as_secs_f64();
+    println!(
+        "check-authorization on {name}: {READ_USERS} authorizations seeded on one project, \
+         projected in {catchup_took:.1} s"
+    );
+    let probes: Vec<Probe> = (0..1000)
+        .map(|_| check(&server, &users[rand::random_range(0..users.len())]))
+        .collect();
+    for probe in probes.iter().take(100) {
+        let (status, answer) = probe.send(&client).await.expect("check");
+        assert_eq!(
+            (status, &answer),
+            (200, &expected),
+            "a seeded user is authorized"
+        );
+    }
+    let (status, answer) = check(&server, "nobody").send(&client).await.expect("check");
+    assert_eq!((status, answer), (200, json!({})), "an unknown user is not");
+    let clients: Arc<Vec<reqwest::Client>> =
+        Arc::new((0..CLIENTS).map(|_| reqwest::Client::new()).collect());
+    for rate in [QUERY_RATE, 2 * QUERY_RATE] {
+        let open = open_loop(&clients, probes.clone(), rate, READ_SECONDS).await;
+        println!(
+            "  GetUserProjectRoles, open loop at {rate}/s: {:>5.0} /s ok ({} failed); \
+             p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            open.ok_rate, open.failed, open.p50_ms, open.p99_ms, open.max_ms
+        );
+    }
+    println!("  (target: p99 <= 2 ms)\n");
+    server.stop().await;
+    stack.drop_now().await;
+}
+
+/// Pushes [`READ_USERS`] copies of the template authorization's creation
+/// event, each for a new user id; returns the user ids.
+async fn seed_authorizations(store: &Arc<dyn EventStore>, template_id: &str) -> Vec<String> {
+    let template = store
+        .query(
+            &EventQuery::new()
+                .aggregate_type("authorization")
+                .aggregate_id(template_id)
+                .limit(1),
+        )
+        .await
+        .expect("template")
+        .pop()
+        .expect("the template authorization's event");
+    let users: Vec<String> = (0..READ_USERS)
+        .map(|_| uuid::Uuid::now_v7().simple().to_string())
+        .collect();
+    let template = Arc::new(template);
+    for wave in users.chunks(SEED_BATCH * SEED_CONCURRENCY) {
+        let pushes = wave.chunks(SEED_BATCH).map(|batch| {
+            let mut push: Option<Push> = None;
+            for user in batch {
+                let mut payload = template.payload.clone();
+                payload["userId"] = json!(user);
+                let id = uuid::Uuid::now_v7().simple().to_string();
+                let aggregate =
+                    AggregateRef::new(template.aggregate.instance_id.clone(), "authorization", id);
+                let event = vec![NewEvent::new(
+                    template.event_type.clone(),
+                    payload,
+                    template.creator.clone(),
+                )];
+                push = Some(match push {
+                    None => Push::new(aggregate, ExpectedSequence::Exact(0), event),
+                    Some(p) => p.and(aggregate, ExpectedSequence::Exact(0), event),
+                });
+            }
+            let store = store.clone();
+            let push = push.expect("a batch has users");
+            async move { store.push(push).await.expect("seed push") }
+        });
+        join_all_spawned(pushes).await;
+    }
+    users
 }
 
 /// Pushes [`READ_USERS`] copies of the template user's creation event, each
