@@ -987,86 +987,73 @@ async fn check_authorization(backend: ReadBackend) {
 /// Pushes [`READ_USERS`] copies of the template authorization's creation
 /// event, each for a new user id; returns the user ids.
 async fn seed_authorizations(store: &Arc<dyn EventStore>, template_id: &str) -> Vec<String> {
-    let template = store
-        .query(
-            &EventQuery::new()
-                .aggregate_type("authorization")
-                .aggregate_id(template_id)
-                .limit(1),
-        )
-        .await
-        .expect("template")
-        .pop()
-        .expect("the template authorization's event");
     let users: Vec<String> = (0..READ_USERS)
         .map(|_| uuid::Uuid::now_v7().simple().to_string())
         .collect();
-    let template = Arc::new(template);
-    for wave in users.chunks(SEED_BATCH * SEED_CONCURRENCY) {
-        let pushes = wave.chunks(SEED_BATCH).map(|batch| {
-            let mut push: Option<Push> = None;
-            for user in batch {
-                let mut payload = template.payload.clone();
-                payload["userId"] = json!(user);
-                let id = uuid::Uuid::now_v7().simple().to_string();
-                let aggregate =
-                    AggregateRef::new(template.aggregate.instance_id.clone(), "authorization", id);
-                let event = vec![NewEvent::new(
-                    template.event_type.clone(),
-                    payload,
-                    template.creator.clone(),
-                )];
-                push = Some(match push {
-                    None => Push::new(aggregate, ExpectedSequence::Exact(0), event),
-                    Some(p) => p.and(aggregate, ExpectedSequence::Exact(0), event),
-                });
-            }
-            let store = store.clone();
-            let push = push.expect("a batch has users");
-            async move { store.push(push).await.expect("seed push") }
-        });
-        join_all_spawned(pushes).await;
-    }
+    let template = first_event(store, "authorization", template_id).await;
+    seed_copies(store, template, |n, payload| {
+        payload["userId"] = json!(users[n]);
+    })
+    .await;
     users
 }
 
 /// Pushes [`READ_USERS`] copies of the template user's creation event, each
-/// a new user with its own id and username, oldest first; returns the ids in
-/// push order.
+/// a new user with its own id and username `seeded<n>`, oldest first;
+/// returns the ids in push order.
 async fn seed_users(store: &Arc<dyn EventStore>, template_id: &str) -> Vec<String> {
-    let template = store
+    let template = first_event(store, "user", template_id).await;
+    seed_copies(store, template, |n, payload| {
+        payload["username"] = json!(format!("seeded{n}"));
+    })
+    .await
+}
+
+/// The first event of aggregate `id` of `aggregate_type`.
+async fn first_event(
+    store: &Arc<dyn EventStore>,
+    aggregate_type: &str,
+    id: &str,
+) -> rampart::eventstore::Event {
+    store
         .query(
             &EventQuery::new()
-                .aggregate_type("user")
-                .aggregate_id(template_id)
+                .aggregate_type(aggregate_type)
+                .aggregate_id(id)
                 .limit(1),
         )
         .await
         .expect("template")
         .pop()
-        .expect("the template user's event");
+        .expect("the template's first event")
+}
+
+/// Pushes [`READ_USERS`] copies of `template`, each on a new aggregate of
+/// its type with its payload changed by `edit(n, payload)`, [`SEED_BATCH`]
+/// to a push and [`SEED_CONCURRENCY`] pushes at a time, in order (positions
+/// follow commit order, so the first copies are the oldest); returns the
+/// new aggregate ids in push order.
+async fn seed_copies(
+    store: &Arc<dyn EventStore>,
+    template: rampart::eventstore::Event,
+    edit: impl Fn(usize, &mut serde_json::Value),
+) -> Vec<String> {
     let ids: Vec<String> = (0..READ_USERS)
         .map(|_| uuid::Uuid::now_v7().simple().to_string())
         .collect();
-    let batches: Vec<Vec<(usize, String)>> = ids
-        .iter()
-        .cloned()
-        .enumerate()
-        .collect::<Vec<_>>()
+    let pushes: Vec<Push> = ids
         .chunks(SEED_BATCH)
-        .map(<[_]>::to_vec)
-        .collect();
-    // Batches are pushed in order by a few tasks at a time; positions follow
-    // commit order, so "oldest" means the first batches.
-    let template = Arc::new(template);
-    for wave in batches.chunks(SEED_CONCURRENCY) {
-        let pushes = wave.iter().map(|batch| {
+        .enumerate()
+        .map(|(b, batch)| {
             let mut push: Option<Push> = None;
-            for (n, id) in batch {
+            for (i, id) in batch.iter().enumerate() {
                 let mut payload = template.payload.clone();
-                payload["username"] = json!(format!("seeded{n}"));
-                let aggregate =
-                    AggregateRef::new(template.aggregate.instance_id.clone(), "user", id.clone());
+                edit(b * SEED_BATCH + i, &mut payload);
+                let aggregate = AggregateRef::new(
+                    template.aggregate.instance_id.clone(),
+                    template.aggregate.aggregate_type.clone(),
+                    id.clone(),
+                );
                 let event = vec![NewEvent::new(
                     template.event_type.clone(),
                     payload,
@@ -1077,11 +1064,15 @@ async fn seed_users(store: &Arc<dyn EventStore>, template_id: &str) -> Vec<Strin
                     Some(p) => p.and(aggregate, ExpectedSequence::Exact(0), event),
                 });
             }
+            push.expect("a batch has copies")
+        })
+        .collect();
+    for wave in pushes.chunks(SEED_CONCURRENCY) {
+        let wave = wave.iter().cloned().map(|push| {
             let store = store.clone();
-            let push = push.expect("a batch has users");
             async move { store.push(push).await.expect("seed push") }
         });
-        join_all_spawned(pushes).await;
+        join_all_spawned(wave).await;
     }
     ids
 }

@@ -5,6 +5,7 @@ use rampart_plugin_sdk::catalogue::{AddAuthorization, ChangeAuthorization};
 use tonic::{Request, Response, Status};
 
 use super::convert::{details, flag, list_details, list_params, number, text, time};
+use super::{authorize_owned, owned_row};
 use crate::api::gate::{Caller, caller};
 use crate::api::proto::rampart::api::v1::Details;
 use crate::api::proto::rampart::authorization::v1::authorization_service_server::{
@@ -35,13 +36,7 @@ impl Authorizations {
     /// not exist, PERMISSION_DENIED when the caller lacks the method's
     /// permission in the organization owning it.
     async fn load(&self, caller: &Caller, id: &str) -> Result<Row, Status> {
-        let queries = &self.state.cqrs()?.queries;
-        let row = queries
-            .get(&AUTHORIZATIONS, &caller.instance_id, id)
-            .await?
-            .ok_or_else(|| not_found("authorization", id))?;
-        caller.require_org(&text(&row, "orgId"))?;
-        Ok(row)
+        owned_row(&self.state, caller, &AUTHORIZATIONS, "authorization", id).await
     }
 
     /// Runs `action` on authorization `id` once the caller may.
@@ -51,9 +46,7 @@ impl Authorizations {
         id: &str,
         action: AuthorizationAction,
     ) -> Result<Option<Details>, Status> {
-        if !caller.principal.may_in_instance(&caller.permission) {
-            self.load(caller, id).await?;
-        }
+        authorize_owned(&self.state, caller, &AUTHORIZATIONS, "authorization", id).await?;
         let commands = &self.state.cqrs()?.commands;
         let written = commands.authorization(&caller.ctx(), id, action).await?;
         Ok(details(&written))

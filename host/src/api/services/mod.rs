@@ -19,6 +19,9 @@ use tonic::Status;
 use tonic::service::Routes;
 
 use super::Caller;
+use super::status::not_found;
+use crate::query::Resource;
+use crate::readmodel::Row;
 use crate::server::AppState;
 
 /// Drops this node's cached principals of `user_id` after a change that may
@@ -30,6 +33,41 @@ pub(crate) fn forget_principals(
 ) -> Result<(), Status> {
     state.cqrs()?.auth.forget_user(&caller.instance_id, user_id);
     Ok(())
+}
+
+/// Row `id` of `resource` as `caller` may see it: NOT_FOUND (naming
+/// `kind`) when it does not exist, PERMISSION_DENIED when the caller lacks
+/// the method's permission in the organization owning it (its `orgId`).
+pub(crate) async fn owned_row(
+    state: &AppState,
+    caller: &Caller,
+    resource: &Resource,
+    kind: &str,
+    id: &str,
+) -> Result<Row, Status> {
+    let queries = &state.cqrs()?.queries;
+    let row = queries
+        .get(resource, &caller.instance_id, id)
+        .await?
+        .ok_or_else(|| not_found(kind, id))?;
+    caller.require_org(&convert::text(&row, "orgId"))?;
+    Ok(row)
+}
+
+/// Checks `caller` may act on row `id` of `resource`, for a command (whose
+/// write model decides whether it exists): instance-wide holders of the
+/// permission at once, others in the organization owning it.
+pub(crate) async fn authorize_owned(
+    state: &AppState,
+    caller: &Caller,
+    resource: &Resource,
+    kind: &str,
+    id: &str,
+) -> Result<(), Status> {
+    if caller.principal.may_in_instance(&caller.permission) {
+        return Ok(());
+    }
+    owned_row(state, caller, resource, kind, id).await.map(drop)
 }
 
 /// `routes` with every `rampart.*` service added.

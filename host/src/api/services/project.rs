@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 
 use super::app_settings::{api_in, api_out, oidc_in, oidc_out};
 use super::convert::{details, flag, list_details, list_params, number, text, time};
+use super::{authorize_owned, owned_row};
 use crate::api::gate::{Caller, caller};
 use crate::api::proto::rampart::api::v1::Details;
 use crate::api::proto::rampart::project::v1::project_service_server::{
@@ -40,22 +41,13 @@ impl Projects {
     /// not exist, PERMISSION_DENIED when the caller lacks the method's
     /// permission in the project's organization.
     async fn load(&self, caller: &Caller, id: &str) -> Result<Row, Status> {
-        let queries = &self.state.cqrs()?.queries;
-        let row = queries
-            .get(&PROJECTS, &caller.instance_id, id)
-            .await?
-            .ok_or_else(|| not_found("project", id))?;
-        caller.require_org(&text(&row, "orgId"))?;
-        Ok(row)
+        owned_row(&self.state, caller, &PROJECTS, "project", id).await
     }
 
     /// Checks the caller may act on project `id` (its organization), for a
     /// command: the write model decides whether it exists.
     async fn authorize(&self, caller: &Caller, id: &str) -> Result<(), Status> {
-        if caller.principal.may_in_instance(&caller.permission) {
-            return Ok(());
-        }
-        self.load(caller, id).await.map(drop)
+        authorize_owned(&self.state, caller, &PROJECTS, "project", id).await
     }
 
     /// Runs a role command on project `project_id` once the caller is

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use super::convert::{
     details, flag, from_timestamp, list_details, list_params, number, page, text, time, timestamp,
 };
-use super::forget_principals;
+use super::{authorize_owned, forget_principals, owned_row};
 use crate::api::gate::{Caller, caller};
 use crate::api::proto::rampart::user::v1::user_service_server::{UserService, UserServiceServer};
 use crate::api::proto::rampart::user::v1::*;
@@ -38,22 +38,13 @@ impl Users {
     /// exist, PERMISSION_DENIED when the caller lacks the method's
     /// permission in the user's organization.
     async fn load(&self, caller: &Caller, id: &str) -> Result<Row, Status> {
-        let queries = &self.state.cqrs()?.queries;
-        let row = queries
-            .get(&USERS, &caller.instance_id, id)
-            .await?
-            .ok_or_else(|| not_found("user", id))?;
-        caller.require_org(&text(&row, "orgId"))?;
-        Ok(row)
+        owned_row(&self.state, caller, &USERS, "user", id).await
     }
 
     /// Checks the caller may act on user `id` (its organization), for a
     /// command: the write model decides whether it exists.
     async fn authorize(&self, caller: &Caller, id: &str) -> Result<(), Status> {
-        if caller.principal.may_in_instance(&caller.permission) {
-            return Ok(());
-        }
-        self.load(caller, id).await.map(drop)
+        authorize_owned(&self.state, caller, &USERS, "user", id).await
     }
 }
 

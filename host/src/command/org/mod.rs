@@ -11,6 +11,9 @@
 //! - `remove`: `org.remove`, which removes the org's users with it.
 //! - members (`org.member.*`): `command::member`, folded into the model.
 
+use crate::command::CommandError;
+use crate::command::pipeline::Env;
+
 pub(crate) mod add;
 mod change;
 mod domain;
@@ -27,3 +30,21 @@ pub(crate) const AGGREGATE_TYPE: &str = "org";
 
 /// Unique-value kind of organization domains (per instance).
 pub(crate) const DOMAIN_KIND: &str = "org_domain";
+
+/// [`CommandError::NotFound`] unless organization `org_id` exists,
+/// [`CommandError::FailedPrecondition`] unless it is active: what adding
+/// users and projects to it, or granting it roles, requires.
+pub(crate) async fn require_active_org(env: &Env<'_>, org_id: &str) -> Result<(), CommandError> {
+    let Some(org) = env.org(org_id).await? else {
+        return Err(CommandError::NotFound {
+            kind: "org",
+            id: org_id.to_owned(),
+        });
+    };
+    if !org.is_active() {
+        return Err(CommandError::precondition(format!(
+            "the organization {org_id} is inactive"
+        )));
+    }
+    Ok(())
+}

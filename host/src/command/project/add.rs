@@ -5,6 +5,7 @@ use rampart_plugin_sdk::catalogue::{AddProject, CommandPayload, ProjectAdded};
 
 use super::model::{ProjectModel, ProjectState};
 use super::{NAME_KIND, name_value};
+use crate::command::org::require_active_org;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written, new_id, required};
 
@@ -32,23 +33,6 @@ impl AddProjectCommand {
             },
         })
     }
-}
-
-/// [`CommandError::NotFound`] unless organization `org_id` exists,
-/// [`CommandError::FailedPrecondition`] unless it is active.
-pub(crate) async fn require_active_org(env: &Env<'_>, org_id: &str) -> Result<(), CommandError> {
-    let Some(org) = env.org(org_id).await? else {
-        return Err(CommandError::NotFound {
-            kind: "org",
-            id: org_id.to_owned(),
-        });
-    };
-    if !org.is_active() {
-        return Err(CommandError::precondition(format!(
-            "the organization {org_id} is inactive"
-        )));
-    }
-    Ok(())
 }
 
 #[async_trait]

@@ -11,11 +11,11 @@ use rampart_plugin_sdk::catalogue::{
     ProjectGrantRemoved, ReactivateProjectGrant, RemoveProjectGrant,
 };
 
-use super::add::require_active_org;
 use super::model::{ProjectGrant, ProjectModel};
 use super::{require_roles, role_keys};
 use crate::command::authorization::cascade::{Follow, authorizations_follow};
 use crate::command::authorization::model::AuthorizationModel;
+use crate::command::org::require_active_org;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written, new_id, required};
 

@@ -62,18 +62,7 @@ pub(crate) async fn require_new_in_active_org(
             message: format!("user {id} already exists"),
         });
     }
-    let Some(org) = env.org(org_id).await? else {
-        return Err(CommandError::NotFound {
-            kind: "org",
-            id: org_id.to_owned(),
-        });
-    };
-    if !org.is_active() {
-        return Err(CommandError::precondition(format!(
-            "the organization {org_id} is inactive"
-        )));
-    }
-    Ok(())
+    crate::command::org::require_active_org(env, org_id).await
 }
 
 /// `profile` with its names trimmed and required, empty optional fields
