@@ -7,6 +7,7 @@ mod foreign_tx;
 mod group_commit;
 mod postgres_only;
 mod query;
+mod sqlite_only;
 mod unique;
 
 use std::sync::Arc;

@@ -91,7 +91,9 @@ impl SqliteStore {
             .connect()
             .await?;
         let next_tx = read::max_tx(&pool).await? + 1;
-        let notifier = Arc::new(Notifier::new(Position::ZERO));
+        // What earlier processes stored is committed: followers and reads
+        // bounded by this process's newest commit must see it from the start.
+        let notifier = Arc::new(Notifier::new(read::newest_position(&pool).await?));
         let group_max = cfg.group_commit_max.max(1);
         let (tx, rx) = mpsc::channel(group_max * 4);
         let task = tokio::spawn(writer::run(conn, rx, next_tx, group_max, notifier.clone()));

@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 
 use crate::eventstore::sql::{event_from_row, select_events};
-use crate::eventstore::{AggregateRef, Event, EventQuery, StoreError};
+use crate::eventstore::{AggregateRef, Event, EventQuery, Position, StoreError};
 
 /// Runs `q` on the reader pool.
 pub(super) async fn query(pool: &SqlitePool, q: &EventQuery) -> Result<Vec<Event>, StoreError> {
@@ -39,6 +39,19 @@ pub(super) async fn max_tx(pool: &SqlitePool) -> Result<i64, StoreError> {
             .fetch_one(pool)
             .await?,
     )
+}
+
+/// The position of the newest stored event; [`Position::ZERO`] for an
+/// empty store.
+pub(super) async fn newest_position(pool: &SqlitePool) -> Result<Position, StoreError> {
+    let newest: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT tx_id, tx_index FROM events ORDER BY tx_id DESC, tx_index DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(newest.map_or(Position::ZERO, |(tx, index)| {
+        Position::new(tx, i32::try_from(index).unwrap_or(i32::MAX))
+    }))
 }
 
 fn decode(row: &SqliteRow) -> Result<Event, StoreError> {
