@@ -9,7 +9,7 @@ use super::error::ReadModelError;
 use super::generation::Generation;
 use super::plan::{Sink, write_filter};
 use super::rows::{DecodeRow, Row};
-use super::schema::{push_quoted, quote};
+use super::schema::{Dialect, push_quoted, quote};
 use super::value::{Cell, cell, type_name};
 use crate::plugins::types::{Column, ColumnType, Table, Value};
 
@@ -71,8 +71,9 @@ pub struct Page {
 enum Condition<'a> {
     /// `= value` or `IS NULL`.
     Eq(&'a str, Cell<'a>),
-    /// `lower(column) LIKE lower(pattern) ESCAPE '\'`.
-    Prefix(&'a str, String),
+    /// `lower(column)` in the range of the prefix (the third field), and
+    /// `LIKE lower(pattern) ESCAPE '\'`.
+    Prefix(&'a str, String, &'a str),
 }
 
 impl ReadStore {
@@ -131,10 +132,10 @@ impl ReadStore {
         let head = select(&columns, &physical);
         let limit = i64::from(query.limit);
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-        on_pool!(self, reader, |pool, _dialect| {
+        on_pool!(self, reader, |pool, dialect| {
             let mut qb = builder(pool);
             qb.emit(&head);
-            write_conditions(&mut qb, &conditions);
+            write_conditions(&mut qb, &conditions, dialect);
             qb.emit(&order);
             qb.emit(" LIMIT ");
             qb.emit_value(Cell::Integer(limit));
@@ -147,7 +148,7 @@ impl ReadStore {
                 .collect::<Result<Vec<_>, _>>()?;
             let mut count = builder(pool);
             count.emit(&format!("SELECT count(*) FROM {}", quote(&physical)));
-            write_conditions(&mut count, &conditions);
+            write_conditions(&mut count, &conditions, dialect);
             let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
             Ok(Page {
                 rows,
@@ -202,7 +203,18 @@ fn select(columns: &[&Column], physical: &str) -> String {
 }
 
 /// ` WHERE TRUE AND …` for `conditions`.
-fn write_conditions<'a>(sink: &mut impl Sink<'a>, conditions: &'a [Condition<'a>]) {
+///
+/// A prefix match is case-insensitive: `lower(column)` in a range from the
+/// lowercased prefix to the prefix followed by the largest character, in
+/// code-point order (PostgreSQL's `"C"` collation, SQLite's `BINARY`), so
+/// the lowercase index the schema keeps beside a declared index ending in
+/// that column serves it (`schema::create_tables`); the `LIKE` after it
+/// keeps the match exact whatever a collation does.
+fn write_conditions<'a>(
+    sink: &mut impl Sink<'a>,
+    conditions: &'a [Condition<'a>],
+    dialect: Dialect,
+) {
     sink.emit(" WHERE TRUE");
     for condition in conditions {
         match condition {
@@ -213,7 +225,17 @@ fn write_conditions<'a>(sink: &mut impl Sink<'a>, conditions: &'a [Condition<'a>
                 sink.emit(&format!(" AND {} = ", quote(column)));
                 sink.emit_value(*value);
             }
-            Condition::Prefix(column, pattern) => {
+            Condition::Prefix(column, pattern, prefix) => {
+                let lowered = lowercase_expression(dialect, column);
+                let (collate, top) = match dialect {
+                    Dialect::Postgres => (" COLLATE \"C\"", "chr(1114111)"),
+                    Dialect::Sqlite => ("", "char(1114111)"),
+                };
+                sink.emit(&format!(" AND {lowered} >= lower("));
+                sink.emit_value(Cell::Text(prefix));
+                sink.emit(&format!("){collate} AND {lowered} < (lower("));
+                sink.emit_value(Cell::Text(prefix));
+                sink.emit(&format!(") || {top}){collate}"));
                 sink.emit(&format!(" AND lower({}) LIKE lower(", quote(column)));
                 sink.emit_value(Cell::Text(pattern));
                 // The escape character is bound too: a `'\'` literal would
@@ -270,8 +292,18 @@ fn condition<'a>(table: &'a Table, filter: &'a Filter) -> Result<Condition<'a>, 
                     column.name
                 )));
             };
-            Ok(Condition::Prefix(&column.name, like_prefix(prefix)))
+            Ok(Condition::Prefix(&column.name, like_prefix(prefix), prefix))
         }
+    }
+}
+
+/// `lower(column)` in code-point order: the expression of the lowercase
+/// indexes (`schema::create_tables`), spelled the same so the planner
+/// matches them.
+pub(super) fn lowercase_expression(dialect: Dialect, column: &str) -> String {
+    match dialect {
+        Dialect::Postgres => format!("(lower({}) COLLATE \"C\")", quote(column)),
+        Dialect::Sqlite => format!("lower({})", quote(column)),
     }
 }
 

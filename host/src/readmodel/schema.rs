@@ -128,6 +128,31 @@ pub(super) fn create_tables(
             sql.push_str(" (");
             push_list(&mut sql, &index.columns);
             sql.push_str(");\n");
+            // A declared index ending in a text column gets a lowercase twin,
+            // for case-insensitive prefix matches on that column (`list`).
+            let Some((last, leading)) = index.columns.split_last() else {
+                continue;
+            };
+            let text = table
+                .columns
+                .iter()
+                .any(|c| c.name == *last && c.kind == ColumnType::Text);
+            if text {
+                sql.push_str("CREATE INDEX IF NOT EXISTS ");
+                push_quoted(
+                    &mut sql,
+                    &index_name(&name, &format!("{}_lower", index.name)),
+                );
+                sql.push_str(" ON ");
+                push_quoted(&mut sql, &name);
+                sql.push_str(" (");
+                push_list(&mut sql, leading);
+                if !leading.is_empty() {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&super::list::lowercase_expression(dialect, last));
+                sql.push_str(");\n");
+            }
         }
     }
     sql
