@@ -881,13 +881,19 @@ async fn list_users(backend: ReadBackend) {
             server.call(LIST_USERS, &body)
         })
         .collect();
-    for (label, probes) in [
-        ("username prefix, 20 a page", by_prefix),
-        ("org and state, page of 20 at offset < 20,000", paged),
+    // Paging through the whole org counts all its 100k rows each time: a
+    // tenth of the rate.
+    for (label, probes, rate) in [
+        ("username prefix, 20 a page", by_prefix, QUERY_RATE),
+        (
+            "org and state, page of 20 at offset < 20,000",
+            paged,
+            QUERY_RATE / 10,
+        ),
     ] {
-        let open = open_loop(&clients, probes, QUERY_RATE, READ_SECONDS).await;
+        let open = open_loop(&clients, probes, rate, READ_SECONDS).await;
         println!(
-            "  ListUsers by {label}, open loop at {QUERY_RATE}/s: {:>5.0} /s ok ({} failed); \
+            "  ListUsers by {label}, open loop at {rate}/s: {:>5.0} /s ok ({} failed); \
              p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
             open.ok_rate, open.failed, open.p50_ms, open.p99_ms, open.max_ms
         );

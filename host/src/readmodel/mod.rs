@@ -57,6 +57,7 @@ mod literal;
 mod plan;
 mod rows;
 mod schema;
+mod statistics;
 mod value;
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! retried `Projections.MaxAttempts` times (each attempt recorded), then
 //! recorded as skipped with its error, and the spooler carries on.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -68,7 +69,14 @@ pub(super) struct Worker {
     pub(super) position: watch::Sender<Position>,
     pub(super) status: Mutex<WorkerStatus>,
     stop: watch::Sender<bool>,
+    /// Events applied since the tables' statistics were last refreshed.
+    since_analyze: AtomicU64,
 }
+
+/// Fewest events applied between two refreshes of a generation's planner
+/// statistics; past it, a refresh once the tables grew by a tenth (as
+/// PostgreSQL's autovacuum would).
+const ANALYZE_AFTER: u64 = 1_000;
 
 /// What the next step of the loop is.
 enum Flow {
@@ -99,6 +107,7 @@ impl Worker {
                 last_applied_at: None,
             }),
             stop: watch::Sender::new(false),
+            since_analyze: AtomicU64::new(0),
         });
         tokio::spawn(worker.clone().run(shared));
         worker
@@ -277,6 +286,7 @@ impl Worker {
                 Ok(position) => {
                     from = position;
                     self.applied(items.len(), from);
+                    self.analyze_if_grown(shared, items.len()).await;
                 }
                 Err(ApplyError::Statement { item, error }) => {
                     // Apply what came before the refused event, then treat it
@@ -307,6 +317,28 @@ impl Worker {
                     .await
             }
             None => Flow::Continue(from),
+        }
+    }
+
+    /// Refreshes the generation's planner statistics when it grew enough
+    /// since the last refresh (`readmodel::statistics`). A refusal is
+    /// logged: stale statistics cost speed, never correctness.
+    async fn analyze_if_grown(&self, shared: &Shared, count: usize) {
+        let grown = self
+            .since_analyze
+            .fetch_add(count as u64, Ordering::Relaxed)
+            + count as u64;
+        let total =
+            self.generation.events_applied + self.status.lock().expect("status lock").applied_here;
+        if grown < ANALYZE_AFTER.max(total / 10) {
+            return;
+        }
+        self.since_analyze.store(0, Ordering::Relaxed);
+        if let Err(error) = shared.readstore.analyze(&self.generation).await {
+            tracing::warn!(
+                projection = %self.generation.projection,
+                "cannot refresh the read model's planner statistics: {error}"
+            );
         }
     }
 
