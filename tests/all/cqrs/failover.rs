@@ -44,7 +44,11 @@ async fn killing_the_leader_moves_the_projections_to_the_other_node() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let on_a = api_a.ok(LIST_PROJECTIONS, json!({})).await;
     let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
-    assert_eq!((leaders(&on_a), leaders(&on_b)), (3, 0), "{on_a}\n{on_b}");
+    assert_eq!(
+        (leaders(&on_a), leaders(&on_b)),
+        (SHIPPED_PROJECTIONS, 0),
+        "{on_a}\n{on_b}"
+    );
 
     a.kill().await;
     let killed = Instant::now();
@@ -55,7 +59,7 @@ async fn killing_the_leader_moves_the_projections_to_the_other_node() {
     eprintln!("killed leader: reads recovered after {took:?}");
     assert!(took < Duration::from_secs(5), "took over after {took:?}");
     let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
-    assert_eq!(leaders(&on_b), 3, "{on_b}");
+    assert_eq!(leaders(&on_b), SHIPPED_PROJECTIONS, "{on_b}");
 
     for n in 0..5 {
         api_b.add_user(&org, &format!("later{n}"), None).await;
@@ -78,6 +82,10 @@ async fn users_of(api: &Api, org: &str) -> u64 {
 }
 
 /// How many projections `ListProjections` shows running on the node.
+/// The shipped projections: instances, orgs, users, projects,
+/// authorizations.
+const SHIPPED_PROJECTIONS: usize = 5;
+
 fn leaders(status: &serde_json::Value) -> usize {
     status["projections"]
         .as_array()
@@ -119,7 +127,7 @@ async fn a_frozen_leader_is_replaced_and_stands_down_when_it_resumes() {
     let org = api_a.add_org("Frozen").await;
     api_a.add_user(&org, "before", None).await;
     let on_a = api_a.ok(LIST_PROJECTIONS, json!({})).await;
-    assert_eq!(leaders(&on_a), 3, "{on_a}");
+    assert_eq!(leaders(&on_a), SHIPPED_PROJECTIONS, "{on_a}");
 
     a.signal("STOP");
     let frozen = Instant::now();
@@ -128,7 +136,7 @@ async fn a_frozen_leader_is_replaced_and_stands_down_when_it_resumes() {
     eprintln!("frozen leader: reads recovered after {took:?}");
     assert!(took < FROZEN_BOUND, "took over after {took:?}");
     let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
-    assert_eq!(leaders(&on_b), 3, "{on_b}");
+    assert_eq!(leaders(&on_b), SHIPPED_PROJECTIONS, "{on_b}");
 
     a.signal("CONT");
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -136,7 +144,7 @@ async fn a_frozen_leader_is_replaced_and_stands_down_when_it_resumes() {
     let on_b = api_b.ok(LIST_PROJECTIONS, json!({})).await;
     assert_eq!(
         (leaders(&on_a), leaders(&on_b)),
-        (0, 3),
+        (0, SHIPPED_PROJECTIONS),
         "the resumed node stood down:\n{on_a}\n{on_b}"
     );
     for n in 0..3 {

@@ -3,14 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use super::project as method;
 use crate::cqrs::{Backend, count, reason, start};
 use crate::support::Api;
-
-const SERVICE: &str = "rampart.project.v1.ProjectService";
-
-fn method(name: &str) -> String {
-    format!("{SERVICE}/{name}")
-}
 
 /// A web application's settings: code flow, one redirect URI.
 fn web(redirect: &str) -> Value {

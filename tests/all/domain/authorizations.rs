@@ -5,19 +5,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use super::{authz, project};
 use crate::cqrs::{Backend, count, start};
 use crate::support::Api;
-
-const AUTHZ: &str = "rampart.authorization.v1.AuthorizationService";
-const PROJECTS: &str = "rampart.project.v1.ProjectService";
-
-fn authz(name: &str) -> String {
-    format!("{AUTHZ}/{name}")
-}
-
-fn project(name: &str) -> String {
-    format!("{PROJECTS}/{name}")
-}
 
 /// `(user id, role keys)` of the authorizations a list answered with,
 /// sorted by user.

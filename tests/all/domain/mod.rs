@@ -13,3 +13,29 @@
 mod apps;
 mod authorizations;
 mod projects;
+
+use reqwest::StatusCode;
+
+use crate::cqrs::reason;
+use crate::support::Answer;
+
+/// The path of `ProjectService` method `name`.
+pub fn project(name: &str) -> String {
+    format!("rampart.project.v1.ProjectService/{name}")
+}
+
+/// The path of `AuthorizationService` method `name`.
+pub fn authz(name: &str) -> String {
+    format!("rampart.authorization.v1.AuthorizationService/{name}")
+}
+
+/// Asserts `answer` failed with HTTP `status`, Connect `code`, the stable
+/// `why` and a message containing `says`.
+pub fn refused(answer: &Answer, status: StatusCode, code: &str, why: &str, says: &str) {
+    let (got, body) = answer;
+    assert_eq!(*got, status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(reason(body), why, "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains(says), "{message:?} lacks {says:?}");
+}

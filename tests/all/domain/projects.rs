@@ -3,25 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::cqrs::{Backend, count, reason, start};
-use crate::support::{Answer, Api};
-
-const SERVICE: &str = "rampart.project.v1.ProjectService";
-
-fn method(name: &str) -> String {
-    format!("{SERVICE}/{name}")
-}
-
-/// Asserts `answer` failed with HTTP `status`, Connect `code`, the stable
-/// `why` and a message containing `says`.
-fn refused(answer: &Answer, status: StatusCode, code: &str, why: &str, says: &str) {
-    let (got, body) = answer;
-    assert_eq!(*got, status, "{body}");
-    assert_eq!(body["code"], code, "{body}");
-    assert_eq!(reason(body), why, "{body}");
-    let message = body["message"].as_str().unwrap_or_default();
-    assert!(message.contains(says), "{message:?} lacks {says:?}");
-}
+use super::{project as method, refused};
+use crate::cqrs::{Backend, count, start};
+use crate::support::Api;
 
 /// The role keys of the grants a list answered with.
 fn grant_keys(list: &Value) -> Vec<Value> {

@@ -4,7 +4,7 @@
 use rampart_plugin_sdk::catalogue::{AddAuthorization, ChangeAuthorization};
 use tonic::{Request, Response, Status};
 
-use super::convert::{details, flag, list_details, list_params, number, text, time};
+use super::convert::{details, flag, list_details, list_params, number, strings, text, time};
 use super::{authorize_owned, owned_row};
 use crate::api::gate::{Caller, caller};
 use crate::api::proto::rampart::api::v1::Details;
@@ -55,15 +55,6 @@ impl Authorizations {
 
 /// An authorization row as the API shows it.
 fn authorization(row: &Row) -> Authorization {
-    let role_keys = row
-        .get("roleKeys")
-        .and_then(serde_json::Value::as_array)
-        .map(|keys| {
-            keys.iter()
-                .filter_map(|k| k.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
     let state = match text(row, "state").as_str() {
         "active" => AuthorizationState::Active,
         "inactive" => AuthorizationState::Inactive,
@@ -75,7 +66,7 @@ fn authorization(row: &Row) -> Authorization {
         project_id: text(row, "projectId"),
         project_grant_id: text(row, "projectGrantId"),
         org_id: text(row, "orgId"),
-        role_keys,
+        role_keys: strings(row, "roleKeys"),
         state: state.into(),
         usable: flag(row, "projectActive") && flag(row, "grantActive"),
         created_at: time(row, "createdAt"),

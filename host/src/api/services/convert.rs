@@ -43,6 +43,20 @@ pub fn text(row: &Row, key: &str) -> String {
         .to_owned()
 }
 
+/// The strings of the JSON array in column `key` of `row` (other items
+/// left out), or none.
+pub fn strings(row: &Row, key: &str) -> Vec<String> {
+    row.get(key)
+        .and_then(serde_json::Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The flag in column `key` of `row`, or `false`.
 pub fn flag(row: &Row, key: &str) -> bool {
     row.get(key)

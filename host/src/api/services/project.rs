@@ -9,7 +9,7 @@ use rampart_plugin_sdk::catalogue::{
 use tonic::{Request, Response, Status};
 
 use super::app_settings::{api_in, api_out, oidc_in, oidc_out};
-use super::convert::{details, flag, list_details, list_params, number, text, time};
+use super::convert::{details, flag, list_details, list_params, number, strings, text, time};
 use super::{authorize_owned, owned_row};
 use crate::api::gate::{Caller, caller};
 use crate::api::proto::rampart::api::v1::Details;
@@ -162,20 +162,11 @@ fn role(row: &Row) -> ProjectRole {
 
 /// A grant row as the API shows it.
 fn grant(row: &Row) -> ProjectGrant {
-    let role_keys = row
-        .get("roleKeys")
-        .and_then(serde_json::Value::as_array)
-        .map(|keys| {
-            keys.iter()
-                .filter_map(|k| k.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
     ProjectGrant {
         grant_id: text(row, "grantId"),
         project_id: text(row, "projectId"),
         granted_org_id: text(row, "grantedOrgId"),
-        role_keys,
+        role_keys: strings(row, "roleKeys"),
         state: state(row),
         created_at: time(row, "createdAt"),
         changed_at: time(row, "changedAt"),
