@@ -285,8 +285,9 @@ impl Worker {
             {
                 Ok(position) => {
                     from = position;
-                    self.applied(items.len(), from);
-                    self.analyze_if_grown(shared, items.len()).await;
+                    let applied_here = self.applied(items.len(), from);
+                    self.analyze_if_grown(shared, items.len(), applied_here)
+                        .await;
                 }
                 Err(ApplyError::Statement { item, error }) => {
                     // Apply what came before the refused event, then treat it
@@ -323,13 +324,12 @@ impl Worker {
     /// Refreshes the generation's planner statistics when it grew enough
     /// since the last refresh (`readmodel::statistics`). A refusal is
     /// logged: stale statistics cost speed, never correctness.
-    async fn analyze_if_grown(&self, shared: &Shared, count: usize) {
+    async fn analyze_if_grown(&self, shared: &Shared, count: usize, applied_here: u64) {
         let grown = self
             .since_analyze
             .fetch_add(count as u64, Ordering::Relaxed)
             + count as u64;
-        let total =
-            self.generation.events_applied + self.status.lock().expect("status lock").applied_here;
+        let total = self.generation.events_applied + applied_here;
         if grown < ANALYZE_AFTER.max(total / 10) {
             return;
         }
@@ -342,7 +342,9 @@ impl Worker {
         }
     }
 
-    fn applied(&self, count: usize, position: Position) {
+    /// Notes `count` events applied up to `position`; returns how many this
+    /// node applied since it took the lead.
+    fn applied(&self, count: usize, position: Position) -> u64 {
         self.position.send_replace(position);
         let mut status = self.status.lock().expect("status lock");
         status.applied_here += count as u64;
@@ -351,6 +353,7 @@ impl Worker {
         metrics::counter!("rampart_projection_events_applied_total",
             "projection" => self.generation.projection.clone())
         .increment(count as u64);
+        status.applied_here
     }
 
     fn apply_failed(&self, error: ApplyError) -> Flow {

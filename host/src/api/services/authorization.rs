@@ -12,7 +12,6 @@ use crate::api::proto::rampart::authorization::v1::authorization_service_server:
     AuthorizationService, AuthorizationServiceServer,
 };
 use crate::api::proto::rampart::authorization::v1::*;
-use crate::api::status::not_found;
 use crate::command::AuthorizationAction;
 use crate::query::{AUTHORIZATIONS, PROJECTS};
 use crate::readmodel::Row;
@@ -196,14 +195,8 @@ impl AuthorizationService for Authorizations {
     ) -> Result<Response<GetUserProjectRolesResponse>, Status> {
         let caller = caller(&request)?;
         let req = request.into_inner();
+        authorize_owned(&self.state, &caller, &PROJECTS, "project", &req.project_id).await?;
         let queries = &self.state.cqrs()?.queries;
-        if !caller.principal.may_in_instance(&caller.permission) {
-            let project = queries
-                .get(&PROJECTS, &caller.instance_id, &req.project_id)
-                .await?
-                .ok_or_else(|| not_found("project", &req.project_id))?;
-            caller.require_org(&text(&project, "orgId"))?;
-        }
         let roles = queries
             .project_roles(&caller.instance_id, &req.user_id, &req.project_id)
             .await?;

@@ -8,7 +8,7 @@ use super::model::AuthorizationModel;
 use super::{KIND, unique_value};
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::project::model::{ProjectModel, ProjectState};
-use crate::command::project::{require_roles, role_keys};
+use crate::command::project::{require_granted, require_roles, role_keys};
 use crate::command::user::model::UserModel;
 use crate::command::write_model::WriteModel as _;
 use crate::command::{CommandContext, CommandError, Commands, Written, new_id, optional, required};
@@ -65,11 +65,7 @@ impl AddAuthorizationCommand {
                 "the project grant {grant_id} is inactive"
             )));
         }
-        if let Some(key) = keys.iter().find(|k| !grant.role_keys.contains(k)) {
-            return Err(CommandError::precondition(format!(
-                "the project grant {grant_id} does not grant the role {key:?}"
-            )));
-        }
+        require_granted(project, grant_id, keys)?;
         Ok(grant.granted_org_id.clone())
     }
 }

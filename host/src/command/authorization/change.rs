@@ -11,7 +11,7 @@ use super::model::AuthorizationModel;
 use super::{KIND, unique_value};
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::project::model::ProjectModel;
-use crate::command::project::{require_roles, role_keys};
+use crate::command::project::{require_granted, require_roles, role_keys};
 use crate::command::{CommandContext, CommandError, Commands, Written};
 
 /// What to do with an authorization.
@@ -99,18 +99,7 @@ impl Decide for AuthorizationCommand {
                 let project = env.load::<ProjectModel>(&model.project_id).await?.model;
                 match &model.project_grant_id {
                     None => require_roles(&project, &c.role_keys)?,
-                    Some(grant_id) => {
-                        let granted = project.grants.get(grant_id).map(|g| &g.role_keys);
-                        if let Some(key) = c
-                            .role_keys
-                            .iter()
-                            .find(|k| !granted.is_some_and(|g| g.contains(k)))
-                        {
-                            return Err(CommandError::precondition(format!(
-                                "the project grant {grant_id} does not grant the role {key:?}"
-                            )));
-                        }
-                    }
+                    Some(grant_id) => require_granted(&project, grant_id, &c.role_keys)?,
                 }
                 env.event(&AuthorizationChanged {
                     role_keys: c.role_keys.clone(),

@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{
-    AddApiApp, AddOidcApp, AppAdded, AppChanged, AppConfigChanged, AppDeactivated, AppReactivated,
-    AppRef, AppRemoved, AppSecretChanged, ChangeApiApp, ChangeApp, ChangeOidcApp, CommandPayload,
-    DeactivateApp, ReactivateApp, RegenerateAppSecret, RemoveApp,
+    AddApiApp, AddOidcApp, ApiConfig, AppAdded, AppChanged, AppConfigChanged, AppDeactivated,
+    AppReactivated, AppRef, AppRemoved, AppSecretChanged, ChangeApiApp, ChangeApp, ChangeOidcApp,
+    ClientAuthMethod, CommandPayload, DeactivateApp, OidcConfig, ReactivateApp,
+    RegenerateAppSecret, RemoveApp,
 };
 use rand::RngExt;
 
@@ -245,33 +246,14 @@ impl Decide for AppCommand {
     async fn decide(&self, model: &ProjectModel, env: &Env<'_>) -> Result<Decision, CommandError> {
         self.secret_used.store(false, Ordering::Relaxed);
         let app_id = self.app_id.clone();
-        let mut events = Vec::new();
-        match &self.action {
+        let events = match &self.action {
             AppAction::AddOidc(AddOidcApp { name, config }) => {
                 Self::require_free_name(model, name, None)?;
-                events.push(env.event(&AppAdded {
-                    app_id,
-                    name: name.clone(),
-                    client_id: self.client_id(),
-                    oidc: Some(config.clone()),
-                    api: None,
-                }));
-                if config.auth_method.uses_secret() {
-                    events.push(self.new_secret(env));
-                }
+                self.added(env, name, Some(config.clone()), None)
             }
             AppAction::AddApi(AddApiApp { name, config }) => {
                 Self::require_free_name(model, name, None)?;
-                events.push(env.event(&AppAdded {
-                    app_id,
-                    name: name.clone(),
-                    client_id: self.client_id(),
-                    oidc: None,
-                    api: Some(config.clone()),
-                }));
-                if config.auth_method.uses_secret() {
-                    events.push(self.new_secret(env));
-                }
+                self.added(env, name, None, Some(config.clone()))
             }
             AppAction::Rename(ChangeApp { name, .. }) => {
                 if self.existing(model)?.name == *name {
@@ -280,48 +262,20 @@ impl Decide for AppCommand {
                     ));
                 }
                 Self::require_free_name(model, name, Some(&self.app_id))?;
-                events.push(env.event(&AppChanged {
+                vec![env.event(&AppChanged {
                     app_id,
                     name: name.clone(),
-                }));
+                })]
             }
             AppAction::ChangeOidc(ChangeOidcApp { config, .. }) => {
                 let app = self.existing(model)?;
-                let Some(old) = &app.oidc else {
-                    return Err(CommandError::precondition(format!(
-                        "application {app_id} is not an OIDC application"
-                    )));
-                };
-                if old == config {
-                    return Err(CommandError::precondition(
-                        "the application's settings are unchanged",
-                    ));
-                }
-                events.push(env.event(&AppConfigChanged {
-                    app_id: app_id.clone(),
-                    oidc: Some(config.clone()),
-                    api: None,
-                }));
-                events.extend(self.secret_follows(app, config.auth_method.uses_secret(), env));
+                let same = app.oidc.as_ref().map(|old| old == config);
+                self.reconfigured(env, app, same, "an OIDC", Some(config.clone()), None)?
             }
             AppAction::ChangeApi(ChangeApiApp { config, .. }) => {
                 let app = self.existing(model)?;
-                let Some(old) = &app.api else {
-                    return Err(CommandError::precondition(format!(
-                        "application {app_id} is not an API application"
-                    )));
-                };
-                if old == config {
-                    return Err(CommandError::precondition(
-                        "the application's settings are unchanged",
-                    ));
-                }
-                events.push(env.event(&AppConfigChanged {
-                    app_id: app_id.clone(),
-                    oidc: None,
-                    api: Some(config.clone()),
-                }));
-                events.extend(self.secret_follows(app, config.auth_method.uses_secret(), env));
+                let same = app.api.as_ref().map(|old| old == config);
+                self.reconfigured(env, app, same, "an API", None, Some(config.clone()))?
             }
             AppAction::Deactivate(r) => {
                 if !self.existing(model)?.active {
@@ -329,7 +283,7 @@ impl Decide for AppCommand {
                         "the application is already inactive",
                     ));
                 }
-                events.push(env.event(&AppDeactivated(r.clone())));
+                vec![env.event(&AppDeactivated(r.clone()))]
             }
             AppAction::Reactivate(r) => {
                 if self.existing(model)?.active {
@@ -337,14 +291,14 @@ impl Decide for AppCommand {
                         "the application is already active",
                     ));
                 }
-                events.push(env.event(&AppReactivated(r.clone())));
+                vec![env.event(&AppReactivated(r.clone()))]
             }
             AppAction::Remove(_) => {
                 let app = self.existing(model)?;
-                events.push(env.event(&AppRemoved {
+                vec![env.event(&AppRemoved {
                     app_id,
                     client_id: app.client_id.clone(),
-                }));
+                })]
             }
             AppAction::RegenerateSecret(_) => {
                 if self.existing(model)?.secret_hash.is_none() {
@@ -352,14 +306,73 @@ impl Decide for AppCommand {
                         "the application does not authenticate with a client secret",
                     ));
                 }
-                events.push(self.new_secret(env));
+                vec![self.new_secret(env)]
             }
-        }
+        };
         Ok(Decision::new(events))
     }
 }
 
 impl AppCommand {
+    /// `project.application.added` with the settings of its kind (one of
+    /// `oidc` and `api`), and a new secret when they authenticate by one.
+    fn added(
+        &self,
+        env: &Env<'_>,
+        name: &str,
+        oidc: Option<OidcConfig>,
+        api: Option<ApiConfig>,
+    ) -> Vec<NewEvent> {
+        let uses_secret = auth_method(oidc.as_ref(), api.as_ref()).uses_secret();
+        let mut events = vec![env.event(&AppAdded {
+            app_id: self.app_id.clone(),
+            name: name.to_owned(),
+            client_id: self.client_id(),
+            oidc,
+            api,
+        })];
+        if uses_secret {
+            events.push(self.new_secret(env));
+        }
+        events
+    }
+
+    /// `project.application.config.changed` with new settings of `app`'s
+    /// kind, and the secret event they need. `same` compares them with the
+    /// old ones, `None` when `app` is of another kind than `kind` names.
+    fn reconfigured(
+        &self,
+        env: &Env<'_>,
+        app: &App,
+        same: Option<bool>,
+        kind: &str,
+        oidc: Option<OidcConfig>,
+        api: Option<ApiConfig>,
+    ) -> Result<Vec<NewEvent>, CommandError> {
+        match same {
+            None => {
+                return Err(CommandError::precondition(format!(
+                    "application {} is not {kind} application",
+                    self.app_id
+                )));
+            }
+            Some(true) => {
+                return Err(CommandError::precondition(
+                    "the application's settings are unchanged",
+                ));
+            }
+            Some(false) => {}
+        }
+        let uses_secret = auth_method(oidc.as_ref(), api.as_ref()).uses_secret();
+        let mut events = vec![env.event(&AppConfigChanged {
+            app_id: self.app_id.clone(),
+            oidc,
+            api,
+        })];
+        events.extend(self.secret_follows(app, uses_secret, env));
+        Ok(events)
+    }
+
     /// The secret event a settings change needs: a new secret when the
     /// application starts using one, none any more when it stops.
     fn secret_follows(&self, app: &App, uses_secret: bool, env: &Env<'_>) -> Option<NewEvent> {
@@ -372,6 +385,13 @@ impl AppCommand {
             _ => None,
         }
     }
+}
+
+/// The client authentication of whichever settings are given.
+fn auth_method(oidc: Option<&OidcConfig>, api: Option<&ApiConfig>) -> ClientAuthMethod {
+    oidc.map(|o| o.auth_method)
+        .or(api.map(|a| a.auth_method))
+        .unwrap_or_default()
 }
 
 impl Commands {

@@ -104,6 +104,26 @@ pub(crate) fn require_roles(model: &ProjectModel, keys: &[String]) -> Result<(),
     }
 }
 
+/// [`CommandError::FailedPrecondition`] naming the first of `keys` that
+/// grant `grant_id` of the project does not give (the first of all when
+/// the grant is gone).
+pub(crate) fn require_granted(
+    model: &ProjectModel,
+    grant_id: &str,
+    keys: &[String],
+) -> Result<(), CommandError> {
+    let granted = model.grants.get(grant_id).map(|g| &g.role_keys);
+    match keys
+        .iter()
+        .find(|k| !granted.is_some_and(|g| g.contains(k)))
+    {
+        Some(key) => Err(CommandError::precondition(format!(
+            "the project grant {grant_id} does not grant the role {key:?}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `action` on a role of `project_id`, as the authorization tests decide it.
 #[cfg(test)]
 pub(crate) fn role_command_for_tests(
