@@ -6,6 +6,7 @@
 
 use serde::de::DeserializeOwned;
 
+use crate::catalogue::Settings;
 use crate::host::{Host, Level};
 use crate::{DateTime, Rejection};
 
@@ -60,6 +61,27 @@ impl Ctx {
         serde_json::from_str(text).map_err(|error| ConfigError {
             detail: error.to_string(),
         })
+    }
+
+    /// The settings in effect for the command being validated: the
+    /// instance's, overridden kind by kind by its organization's, on top of
+    /// the built-in defaults (see [`crate::catalogue::Settings`]).
+    ///
+    /// The host serves them to validators as the `settings` member of the
+    /// configuration object, so they need the `config` capability; outside a
+    /// validator call (or from a host that serves none) they are the
+    /// defaults. A plugin's own configuration cannot hold a `settings` key.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the configuration is not valid JSON.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct WithSettings {
+            settings: Settings,
+        }
+        Ok(self.config::<WithSettings>()?.settings)
     }
 
     /// The current time. During a projection call the host answers with the

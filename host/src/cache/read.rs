@@ -4,6 +4,7 @@
 
 use super::Caches;
 use super::objects::{CachedInstance, CachedOrg, InstanceIndex, OrgIndex, org_key};
+use crate::command::instance::model::InstanceModel;
 use crate::command::org::model::OrgModel;
 use crate::command::write_model::EventSource;
 use crate::eventstore::{AggregateRef, StoreError};
@@ -42,6 +43,34 @@ impl Caches {
             self.organization.set(org).await;
         }
         Ok(org)
+    }
+
+    /// Instance `id`: cached, or loaded through the write-model cache (up to
+    /// date with `source`) and cached; `None` when it does not exist (or was
+    /// removed).
+    ///
+    /// # Errors
+    /// The store's error on a miss.
+    pub(crate) async fn instance(
+        &self,
+        source: &dyn EventSource,
+        id: &str,
+    ) -> Result<Option<CachedInstance>, StoreError> {
+        let aggregate = AggregateRef::new(id, INSTANCE, id);
+        if let Some(instance) = self.instance.get(InstanceIndex::Id, id).await
+            && !self.is_stale(&aggregate, instance.position)
+        {
+            return Ok(Some(instance));
+        }
+        let loaded = self
+            .write_models
+            .load::<InstanceModel>(source, &aggregate)
+            .await?;
+        let instance = CachedInstance::from_state(id, &loaded);
+        if let Some(instance) = &instance {
+            self.instance.set(instance).await;
+        }
+        Ok(instance)
     }
 
     /// The cached organization whose primary domain is `domain` in

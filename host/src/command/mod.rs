@@ -24,7 +24,8 @@
 //! (`model.rs`), one file per command group, and given/when/then tests:
 //! `instance/`, `org/`, `user/` (human and machine users, personal access
 //! tokens), `project/` (projects, their roles, grants and applications),
-//! `authorization/` (which users may use a project, with which roles).
+//! `authorization/` (which users may use a project, with which roles),
+//! `settings/` (the instance's policies, overridable per organization).
 //! Members of instances and organizations (`member`) are kept on the
 //! instance and org aggregates. Input is normalized before validation
 //! (usernames and domains trimmed and lowercased, roles trimmed, distinct
@@ -52,6 +53,7 @@ pub(crate) mod org;
 mod password;
 mod pipeline;
 pub(crate) mod project;
+pub(crate) mod settings;
 mod setup;
 pub(crate) mod user;
 pub(crate) mod write_model;
@@ -72,6 +74,7 @@ pub use password::{
 };
 pub use pipeline::Written;
 pub use project::{AppAction, AppWritten, GrantAction, RoleAction};
+pub use settings::{InEffect, SettingsLayer, SettingsLevel};
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
 pub use write_model_cache::{WRITE_MODEL_READS_METRIC, WriteModelCache};
 

@@ -15,7 +15,9 @@ use super::password::PasswordHasher;
 use super::write_model::{self, EventSource, Loaded, StoreSource, WriteModel};
 use crate::cache::Caches;
 use crate::cache::objects::CachedOrg;
+use crate::command::instance::model::InstanceModel;
 use crate::command::org::model::OrgModel;
+use crate::command::settings::{self, InEffect, SettingsLayer};
 use crate::eventstore::{
     AggregatePush, AggregateRef, Event, EventQuery, ExpectedSequence, NewEvent, Position, Push,
     StoreError, UniqueOp,
@@ -184,6 +186,27 @@ impl<'a> Env<'a> {
             Some(caches) => caches.write_models.load(self.source, &aggregate).await?,
             None => write_model::load(self.source, &aggregate).await?,
         })
+    }
+
+    /// The settings in effect in the command's instance where an
+    /// organization has the records `org` (the instance's alone for `None`).
+    ///
+    /// # Errors
+    /// [`CommandError::Store`] when the instance cannot be read.
+    pub(crate) async fn settings(
+        &self,
+        org: Option<&SettingsLayer>,
+    ) -> Result<InEffect, CommandError> {
+        let instance = &self.ctx.instance_id;
+        let layer = match self.caches {
+            Some(caches) => caches
+                .instance(self.source, instance)
+                .await?
+                .map(|i| i.settings)
+                .unwrap_or_default(),
+            None => self.load::<InstanceModel>(instance).await?.model.settings,
+        };
+        Ok(InEffect::layered(&layer, org))
     }
 
     /// The events matching `query` (e.g. every user of an org).
@@ -387,8 +410,9 @@ impl Commands {
         Ok(outcome)
     }
 
-    /// Runs the validator chain on the plugin call pool; the first rejection
-    /// fails the command.
+    /// Runs the validator chain on the plugin call pool, serving it the
+    /// settings in effect for the command's instance and organization; the
+    /// first rejection fails the command.
     pub(crate) async fn validate<D: Decide>(
         &self,
         ctx: &CommandContext,
@@ -414,7 +438,19 @@ impl Commands {
                 json(&loaded.model).to_string()
             },
         };
-        match self.plugins.validate(command, state).await? {
+        if !self.plugins.has_validators(&command.name) {
+            return Ok(());
+        }
+        let source = StoreSource(self.store.as_ref());
+        let in_effect = settings::in_effect(
+            &self.caches,
+            &source,
+            &ctx.instance_id,
+            command.org_id.as_deref(),
+        )
+        .await?;
+        let settings = json(&in_effect.settings).to_string().into();
+        match self.plugins.validate(command, state, settings).await? {
             Verdict::Allowed => Ok(()),
             Verdict::Rejected { plugin, rejection } => Err(CommandError::Rejected {
                 plugin,

@@ -55,6 +55,9 @@ pub(crate) struct CallState {
     determinism: Determinism,
     /// Set when the guest tried to grow memory past its limit.
     pub(crate) memory_exceeded: Option<usize>,
+    /// The settings in effect for the command a validator call checks (as
+    /// JSON), served inside the configuration.
+    pub(crate) settings: Option<Arc<str>>,
     wasi: Option<LazyWasi>,
     table: ResourceTable,
 }
@@ -73,6 +76,7 @@ impl CallState {
             identity,
             determinism,
             memory_exceeded: None,
+            settings: None,
             wasi: None,
             table: ResourceTable::new(),
         }

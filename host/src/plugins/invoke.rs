@@ -272,6 +272,18 @@ impl LoadedPlugin {
         command: &Command,
         state: &AggregateState,
     ) -> Result<Result<(), Rejection>, PluginError> {
+        self.validate_with(command, state, None)
+    }
+
+    /// [`LoadedPlugin::validate`], with `settings` (the settings in effect,
+    /// as JSON) served as the `settings` member of the plugin's
+    /// configuration.
+    pub fn validate_with(
+        &self,
+        command: &Command,
+        state: &AggregateState,
+        settings: Option<&Arc<str>>,
+    ) -> Result<Result<(), Rejection>, PluginError> {
         self.expect_kind(PluginKind::Validator)?;
         let size = |r: &Result<(), Rejection>| {
             r.as_ref()
@@ -281,7 +293,10 @@ impl LoadedPlugin {
         self.call(
             "validate",
             Determinism::Live,
-            |store, b| validator(b)?.call_validate(store, command, state),
+            |store, b| {
+                store.data_mut().settings = settings.cloned();
+                validator(b)?.call_validate(store, command, state)
+            },
             size,
         )
     }

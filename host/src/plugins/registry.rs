@@ -194,6 +194,8 @@ impl PluginRegistry {
 
     /// Runs the validators that handle `command.name`, in order, on the call
     /// pool; the first rejection wins. The whole chain is one pool job.
+    /// `settings` (the settings in effect, as JSON) reaches each validator
+    /// as the `settings` member of its configuration.
     ///
     /// # Errors
     /// The first validator failure, or [`PluginError::Overloaded`] (naming
@@ -202,6 +204,7 @@ impl PluginRegistry {
         &self,
         command: Command,
         state: AggregateState,
+        settings: Arc<str>,
     ) -> Result<Verdict, PluginError> {
         let chain = validators_for(&self.catalog(), &command.name);
         let Some(first) = chain.first() else {
@@ -211,9 +214,18 @@ impl PluginRegistry {
         let stats: Vec<_> = chain.iter().map(|v| v.stats.clone()).collect();
         self.pool
             .run(&first, &stats, move || {
-                validator_chain(&chain, &command, &state)
+                validator_chain(&chain, &command, &state, Some(&settings))
             })
             .await
+    }
+
+    /// Whether any validator handles command `name` (so a caller can skip
+    /// preparing what the chain would read).
+    pub fn has_validators(&self, name: &str) -> bool {
+        self.catalog()
+            .validators
+            .iter()
+            .any(|v| handles(&v.manifest.handles, name))
     }
 
     /// Runs `call` on `plugin` on the call pool (dry runs, login flows).
@@ -243,7 +255,7 @@ impl PluginRegistry {
         state: &AggregateState,
     ) -> Result<Verdict, PluginError> {
         let chain = validators_for(&self.catalog(), &command.name);
-        validator_chain(&chain, command, state)
+        validator_chain(&chain, command, state, None)
     }
 
     /// Loads (or reloads) the shipped plugins; done once at start.
@@ -457,11 +469,12 @@ fn validator_chain(
     chain: &[Arc<LoadedPlugin>],
     command: &Command,
     state: &AggregateState,
+    settings: Option<&Arc<str>>,
 ) -> Result<Verdict, PluginError> {
     let withheld = super::secrets::Withheld::new(command);
     for validator in chain {
         let command = withheld.for_plugin(validator);
-        if let Err(rejection) = validator.validate(command, state)? {
+        if let Err(rejection) = validator.validate_with(command, state, settings)? {
             return Ok(Verdict::Rejected {
                 plugin: validator.manifest.name.clone(),
                 rejection,

@@ -20,7 +20,7 @@
 //! (`credentials`), OAuth clients (`clients`). So do instances
 //! (`instances`) and organizations (`organizations`), read through their
 //! caches (seed 004): a miss folds the aggregate's events, which are never
-//! behind.
+//! behind; and the settings in effect (`settings`), which live on them.
 
 pub(crate) mod audit;
 mod authorizations;
@@ -33,6 +33,7 @@ mod members;
 mod milestones;
 mod organizations;
 mod resource;
+mod settings;
 
 #[cfg(test)]
 mod tests;

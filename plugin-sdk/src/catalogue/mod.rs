@@ -26,6 +26,7 @@ mod instance;
 mod milestone;
 mod org;
 mod project;
+mod settings;
 mod user;
 
 pub use app::{
@@ -59,6 +60,11 @@ pub use project::{
     ProjectGrantReactivated, ProjectGrantRef, ProjectGrantRemoved, ProjectReactivated,
     ProjectRemoved, ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved, ReactivateProject,
     ReactivateProjectGrant, RemoveProject, RemoveProjectGrant, RemoveProjectRole,
+};
+pub use settings::{
+    DomainSettings, InstanceSettingsSet, LockoutSettings, LoginSettings, NotificationSettings,
+    OrgSettingsReset, OrgSettingsSet, PasswordComplexitySettings, ResetOrgSettings, SecondFactor,
+    SetInstanceSettings, SetOrgSettings, Settings, SettingsKind, SettingsValue,
 };
 pub use user::{
     AddHumanUser, AddMachineUser, AddPersonalAccessToken, ChangeHumanEmail, ChangeHumanProfile,
@@ -128,6 +134,7 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
         milestone::EVENTS,
         org::EVENTS,
         project::EVENTS,
+        settings::EVENTS,
         user::EVENTS,
     ]
     .into_iter()
@@ -145,6 +152,7 @@ pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
         instance::COMMANDS,
         org::COMMANDS,
         project::COMMANDS,
+        settings::COMMANDS,
         user::COMMANDS,
     ]
     .into_iter()

@@ -79,6 +79,21 @@ impl Harness {
         self
     }
 
+    /// Serves `settings` as the settings in effect (the `settings` member of
+    /// the configuration object, as the host serves them to validators),
+    /// beside the configuration set before (call it after [`Harness::config`]).
+    #[must_use]
+    pub fn settings(mut self, settings: &crate::catalogue::Settings) -> Self {
+        let mut config: serde_json::Value =
+            serde_json::from_str(&self.config).unwrap_or_else(|_| serde_json::json!({}));
+        if !config.is_object() {
+            config = serde_json::json!({});
+        }
+        config["settings"] = serde_json::to_value(settings).unwrap_or_default();
+        self.config = config.to_string();
+        self
+    }
+
     /// Sets the plugin's configuration as raw text (invalid JSON included).
     #[must_use]
     pub fn raw_config(mut self, config: impl Into<String>) -> Self {

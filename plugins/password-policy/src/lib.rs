@@ -2,44 +2,16 @@
 //!
 //! Validator plugin enforcing password complexity on `user.human.add` (when
 //! it carries a password) and `user.human.password.set`: a length range and
-//! the character classes the configuration requires. Messages state the rule,
+//! the character classes the settings require. Messages state the rule,
 //! never the password.
 //!
-//! Configuration (all optional):
-//!
-//! ```json
-//! { "minLength": 8, "maxLength": 72, "requireUppercase": true,
-//!   "requireLowercase": true, "requireNumber": true, "requireSymbol": false }
-//! ```
+//! The rules are the password complexity settings in effect for the
+//! command's instance and organization (`passwordComplexity`, set through
+//! the settings API; defaults: 8 to 72 characters, an uppercase letter, a
+//! lowercase letter and a digit). The plugin has no configuration of its own.
 
-use rampart_plugin_sdk::catalogue::{AddHumanUser, SetHumanPassword};
+use rampart_plugin_sdk::catalogue::{AddHumanUser, PasswordComplexitySettings, SetHumanPassword};
 use rampart_plugin_sdk::prelude::*;
-use serde::Deserialize;
-
-/// The rules, from the plugin's configuration. Lengths count characters.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Config {
-    min_length: usize,
-    max_length: usize,
-    require_uppercase: bool,
-    require_lowercase: bool,
-    require_number: bool,
-    require_symbol: bool,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            min_length: 8,
-            max_length: 72,
-            require_uppercase: true,
-            require_lowercase: true,
-            require_number: true,
-            require_symbol: false,
-        }
-    }
-}
 
 /// The `password-policy` validator.
 pub struct PasswordPolicy;
@@ -63,15 +35,15 @@ impl Validator for PasswordPolicy {
         } else {
             command.payload::<SetHumanPassword>()?.password
         };
-        check(&ctx.config()?, &password)
+        check(&ctx.settings()?.password_complexity, &password)
     }
 }
 
 export_validator!(PasswordPolicy);
 
 /// The first rule `password` breaks, if any.
-fn check(config: &Config, password: &str) -> Result<(), Rejection> {
-    let length = password.chars().count();
+fn check(config: &PasswordComplexitySettings, password: &str) -> Result<(), Rejection> {
+    let length = u32::try_from(password.chars().count()).unwrap_or(u32::MAX);
     if length < config.min_length {
         return Err(Rejection::new(
             "PASSWORD_TOO_SHORT",

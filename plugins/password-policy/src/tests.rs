@@ -77,7 +77,7 @@ fn given_defaults_when_a_character_class_is_missing_then_it_is_named() {
 
 #[test]
 fn given_symbols_required_when_the_password_has_none_then_the_symbol_is_missing() {
-    let harness = Harness::new().config(json!({ "requireSymbol": true }));
+    let harness = with_rules(json!({ "requireSymbol": true }));
     assert_eq!(
         rejection_code(&harness, &set_password("Correct1Horse")),
         "PASSWORD_MISSING_SYMBOL"
@@ -87,7 +87,7 @@ fn given_symbols_required_when_the_password_has_none_then_the_symbol_is_missing(
 
 #[test]
 fn given_a_custom_minimum_when_the_password_is_shorter_then_the_message_names_it() {
-    let harness = Harness::new().config(json!({ "minLength": 12 }));
+    let harness = with_rules(json!({ "minLength": 12 }));
     let rejection = validate(&harness, &set_password("Correct1Hor")).unwrap_err();
     assert_eq!(
         rejection.message,
@@ -97,7 +97,7 @@ fn given_a_custom_minimum_when_the_password_is_shorter_then_the_message_names_it
 
 #[test]
 fn given_every_class_rule_off_when_the_password_is_plain_then_it_is_allowed() {
-    let harness = Harness::new().config(json!({
+    let harness = with_rules(json!({
         "requireUppercase": false, "requireLowercase": false, "requireNumber": false
     }));
     assert_eq!(validate(&harness, &set_password("aaaaaaaa")), Ok(()));
@@ -123,7 +123,7 @@ fn given_a_user_added_with_a_weak_password_when_validated_then_it_is_rejected() 
 
 #[test]
 fn given_any_weak_password_when_rejected_then_the_message_never_echoes_it() {
-    let harness = Harness::new().config(json!({ "requireSymbol": true }));
+    let harness = with_rules(json!({ "requireSymbol": true }));
     for password in [
         "Zq9",
         "zq9secretpw",
@@ -148,8 +148,8 @@ fn given_a_malformed_payload_when_validated_then_the_payload_is_invalid() {
 }
 
 #[test]
-fn given_a_config_of_the_wrong_shape_when_validated_then_the_config_is_invalid() {
-    let harness = Harness::new().config(json!({ "minLength": "eight" }));
+fn given_settings_of_the_wrong_shape_when_validated_then_the_config_is_invalid() {
+    let harness = with_rules(json!({ "minLength": "eight" }));
     assert_eq!(
         rejection_code(&harness, &set_password("Correct1Horse")),
         "CONFIG_INVALID"
@@ -172,4 +172,9 @@ fn given_the_manifest_when_read_then_it_names_the_plugin_and_asks_for_config_and
         manifest.capabilities,
         [Capability::Config, Capability::Secrets]
     );
+}
+
+/// A harness serving `rules` as the password complexity settings in effect.
+fn with_rules(rules: serde_json::Value) -> Harness {
+    Harness::new().config(json!({ "settings": { "passwordComplexity": rules } }))
 }

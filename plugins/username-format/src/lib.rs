@@ -2,7 +2,9 @@
 //!
 //! Validator plugin checking the username of `user.human.add`: its length,
 //! and that it holds only letters, digits and the separators `. - _ @ +`,
-//! with no separator first or last.
+//! with no separator first or last. When the domain settings in effect say
+//! `userLoginMustBeDomain`, the login name is `username@<org domain>`, so a
+//! username carrying an `@` of its own is refused (`USERNAME_HAS_DOMAIN`).
 //!
 //! Configuration (all optional):
 //!
@@ -47,7 +49,15 @@ impl Validator for UsernameFormat {
 
     fn validate(ctx: &Ctx, command: &Command, _state: &State) -> Result<(), Rejection> {
         let user: AddHumanUser = command.payload()?;
-        check(&ctx.config()?, &user.username)
+        check(&ctx.config()?, &user.username)?;
+        if ctx.settings()?.domain.user_login_must_be_domain && user.username.contains('@') {
+            return Err(Rejection::new(
+                "USERNAME_HAS_DOMAIN",
+                "the username must not contain @: login names in this organization are \
+                 username@<organization domain>",
+            ));
+        }
+        Ok(())
     }
 }
 

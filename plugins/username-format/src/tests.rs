@@ -110,3 +110,15 @@ fn given_the_manifest_when_read_then_it_handles_only_user_human_add() {
     assert_eq!(manifest.name, "username-format");
     assert_eq!(manifest.handles, [AddHumanUser::NAME]);
 }
+
+#[test]
+fn given_login_names_must_carry_the_org_domain_when_the_username_has_an_at_then_it_is_refused() {
+    let harness = Harness::new().config(json!({
+        "settings": { "domain": { "userLoginMustBeDomain": true } }
+    }));
+    assert_eq!(
+        rejection_code(&harness, "ada@elsewhere.example"),
+        "USERNAME_HAS_DOMAIN"
+    );
+    assert_eq!(validate(&harness, "ada.lovelace"), Ok(()));
+}

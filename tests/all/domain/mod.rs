@@ -9,10 +9,13 @@
 //!   shipped redirect-URI policy, client secrets shown once and rotated.
 //! - `authorizations`: user grants, direct and through project grants, with
 //!   the cascades of project changes and who may hand roles out.
+//! - `settings`: instance settings overridden per organization, reaching the
+//!   shipped validators and the host's domain rule.
 
 mod apps;
 mod authorizations;
 mod projects;
+mod settings;
 
 use reqwest::StatusCode;
 

@@ -69,8 +69,8 @@ fn validators_run_in_configured_order_and_the_first_rejection_wins() {
 
 #[test]
 fn plugin_config_from_yaml_reaches_the_plugin() {
-    // given: a password policy that wants 20 characters
-    let (_dir, registry) = registry_with(&[], "password-policy:\n  Config: {minLength: 20}\n");
+    // given: a username format that wants 20 characters
+    let (_dir, registry) = registry_with(&[], "username-format:\n  Config: {minLength: 20}\n");
     let cmd = command(
         "user.human.add",
         add_user("ada", "ada@example.com", Some("Sup3r-secret")),
@@ -79,7 +79,7 @@ fn plugin_config_from_yaml_reaches_the_plugin() {
     let verdict = registry.validate_blocking(&cmd, &new_aggregate()).unwrap();
     // then
     assert!(
-        matches!(verdict, Verdict::Rejected { rejection, .. } if rejection.code == "PASSWORD_TOO_SHORT")
+        matches!(verdict, Verdict::Rejected { rejection, .. } if rejection.code == "USERNAME_TOO_SHORT")
     );
 }
 

@@ -13,6 +13,7 @@ pub mod org;
 pub mod plugin;
 pub mod project;
 pub mod projection;
+pub mod settings;
 pub mod user;
 
 use tonic::Status;
@@ -82,5 +83,6 @@ pub fn add_all(routes: Routes, state: &AppState) -> Routes {
         .add_service(plugin::server(state))
         .add_service(project::server(state))
         .add_service(projection::server(state))
+        .add_service(settings::server(state))
         .add_service(user::server(state))
 }

@@ -99,10 +99,13 @@ impl PluginService for Plugins {
         let target = self.serving(&req.name)?;
         let command = command(req.command.unwrap_or_default());
         let aggregate = aggregate_state(req.state);
+        let settings = self.settings_for(&command).await?;
         let verdict = self
             .state
             .plugins
-            .call(target, move |p| p.validate(&command, &aggregate))
+            .call(target, move |p| {
+                p.validate_with(&command, &aggregate, Some(&settings))
+            })
             .await?;
         Ok(Response::new(match verdict {
             Ok(()) => ValidateCommandResponse {
@@ -152,6 +155,25 @@ impl Plugins {
             .plugins
             .get(name)
             .ok_or_else(|| not_found("plugin", name))
+    }
+
+    /// The settings in effect for `command`'s instance and organization, as
+    /// JSON: a dry run sees what the real command would (the defaults for an
+    /// instance or organization that does not exist).
+    async fn settings_for(&self, command: &types::Command) -> Result<Arc<str>, Status> {
+        let queries = &self.state.cqrs()?.queries;
+        let instance = &command.instance_id;
+        let org = match &command.org_id {
+            Some(org_id) => queries.org_settings(instance, org_id).await?,
+            None => None,
+        };
+        let in_effect = match org {
+            Some(in_effect) => in_effect,
+            None => queries.instance_settings(instance).await?,
+        };
+        let json = serde_json::to_string(&in_effect.settings)
+            .map_err(|err| ApiError::internal(format!("settings do not serialize: {err}")))?;
+        Ok(json.into())
     }
 }
 

@@ -3,11 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::last_seen;
 use crate::cache::{Index, Object};
 use crate::command::instance::model::InstanceModel;
-use crate::command::write_model::{EventSource, WriteModel};
-use crate::eventstore::{AggregateRef, EventQuery, Position, StoreError};
+use crate::command::settings::SettingsLayer;
+use crate::command::write_model::{self, EventSource, Loaded, WriteModel};
+use crate::eventstore::{AggregateRef, Position, StoreError};
 
 /// An instance as the caches hold it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +21,9 @@ pub struct CachedInstance {
     pub domains: Vec<String>,
     /// The primary host name, if one is set.
     pub primary_domain: Option<String>,
+    /// The settings records the instance set itself.
+    #[serde(default)]
+    pub settings: SettingsLayer,
     /// The instance aggregate's latest sequence.
     pub sequence: u64,
     /// Where its latest event landed.
@@ -70,22 +73,25 @@ impl CachedInstance {
         id: &str,
     ) -> Result<Option<Self>, StoreError> {
         let aggregate = AggregateRef::new(id, InstanceModel::AGGREGATE_TYPE, id);
-        let events = source.events(&EventQuery::aggregate(&aggregate)).await?;
-        let mut model = InstanceModel::default();
-        for event in &events {
-            model.apply(event);
+        let loaded = write_model::load::<InstanceModel>(source, &aggregate).await?;
+        Ok(Self::from_state(id, &loaded))
+    }
+
+    /// Instance `id` as its write model `loaded` has it; `None` when it was
+    /// never added or is removed.
+    pub(crate) fn from_state(id: &str, loaded: &Loaded<InstanceModel>) -> Option<Self> {
+        if !loaded.model.exists() {
+            return None;
         }
-        if !model.exists() {
-            return Ok(None);
-        }
-        let (sequence, position) = last_seen(&events);
-        Ok(Some(Self {
+        let model = &loaded.model;
+        Some(Self {
             id: id.to_owned(),
-            name: model.name,
-            domains: model.domains,
-            primary_domain: model.primary_domain,
-            sequence,
-            position,
-        }))
+            name: model.name.clone(),
+            domains: model.domains.clone(),
+            primary_domain: model.primary_domain.clone(),
+            settings: model.settings.clone(),
+            sequence: loaded.sequence,
+            position: loaded.changed.map_or(Position::ZERO, |(_, p)| p),
+        })
     }
 }

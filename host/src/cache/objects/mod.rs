@@ -8,18 +8,7 @@ mod organization;
 pub use instance::{CachedInstance, InstanceIndex};
 pub use organization::{CachedOrg, OrgIndex, org_key};
 
-use crate::eventstore::{Event, Position};
-
-/// Where the newest of `events` landed and its sequence; what a cached
-/// object remembers, so an entry set after a newer event was seen is known
-/// to be stale (see [`super::invalidate`]).
-pub(crate) fn last_seen(events: &[Event]) -> (u64, Position) {
-    events
-        .last()
-        .map_or((0, Position::ZERO), |e| (e.sequence, e.position))
-}
-
-/// Serde for [`Position`] inside cached objects: `[tx, index]`.
+/// Serde for [`crate::eventstore::Position`] inside cached objects: `[tx, index]`.
 pub(crate) mod position {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

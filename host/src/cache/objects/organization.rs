@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{Index, Object};
+use crate::command::SettingsLayer;
 use crate::command::org::model::{OrgModel, OrgState};
 use crate::command::write_model::Loaded;
 use crate::eventstore::Position;
@@ -24,6 +25,9 @@ pub struct CachedOrg {
     pub state: String,
     /// The primary domain, if one is set.
     pub primary_domain: Option<String>,
+    /// The settings records the organization set itself.
+    #[serde(default)]
+    pub settings: SettingsLayer,
     /// Who added it.
     pub creator: String,
     /// When it was added.
@@ -105,6 +109,7 @@ impl CachedOrg {
             name: loaded.model.name.clone(),
             state: state.to_owned(),
             primary_domain: loaded.model.primary_domain.clone(),
+            settings: loaded.model.settings.clone(),
             creator,
             created_at,
             changed_at,

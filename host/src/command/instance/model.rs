@@ -7,6 +7,7 @@ use rampart_plugin_sdk::catalogue::{
 use serde::Serialize;
 
 use crate::command::member::Members;
+use crate::command::settings::SettingsLayer;
 use crate::command::write_model::{WriteModel, payload};
 use crate::eventstore::Event;
 
@@ -26,6 +27,8 @@ pub(crate) struct InstanceModel {
     pub(crate) primary_domain: Option<String>,
     /// Its members (user id → roles), see `command::member`.
     pub(crate) members: Members,
+    /// The settings records it set itself, see `command::settings`.
+    pub(crate) settings: SettingsLayer,
 }
 
 impl InstanceModel {
@@ -77,7 +80,9 @@ impl WriteModel for InstanceModel {
                 }
             }
             _ => {
-                self.members.apply(event);
+                if !self.settings.apply(event) {
+                    self.members.apply(event);
+                }
             }
         }
     }

@@ -2,7 +2,8 @@
 //! `org.domain.primary.set`, `org.domain.remove`.
 //!
 //! Ownership checks (DNS or HTTP challenges) are not implemented yet:
-//! `verify` trusts the caller's assertion.
+//! `verify` trusts the caller's assertion. Where the domain settings in
+//! effect turn `validateOrgDomains` off, a domain is verified as it is added.
 
 use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{
@@ -109,7 +110,14 @@ impl Decide for OrgDomainCommand {
                 }
                 let taken = format!("the domain {d} is already used by an organization");
                 let claim = env.claim(DOMAIN_KIND, &d, taken);
-                Ok(Decision::new(vec![env.event(&OrgDomainAdded { domain: d })]).unique(claim))
+                let mut events = vec![env.event(&OrgDomainAdded { domain: d.clone() })];
+                // Without domain validation a domain counts as verified as
+                // soon as it is added.
+                let in_effect = env.settings(Some(&model.settings)).await?;
+                if !in_effect.settings.domain.validate_org_domains {
+                    events.push(env.event(&OrgDomainVerified { domain: d }));
+                }
+                Ok(Decision::new(events).unique(claim))
             }
             DomainAction::Verify => {
                 if self.existing(model)?.verified {

@@ -16,7 +16,7 @@ use crate::command::pipeline::Env;
 
 pub(crate) mod add;
 mod change;
-mod domain;
+pub(crate) mod domain;
 pub(crate) mod model;
 pub(crate) mod remove;
 

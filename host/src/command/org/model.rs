@@ -7,6 +7,7 @@ use rampart_plugin_sdk::catalogue::{
 use serde::Serialize;
 
 use crate::command::member::Members;
+use crate::command::settings::SettingsLayer;
 use crate::command::write_model::{WriteModel, payload};
 use crate::eventstore::Event;
 
@@ -49,6 +50,8 @@ pub(crate) struct OrgModel {
     pub(crate) primary_domain: Option<String>,
     /// Its members (user id → roles), see `command::member`.
     pub(crate) members: Members,
+    /// The settings records it set itself, see `command::settings`.
+    pub(crate) settings: SettingsLayer,
 }
 
 impl OrgModel {
@@ -108,7 +111,9 @@ impl WriteModel for OrgModel {
                 }
             }
             _ => {
-                self.members.apply(event);
+                if !self.settings.apply(event) {
+                    self.members.apply(event);
+                }
             }
         }
     }
