@@ -200,7 +200,8 @@ pub async fn start(
     } = &node;
     let served = serve_until(listener, state.clone(), shutdown, cfg.shutdown_timeout);
     let checked = async {
-        crate::masterkey::verify(store.as_ref(), &key, &previous).await?;
+        let keyring = crate::masterkey::verify(store.as_ref(), &key, &previous).await?;
+        commands.set_keyring(keyring);
         if let Some(first) =
             ensure_first_instance(store.as_ref(), commands, &cfg.first_instance).await?
         {

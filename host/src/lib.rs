@@ -14,6 +14,7 @@
 //! - [`query`]: the query side, reading its own writes.
 //! - [`cache`]: the object caches of seed 004 (memory, PostgreSQL, Redis),
 //!   invalidated on every node; [`milestone`]: each instance's milestones.
+//! - [`notifier`]: messages to users (log or SMTP per instance, templates).
 //! - [`api`]: the public API from `proto/`: gRPC, gRPC-Web and Connect JSON
 //!   behind one gate; [`auth`]: authentication (tokens) and the role table.
 //! - [`server`]: the HTTP server: `/debug/*`, the edge, the API's port.
@@ -33,6 +34,7 @@ pub mod config;
 pub mod eventstore;
 pub mod masterkey;
 pub mod milestone;
+pub mod notifier;
 pub mod plugins;
 pub mod private_files;
 pub mod query;

@@ -68,6 +68,10 @@ impl<'c> Batch<'c> {
         let password_hash = OnceCell::new();
         let env = Env::new(ctx, &source, &self.commands.hasher, &password_hash);
         let decision = cmd.decide(&loaded.model, &env).await?;
+        if let Some((code, message)) = decision.mismatch {
+            // A batch stores all or nothing: a failed attempt is not kept.
+            return Err(CommandError::Mismatch { code, message });
+        }
         let push = decision.into_push(aggregate.clone(), loaded.sequence);
         for part in push.aggregates {
             self.add(part);

@@ -5,7 +5,8 @@ use super::password::PasswordHashConfigError;
 use crate::eventstore::StoreError;
 use crate::plugins::PluginError;
 
-/// Why a command was not carried out. Nothing was stored in any case.
+/// Why a command was not carried out. Nothing was stored, except for
+/// [`CommandError::Mismatch`], whose failed attempt was recorded.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// A validator plugin refused the command. HTTP `400` / gRPC
@@ -42,6 +43,18 @@ pub enum CommandError {
     /// will not help until the state changes.
     #[error("{0}")]
     FailedPrecondition(String),
+
+    /// A secret the caller gave (a password to check, a code) is wrong. The
+    /// failed attempt was stored, as an event, before this was returned: it
+    /// counts toward lockout or the code's attempts. HTTP `400` / gRPC
+    /// `INVALID_ARGUMENT`, with `code` as the reason.
+    #[error("{message}")]
+    Mismatch {
+        /// Stable code, e.g. `PASSWORD_INVALID`, `CODE_INVALID`.
+        code: &'static str,
+        /// What the caller is told (never the secret).
+        message: String,
+    },
 
     /// The store refused a unique value (username, domain) that belongs to
     /// someone else. HTTP `409` / gRPC `ALREADY_EXISTS`, with `message`.
@@ -93,6 +106,7 @@ impl CommandError {
         match self {
             CommandError::Rejected { code, .. } => code,
             CommandError::InvalidArgument(_) => "INVALID_ARGUMENT",
+            CommandError::Mismatch { code, .. } => code,
             CommandError::NotFound { .. } => "NOT_FOUND",
             CommandError::FailedPrecondition(_) => "FAILED_PRECONDITION",
             CommandError::AlreadyExists { .. } => "ALREADY_EXISTS",

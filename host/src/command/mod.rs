@@ -49,6 +49,7 @@ mod domain;
 mod error;
 pub(crate) mod instance;
 pub(crate) mod member;
+mod notify;
 pub(crate) mod org;
 mod password;
 mod pipeline;
@@ -76,13 +77,15 @@ pub use pipeline::Written;
 pub use project::{AppAction, AppWritten, GrantAction, RoleAction};
 pub use settings::{InEffect, SettingsLayer, SettingsLevel};
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
+pub use user::CodeIssued;
 pub use write_model_cache::{WRITE_MODEL_READS_METRIC, WriteModelCache};
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::cache::Caches;
-use crate::config::CommandsConfig;
+use crate::config::{CodesConfig, CommandsConfig};
 use crate::eventstore::EventStore;
+use crate::masterkey::Keyring;
 use crate::milestone::Milestones;
 use crate::plugins::PluginRegistry;
 
@@ -100,6 +103,11 @@ pub struct Commands {
     caches: Arc<Caches>,
     /// Adds milestone events to the pushes that reach them.
     milestones: Milestones,
+    /// How one-time codes are made and tried.
+    codes: CodesConfig,
+    /// Seals and opens secrets at rest (SMTP passwords); set once the
+    /// masterkey is verified against the store ([`Commands::set_keyring`]).
+    keyring: Arc<OnceLock<Keyring>>,
 }
 
 impl std::fmt::Debug for Commands {
@@ -131,7 +139,15 @@ impl Commands {
             max_retries: config.max_retries,
             milestones: Milestones::new(caches.milestones.clone()),
             caches,
+            codes: config.codes,
+            keyring: Arc::new(OnceLock::new()),
         })
+    }
+
+    /// Hands the command side the keyring of the verified masterkey, which
+    /// seals and opens secrets at rest. Later calls change nothing.
+    pub fn set_keyring(&self, keyring: Keyring) {
+        let _ = self.keyring.set(keyring);
     }
 
     /// The same command side, reading and invalidating `caches` (by default

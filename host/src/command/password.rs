@@ -127,6 +127,28 @@ impl PasswordHasher {
     }
 }
 
+impl PasswordHasher {
+    /// Whether `candidate` matches the PHC string `hash`, computed on the
+    /// blocking pool under the same bound as [`PasswordHasher::hash`] (a
+    /// burst of checks cannot take every core either).
+    ///
+    /// # Errors
+    /// [`CommandError::Internal`] when the checking task died.
+    pub async fn matches(&self, hash: &str, candidate: &str) -> Result<bool, CommandError> {
+        let permit =
+            self.permits.clone().acquire_owned().await.map_err(|err| {
+                CommandError::Internal(format!("password hashing stopped: {err}"))
+            })?;
+        let (hash, candidate) = (hash.to_owned(), candidate.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            verify(&hash, &candidate)
+        })
+        .await
+        .map_err(|err| CommandError::Internal(format!("the password check task failed: {err}")))
+    }
+}
+
 /// Whether `password` matches the PHC string `hash` (with the parameters the
 /// hash names). A malformed hash matches nothing. Blocking: call it from
 /// `spawn_blocking` on a request path.

@@ -87,6 +87,10 @@ pub(crate) struct Decision {
     /// users an org removal takes with it), each with its own expected
     /// sequence. They precede the command's own events in the push.
     pub(crate) others: Vec<AggregatePush>,
+    /// When set, the command fails with [`CommandError::Mismatch`] (this
+    /// code and message) once its events are stored: a wrong secret whose
+    /// attempt must count.
+    pub(crate) mismatch: Option<(&'static str, String)>,
 }
 
 impl Decision {
@@ -94,6 +98,20 @@ impl Decision {
     pub(crate) fn new(events: Vec<NewEvent>) -> Self {
         Self {
             events,
+            ..Self::default()
+        }
+    }
+
+    /// A decision to store `events` (the record of a failed attempt) and
+    /// then fail with [`CommandError::Mismatch`].
+    pub(crate) fn failing(
+        events: Vec<NewEvent>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            events,
+            mismatch: Some((code, message.into())),
             ..Self::default()
         }
     }
@@ -229,6 +247,15 @@ impl<'a> Env<'a> {
             .cloned()
     }
 
+    /// Whether `candidate` matches the argon2id `hash` (a password or a
+    /// code), checked under the hasher's bound.
+    ///
+    /// # Errors
+    /// [`CommandError::Internal`] when the check could not run.
+    pub(crate) async fn matches(&self, hash: &str, candidate: &str) -> Result<bool, CommandError> {
+        self.hasher.matches(hash, candidate).await
+    }
+
     /// A new event with `payload`, created by the command's actor.
     pub(crate) fn event<P: EventPayload>(&self, payload: &P) -> NewEvent {
         NewEvent::new(P::TYPE, json(payload), &self.ctx.actor)
@@ -336,11 +363,15 @@ impl Commands {
                 }
                 (Err(e), _) => return Err(e),
             };
+            let mismatch = decision.mismatch.clone();
             let push = decision.into_push(aggregate.clone(), loaded.sequence);
             match self.store_push(&source, push).await? {
                 Ok(stored) => {
                     let written = written(aggregate.clone(), &stored)?;
                     write_models.pushed(&aggregate, loaded, &stored);
+                    if let Some((code, message)) = mismatch {
+                        return Err(CommandError::Mismatch { code, message });
+                    }
                     return Ok(written);
                 }
                 Err(StoreError::Conflict { .. }) if attempts <= self.max_retries => {

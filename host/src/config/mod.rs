@@ -30,7 +30,7 @@ pub use caches::{
 };
 pub use error::{ConfigError, Source};
 pub use model::{
-    Backend, Capability, CommandsConfig, Config, DatabaseConfig, EventstoreConfig,
+    Backend, Capability, CodesConfig, CommandsConfig, Config, DatabaseConfig, EventstoreConfig,
     FirstAdminConfig, FirstInstanceConfig, FirstMachineConfig, FirstOrgConfig, InternalAuthzConfig,
     LogConfig, LogFormat, PasswordHashConfig, PgSslMode, PluginSettings, PluginsConfig, PoolConfig,
     PostgresConfig, ProjectionsConfig, RolePermissionMapping, SqliteConfig, SqliteSynchronous,

@@ -140,6 +140,20 @@ pub struct CommandsConfig {
     pub max_retries: u32,
     /// `PasswordHash`: argon2id parameters.
     pub password_hash: PasswordHashConfig,
+    /// `Codes`: one-time codes users prove an address or a reset with.
+    pub codes: CodesConfig,
+}
+
+/// `Commands.Codes`: the one-time codes of e-mail verification and password
+/// reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct CodesConfig {
+    /// `Lifetime`: how long a code works (default 1h).
+    #[serde(with = "duration")]
+    pub lifetime: std::time::Duration,
+    /// `MaxAttempts`: wrong tries before a code is void (default 5).
+    pub max_attempts: u32,
 }
 
 /// `Commands.PasswordHash`: argon2id parameters for new password hashes.

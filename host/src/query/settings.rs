@@ -3,8 +3,11 @@
 //! projection to wait for.
 
 use super::{Queries, QueryError};
-use crate::command::write_model::StoreSource;
+use crate::command::instance::model::InstanceModel;
+use crate::command::write_model::{StoreSource, WriteModel};
 use crate::command::{InEffect, SettingsLayer};
+use crate::eventstore::AggregateRef;
+use crate::notifier::NotificationConfig;
 
 impl Queries {
     /// The settings in effect in `instance_id`: its own records over the
@@ -43,5 +46,24 @@ impl Queries {
         let source = StoreSource(self.store.as_ref());
         let instance = self.caches.instance(&source, instance_id).await?;
         Ok(instance.map(|i| i.settings).unwrap_or_default())
+    }
+
+    /// Instance `instance_id`'s SMTP server (password sealed) and message
+    /// templates, from its write model: never behind a change.
+    ///
+    /// # Errors
+    /// The store's error when the instance cannot be read.
+    pub async fn notification_config(
+        &self,
+        instance_id: &str,
+    ) -> Result<NotificationConfig, QueryError> {
+        let source = StoreSource(self.store.as_ref());
+        let aggregate = AggregateRef::new(instance_id, InstanceModel::AGGREGATE_TYPE, instance_id);
+        let loaded = self
+            .caches
+            .write_models
+            .load::<InstanceModel>(&source, &aggregate)
+            .await?;
+        Ok(loaded.model.notification)
     }
 }

@@ -188,6 +188,9 @@ impl From<CommandError> for ApiError {
                 Self::new(StatusCode::BAD_REQUEST, code, message)
             }
             CommandError::InvalidArgument(_) => Self::bad_request(message),
+            CommandError::Mismatch { code, message } => {
+                Self::new(StatusCode::BAD_REQUEST, code, message)
+            }
             CommandError::NotFound { .. } => Self::not_found(message),
             CommandError::FailedPrecondition(_) => {
                 Self::new(StatusCode::BAD_REQUEST, "FAILED_PRECONDITION", message)

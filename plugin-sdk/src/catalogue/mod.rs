@@ -24,10 +24,12 @@ mod app;
 mod authorization;
 mod instance;
 mod milestone;
+mod notification;
 mod org;
 mod project;
 mod settings;
 mod user;
+mod user_codes;
 
 pub use app::{
     AccessTokenType, AddApiApp, AddOidcApp, ApiConfig, AppAdded, AppChanged, AppConfigChanged,
@@ -47,6 +49,11 @@ pub use instance::{
     RemoveInstanceMember, RenameInstance,
 };
 pub use milestone::{MilestoneReached, UserAuthenticationSucceeded};
+pub use notification::{
+    MessageKind, MessageTemplate, MessageTemplateChanged, MessageTemplateRemoved, RemoveSmtpConfig,
+    ResetMessageTemplate, SetMessageTemplate, SetSmtpConfig, SmtpConfig, SmtpConfigChanged,
+    SmtpConfigRemoved, SmtpTls,
+};
 pub use org::{
     AddOrg, AddOrgDomain, AddOrgMember, ChangeOrgMember, DeactivateOrg, OrgAdded, OrgChanged,
     OrgDeactivated, OrgDomainAdded, OrgDomainPrimarySet, OrgDomainRemoved, OrgDomainVerified,
@@ -73,6 +80,11 @@ pub use user::{
     PersonalAccessTokenAdded, PersonalAccessTokenRemoved, Profile, ReactivateUser,
     RemovePersonalAccessToken, RemoveUser, SetHumanPassword, UnlockUser, UserDeactivated,
     UserLocked, UserReactivated, UserRemoved, UserUnlocked,
+};
+pub use user_codes::{
+    AddEmailCode, AddPasswordCode, CheckPassword, EmailCodeAdded, EmailCodeFailed,
+    HumanEmailVerified, PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded,
+    PasswordCodeFailed, ResetPassword, VerifyEmail,
 };
 
 /// What stands in for a secret wherever one is withheld: in `Debug`
@@ -132,10 +144,12 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
         authorization::EVENTS,
         instance::EVENTS,
         milestone::EVENTS,
+        notification::EVENTS,
         org::EVENTS,
         project::EVENTS,
         settings::EVENTS,
         user::EVENTS,
+        user_codes::EVENTS,
     ]
     .into_iter()
     .flatten()
@@ -150,10 +164,12 @@ pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
         app::COMMANDS,
         authorization::COMMANDS,
         instance::COMMANDS,
+        notification::COMMANDS,
         org::COMMANDS,
         project::COMMANDS,
         settings::COMMANDS,
         user::COMMANDS,
+        user_codes::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -1,7 +1,8 @@
 //! # password-policy
 //!
 //! Validator plugin enforcing password complexity on `user.human.add` (when
-//! it carries a password) and `user.human.password.set`: a length range and
+//! it carries a password), `user.human.password.set` and
+//! `user.human.password.reset`: a length range and
 //! the character classes the settings require. Messages state the rule,
 //! never the password.
 //!
@@ -10,7 +11,9 @@
 //! the settings API; defaults: 8 to 72 characters, an uppercase letter, a
 //! lowercase letter and a digit). The plugin has no configuration of its own.
 
-use rampart_plugin_sdk::catalogue::{AddHumanUser, PasswordComplexitySettings, SetHumanPassword};
+use rampart_plugin_sdk::catalogue::{
+    AddHumanUser, PasswordComplexitySettings, ResetPassword, SetHumanPassword,
+};
 use rampart_plugin_sdk::prelude::*;
 
 /// The `password-policy` validator.
@@ -20,7 +23,11 @@ impl Validator for PasswordPolicy {
     fn manifest() -> Manifest {
         Manifest::new("password-policy", env!("CARGO_PKG_VERSION"))
             .description("Password complexity: length range and required character classes")
-            .handles([AddHumanUser::NAME, SetHumanPassword::NAME])
+            .handles([
+                AddHumanUser::NAME,
+                SetHumanPassword::NAME,
+                ResetPassword::NAME,
+            ])
             // The plaintext password is a secret field: without the grant
             // it would read "<redacted>".
             .capabilities([Capability::Config, Capability::Secrets])
@@ -32,6 +39,8 @@ impl Validator for PasswordPolicy {
                 Some(password) => password,
                 None => return Ok(()),
             }
+        } else if command.is::<ResetPassword>() {
+            command.payload::<ResetPassword>()?.password
         } else {
             command.payload::<SetHumanPassword>()?.password
         };

@@ -1,6 +1,8 @@
 //! Given/when/then tests through the SDK's native harness.
 
-use rampart_plugin_sdk::catalogue::{AddHumanUser, ChangeHumanProfile, SetHumanPassword};
+use rampart_plugin_sdk::catalogue::{
+    AddHumanUser, ChangeHumanProfile, ResetPassword, SetHumanPassword,
+};
 use rampart_plugin_sdk::prelude::*;
 use rampart_plugin_sdk::testing::Harness;
 use serde_json::json;
@@ -177,4 +179,16 @@ fn given_the_manifest_when_read_then_it_names_the_plugin_and_asks_for_config_and
 /// A harness serving `rules` as the password complexity settings in effect.
 fn with_rules(rules: serde_json::Value) -> Harness {
     Harness::new().config(json!({ "settings": { "passwordComplexity": rules } }))
+}
+
+#[test]
+fn given_a_reset_with_a_weak_password_when_validated_then_it_is_rejected() {
+    let command = Command::from_payload(&ResetPassword {
+        code: "ABCD2345".into(),
+        password: "weak".into(),
+    });
+    assert_eq!(
+        rejection_code(&Harness::new(), &command),
+        "PASSWORD_TOO_SHORT"
+    );
 }

@@ -32,8 +32,9 @@
 //! no capabilities, times come from the event.
 
 use rampart_plugin_sdk::catalogue::{
-    HumanEmailChanged, HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, MachineUserAdded,
-    MachineUserChanged, UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
+    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanProfileChanged,
+    HumanUserAdded, MachineUserAdded, MachineUserChanged, UserDeactivated, UserLocked,
+    UserReactivated, UserRemoved, UserUnlocked,
 };
 use rampart_plugin_sdk::prelude::*;
 use rampart_plugin_sdk::serde_json;
@@ -44,8 +45,9 @@ const USERS: &str = "users";
 /// The manifest's version: the crate's, plus the revision of the table
 /// declaration and of what is projected. Bump the revision whenever either
 /// changes, so the host rebuilds the read model into new tables.
-/// Revision 2: `kind`, `name`, `description`; machine users.
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+schema.2");
+/// Revision 2: `kind`, `name`, `description`; machine users. Revision 3:
+/// addresses verified by code (`user.human.email.verified`).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+schema.3");
 
 /// The `users` projection.
 pub struct UserProjection;
@@ -113,6 +115,7 @@ impl Projection for UserProjection {
                     .set("email", email.address)
                     .set("email_verified", email.verified)
             }
+            HumanEmailVerified::TYPE => touched().set("email_verified", true),
             HumanPasswordChanged::TYPE => {
                 decode::<HumanPasswordChanged>(event)?;
                 touched()

@@ -1,9 +1,9 @@
 //! Given/when/then tests through the SDK's native harness.
 
 use rampart_plugin_sdk::catalogue::{
-    HumanEmailChanged, HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, MachineUserAdded,
-    MachineUserChanged, PersonalAccessTokenAdded, Profile, UserDeactivated, UserLocked,
-    UserReactivated, UserRemoved, UserUnlocked,
+    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanProfileChanged,
+    HumanUserAdded, MachineUserAdded, MachineUserChanged, PersonalAccessTokenAdded, Profile,
+    UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
 };
 use rampart_plugin_sdk::chrono::TimeZone;
 use rampart_plugin_sdk::prelude::*;
@@ -148,6 +148,15 @@ fn given_an_email_changed_when_projected_then_address_and_verification_follow() 
                 .set("email", "ada@king.example")
                 .set("email_verified", false)
         ])
+    );
+}
+
+#[test]
+fn given_an_email_verified_by_code_when_projected_then_it_is_verified() {
+    let verified = event(&HumanEmailVerified {});
+    assert_eq!(
+        project(&verified),
+        Ok(vec![touch().set("email_verified", true)])
     );
 }
 

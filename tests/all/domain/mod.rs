@@ -11,9 +11,12 @@
 //!   the cascades of project changes and who may hand roles out.
 //! - `settings`: instance settings overridden per organization, reaching the
 //!   shipped validators and the host's domain rule.
+//! - `notifications`: the notifier with a real SMTP server on loopback:
+//!   e-mail verification and password reset by code, templates.
 
 mod apps;
 mod authorizations;
+mod notifications;
 mod projects;
 mod settings;
 

@@ -4,11 +4,13 @@ mod api;
 mod cluster;
 mod pg;
 mod server;
+mod smtp;
 
 pub use api::{Answer, Api, grpc_channel, grpc_request, user_body};
 pub use cluster::SecondCluster;
 pub use pg::TestDb;
 pub use server::{TestServer, rampart_command};
+pub use smtp::SmtpServer;
 
 use std::sync::Arc;
 

@@ -1,10 +1,12 @@
 //! `rampart.settings.v1.SettingsService`: the settings of the caller's
-//! instance and its organizations, set a record of one kind at a time.
+//! instance and its organizations, set a record of one kind at a time, and
+//! the instance's notifier setup (SMTP server, message templates).
 
 use rampart_plugin_sdk::catalogue::{
     DomainSettings as Domain, LockoutSettings as Lockout, LoginSettings as Login,
-    NotificationSettings as Notification, PasswordComplexitySettings as Complexity,
-    SecondFactor as Factor, SettingsKind as Kind, SettingsValue,
+    MessageKind as Kind2, MessageTemplate as Template, NotificationSettings as Notification,
+    PasswordComplexitySettings as Complexity, SecondFactor as Factor, SettingsKind as Kind,
+    SettingsValue, SmtpConfig as Smtp, SmtpTls as Tls,
 };
 use tonic::{Request, Response, Status};
 
@@ -15,14 +17,18 @@ use crate::api::proto::rampart::settings::v1::settings_service_server::{
 };
 use crate::api::proto::rampart::settings::v1::{
     DomainSettings, GetInstanceSettingsRequest, GetOrgSettingsRequest, GetSettingsResponse,
-    LockoutSettings, LoginSettings, NotificationSettings, PasswordComplexitySettings,
-    ResetOrgSettingsRequest, SecondFactor, SetInstanceSettingsRequest, SetOrgSettingsRequest,
-    SetSettingsResponse, SettingsKind, SettingsLevel, SettingsLevels,
+    GetSmtpConfigRequest, GetSmtpConfigResponse, ListMessageTemplatesRequest,
+    ListMessageTemplatesResponse, LockoutSettings, LoginSettings, MessageKind, MessageTemplate,
+    NotificationSettings, PasswordComplexitySettings, RemoveSmtpConfigRequest,
+    ResetMessageTemplateRequest, ResetOrgSettingsRequest, SecondFactor, SetInstanceSettingsRequest,
+    SetMessageTemplateRequest, SetOrgSettingsRequest, SetSettingsResponse, SetSmtpConfigRequest,
+    SettingsKind, SettingsLevel, SettingsLevels, SmtpConfig, SmtpTls,
     set_instance_settings_request, set_org_settings_request,
 };
 use crate::api::status::{invalid_field, not_found};
 use crate::api::validate::Violation;
 use crate::command::{InEffect, SettingsLevel as Level};
+use crate::notifier::template;
 use crate::server::AppState;
 
 /// The settings service.
@@ -131,6 +137,150 @@ impl SettingsService for SettingsApi {
         Ok(Response::new(SetSettingsResponse {
             details: details(&written),
         }))
+    }
+
+    async fn get_smtp_config(
+        &self,
+        request: Request<GetSmtpConfigRequest>,
+    ) -> Result<Response<GetSmtpConfigResponse>, Status> {
+        let caller = caller(&request)?;
+        let queries = &self.state.cqrs()?.queries;
+        let config = queries.notification_config(&caller.instance_id).await?;
+        let smtp = config.smtp.as_ref();
+        Ok(Response::new(GetSmtpConfigResponse {
+            has_password: smtp.is_some_and(|c| c.password.is_some()),
+            config: smtp.map(|c| SmtpConfig {
+                host: c.host.clone(),
+                port: u32::from(c.port),
+                tls: i32::from(match c.tls {
+                    Tls::Tls => SmtpTls::Tls,
+                    Tls::StartTls => SmtpTls::Starttls,
+                    Tls::None => SmtpTls::None,
+                }),
+                username: c.username.clone().unwrap_or_default(),
+                password: String::new(),
+                from_address: c.from_address.clone(),
+                from_name: c.from_name.clone(),
+            }),
+        }))
+    }
+
+    async fn set_smtp_config(
+        &self,
+        request: Request<SetSmtpConfigRequest>,
+    ) -> Result<Response<SetSettingsResponse>, Status> {
+        let caller = caller(&request)?;
+        let commands = &self.state.cqrs()?.commands;
+        // The gate refuses a request without the required config.
+        let c = request.into_inner().config.unwrap_or_default();
+        let port =
+            u16::try_from(c.port).map_err(|_| field("config.port", "must be at most 65535"))?;
+        let tls = match c.tls() {
+            SmtpTls::Unspecified | SmtpTls::Tls => Tls::Tls,
+            SmtpTls::Starttls => Tls::StartTls,
+            SmtpTls::None => Tls::None,
+        };
+        let config = Smtp {
+            host: c.host,
+            port,
+            tls,
+            username: Some(c.username).filter(|u| !u.is_empty()),
+            password: Some(c.password).filter(|p| !p.is_empty()),
+            from_address: c.from_address,
+            from_name: c.from_name,
+        };
+        let written = commands.set_smtp_config(&caller.ctx(), config).await?;
+        Ok(Response::new(SetSettingsResponse {
+            details: details(&written),
+        }))
+    }
+
+    async fn remove_smtp_config(
+        &self,
+        request: Request<RemoveSmtpConfigRequest>,
+    ) -> Result<Response<SetSettingsResponse>, Status> {
+        let caller = caller(&request)?;
+        let commands = &self.state.cqrs()?.commands;
+        let written = commands.remove_smtp_config(&caller.ctx()).await?;
+        Ok(Response::new(SetSettingsResponse {
+            details: details(&written),
+        }))
+    }
+
+    async fn list_message_templates(
+        &self,
+        request: Request<ListMessageTemplatesRequest>,
+    ) -> Result<Response<ListMessageTemplatesResponse>, Status> {
+        let caller = caller(&request)?;
+        let queries = &self.state.cqrs()?.queries;
+        let config = queries.notification_config(&caller.instance_id).await?;
+        let result = Kind2::ALL
+            .into_iter()
+            .map(|kind| {
+                let own = config.templates.get(&kind);
+                let template = own.cloned().unwrap_or_else(|| template::built_in(kind));
+                MessageTemplate {
+                    kind: i32::from(message_kind_out(kind)),
+                    subject: template.subject,
+                    body: template.body,
+                    custom: own.is_some(),
+                }
+            })
+            .collect();
+        Ok(Response::new(ListMessageTemplatesResponse { result }))
+    }
+
+    async fn set_message_template(
+        &self,
+        request: Request<SetMessageTemplateRequest>,
+    ) -> Result<Response<SetSettingsResponse>, Status> {
+        let caller = caller(&request)?;
+        let commands = &self.state.cqrs()?.commands;
+        let req = request.into_inner();
+        let kind = message_kind(req.kind())?;
+        let template = Template {
+            subject: req.subject,
+            body: req.body,
+        };
+        let written = commands
+            .set_message_template(&caller.ctx(), kind, template)
+            .await?;
+        Ok(Response::new(SetSettingsResponse {
+            details: details(&written),
+        }))
+    }
+
+    async fn reset_message_template(
+        &self,
+        request: Request<ResetMessageTemplateRequest>,
+    ) -> Result<Response<SetSettingsResponse>, Status> {
+        let caller = caller(&request)?;
+        let commands = &self.state.cqrs()?.commands;
+        let kind = message_kind(request.into_inner().kind())?;
+        let written = commands.reset_message_template(&caller.ctx(), kind).await?;
+        Ok(Response::new(SetSettingsResponse {
+            details: details(&written),
+        }))
+    }
+}
+
+/// The catalogue's message kind for the API's.
+fn message_kind(kind: MessageKind) -> Result<Kind2, Status> {
+    Ok(match kind {
+        MessageKind::EmailVerification => Kind2::EmailVerification,
+        MessageKind::PasswordReset => Kind2::PasswordReset,
+        MessageKind::PasswordChanged => Kind2::PasswordChanged,
+        // The gate refuses an unset required enum before this runs.
+        MessageKind::Unspecified => return Err(field("kind", "must name a message")),
+    })
+}
+
+/// The API's message kind for the catalogue's.
+fn message_kind_out(kind: Kind2) -> MessageKind {
+    match kind {
+        Kind2::EmailVerification => MessageKind::EmailVerification,
+        Kind2::PasswordReset => MessageKind::PasswordReset,
+        Kind2::PasswordChanged => MessageKind::PasswordChanged,
     }
 }
 

@@ -2,8 +2,9 @@
 //! credentials and personal access tokens.
 
 use rampart_plugin_sdk::catalogue::{
-    AddHumanUser, AddMachineUser, ChangeHumanEmail, ChangeHumanProfile, ChangeMachineUser,
-    Email as CatalogueEmail, Profile as CatalogueProfile, SetHumanPassword,
+    AddEmailCode, AddHumanUser, AddMachineUser, AddPasswordCode, ChangeHumanEmail,
+    ChangeHumanProfile, ChangeMachineUser, Email as CatalogueEmail, Profile as CatalogueProfile,
+    ResetPassword, SetHumanPassword, VerifyEmail,
 };
 use tonic::{Request, Response, Status};
 
@@ -16,6 +17,7 @@ use crate::api::proto::rampart::user::v1::user_service_server::{UserService, Use
 use crate::api::proto::rampart::user::v1::*;
 use crate::api::status::{self, not_found};
 use crate::auth::token;
+use crate::command::CodeIssued;
 use crate::query::USERS;
 use crate::readmodel::Row;
 use crate::server::AppState;
@@ -365,6 +367,77 @@ impl UserService for Users {
         }))
     }
 
+    async fn send_email_code(
+        &self,
+        request: Request<SendEmailCodeRequest>,
+    ) -> Result<Response<SendCodeResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        self.authorize(&caller, &req.user_id).await?;
+        let commands = &self.state.cqrs()?.commands;
+        let payload = AddEmailCode {
+            return_code: req.return_code,
+        };
+        let issued = commands
+            .add_email_code(&caller.ctx(), &req.user_id, payload)
+            .await?;
+        Ok(Response::new(code_response(issued)))
+    }
+
+    async fn verify_email(
+        &self,
+        request: Request<VerifyEmailRequest>,
+    ) -> Result<Response<VerifyEmailResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        self.authorize(&caller, &req.user_id).await?;
+        let commands = &self.state.cqrs()?.commands;
+        let payload = VerifyEmail { code: req.code };
+        let written = commands
+            .verify_email(&caller.ctx(), &req.user_id, payload)
+            .await?;
+        Ok(Response::new(VerifyEmailResponse {
+            details: details(&written),
+        }))
+    }
+
+    async fn send_password_reset_code(
+        &self,
+        request: Request<SendPasswordResetCodeRequest>,
+    ) -> Result<Response<SendCodeResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        self.authorize(&caller, &req.user_id).await?;
+        let commands = &self.state.cqrs()?.commands;
+        let payload = AddPasswordCode {
+            return_code: req.return_code,
+        };
+        let issued = commands
+            .add_password_code(&caller.ctx(), &req.user_id, payload)
+            .await?;
+        Ok(Response::new(code_response(issued)))
+    }
+
+    async fn reset_password(
+        &self,
+        request: Request<ResetPasswordRequest>,
+    ) -> Result<Response<ResetPasswordResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        self.authorize(&caller, &req.user_id).await?;
+        let commands = &self.state.cqrs()?.commands;
+        let payload = ResetPassword {
+            code: req.code,
+            password: req.password,
+        };
+        let written = commands
+            .reset_password(&caller.ctx(), &req.user_id, payload)
+            .await?;
+        Ok(Response::new(ResetPasswordResponse {
+            details: details(&written),
+        }))
+    }
+
     async fn remove_user(
         &self,
         request: Request<RemoveUserRequest>,
@@ -458,5 +531,13 @@ impl UserService for Users {
         Ok(Response::new(RemovePersonalAccessTokenResponse {
             details: details(&written),
         }))
+    }
+}
+
+/// The answer to a code request: the code only when it was asked for.
+fn code_response(issued: CodeIssued) -> SendCodeResponse {
+    SendCodeResponse {
+        code: issued.code.unwrap_or_default(),
+        details: details(&issued.written),
     }
 }

@@ -10,11 +10,13 @@
 //! - `rename`: `instance.rename`.
 //! - `remove`: `instance.remove`.
 //! - `domain`: adding, making primary and removing domains.
+//! - `notification`: the SMTP server and message templates of the notifier.
 //! - members (`instance.member.*`): `command::member`, folded into the model.
 
 pub(crate) mod add;
 mod domain;
 pub(crate) mod model;
+mod notification;
 mod remove;
 mod rename;
 

@@ -10,6 +10,7 @@ use crate::command::member::Members;
 use crate::command::settings::SettingsLayer;
 use crate::command::write_model::{WriteModel, payload};
 use crate::eventstore::Event;
+use crate::notifier::NotificationConfig;
 
 /// An instance as its commands see it (validators get it as camelCase JSON).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -29,6 +30,8 @@ pub(crate) struct InstanceModel {
     pub(crate) members: Members,
     /// The settings records it set itself, see `command::settings`.
     pub(crate) settings: SettingsLayer,
+    /// Its SMTP server and message templates, see `notifier`.
+    pub(crate) notification: NotificationConfig,
 }
 
 impl InstanceModel {
@@ -80,7 +83,7 @@ impl WriteModel for InstanceModel {
                 }
             }
             _ => {
-                if !self.settings.apply(event) {
+                if !self.settings.apply(event) && !self.notification.apply(event) {
                     self.members.apply(event);
                 }
             }

@@ -17,18 +17,29 @@
 //! - `password`: `user.human.password.set`.
 //! - `state`: `user.deactivate`, `user.reactivate`, `user.lock`, `user.unlock`.
 //! - `remove`: `user.remove`.
+//! - `code`: one-time codes (hashed, expiring, limited tries);
+//!   `verification`: `user.human.email.code.add`, `user.human.email.verify`;
+//!   `reset`: `user.human.password.code.add`, `user.human.password.reset`;
+//!   `check`: `user.human.password.check`, which counts failures toward the
+//!   lockout settings and locks the user at the limit.
 
 pub(crate) mod add;
+mod check;
+pub(crate) mod code;
 pub(crate) mod machine;
 pub(crate) mod model;
 pub(crate) mod password;
 pub(crate) mod pat;
 mod profile;
 mod remove;
+mod reset;
 pub(crate) mod state;
+mod verification;
 
 #[cfg(test)]
 mod machine_tests;
+#[cfg(test)]
+mod proof_tests;
 #[cfg(test)]
 mod tests;
 
@@ -42,6 +53,8 @@ pub(crate) const AGGREGATE_TYPE: &str = "user";
 
 /// Unique-value kind of usernames (per instance).
 pub(crate) const USERNAME_KIND: &str = "username";
+
+pub use verification::CodeIssued;
 
 /// What adding user `id` of either kind to organization `org_id` needs: no
 /// user of that id yet, and an organization that exists and is active.

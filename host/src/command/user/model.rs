@@ -6,12 +6,15 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    EventPayload, HumanEmailChanged, HumanPasswordChanged, HumanProfileChanged, HumanUserAdded,
-    MachineUserAdded, MachineUserChanged, PersonalAccessTokenAdded, PersonalAccessTokenRemoved,
-    Profile, UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
+    EmailCodeAdded, EmailCodeFailed, EventPayload, HumanEmailChanged, HumanEmailVerified,
+    HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, MachineUserAdded,
+    MachineUserChanged, PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded,
+    PasswordCodeFailed, PersonalAccessTokenAdded, PersonalAccessTokenRemoved, Profile,
+    UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
 };
 use serde::Serialize;
 
+use super::code::PendingCode;
 use crate::command::CommandError;
 use crate::command::write_model::{WriteModel, payload};
 use crate::eventstore::Event;
@@ -95,6 +98,17 @@ pub(crate) struct UserModel {
     pub(crate) email_verified: bool,
     /// Whether a password is set.
     pub(crate) has_password: bool,
+    /// The password's argon2id hash (password checks), never serialized.
+    #[serde(skip)]
+    pub(crate) password_hash: Option<String>,
+    /// Failed password checks in a row (lockout counting).
+    pub(crate) password_failures: u32,
+    /// The pending e-mail verification code, never serialized.
+    #[serde(skip)]
+    pub(crate) email_code: Option<PendingCode>,
+    /// The pending password reset code, never serialized.
+    #[serde(skip)]
+    pub(crate) password_code: Option<PendingCode>,
     /// A machine's display name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) name: Option<String>,
@@ -135,6 +149,13 @@ impl UserModel {
     }
 }
 
+/// One more wrong try of `code`, if there is one.
+fn count_failure(code: Option<&mut PendingCode>) {
+    if let Some(code) = code {
+        code.failures += 1;
+    }
+}
+
 impl WriteModel for UserModel {
     const AGGREGATE_TYPE: &'static str = super::AGGREGATE_TYPE;
 
@@ -151,6 +172,7 @@ impl WriteModel for UserModel {
                         email: p.email,
                         email_verified: p.email_verified,
                         has_password: p.password_hash.is_some(),
+                        password_hash: p.password_hash,
                         ..UserModel::default()
                     };
                 }
@@ -201,11 +223,41 @@ impl WriteModel for UserModel {
                 if let Some(p) = payload::<HumanEmailChanged>(event) {
                     self.email = p.address;
                     self.email_verified = p.verified;
+                    self.email_code = None;
                 }
             }
-            HumanPasswordChanged::TYPE => self.has_password = true,
+            HumanPasswordChanged::TYPE => {
+                if let Some(p) = payload::<HumanPasswordChanged>(event) {
+                    self.has_password = true;
+                    self.password_hash = Some(p.password_hash);
+                    self.password_code = None;
+                    self.password_failures = 0;
+                }
+            }
+            EmailCodeAdded::TYPE => {
+                if let Some(p) = payload::<EmailCodeAdded>(event) {
+                    self.email_code = Some(PendingCode::new(p.code_hash, p.expires_at));
+                }
+            }
+            EmailCodeFailed::TYPE => count_failure(self.email_code.as_mut()),
+            HumanEmailVerified::TYPE => {
+                self.email_verified = true;
+                self.email_code = None;
+            }
+            PasswordCodeAdded::TYPE => {
+                if let Some(p) = payload::<PasswordCodeAdded>(event) {
+                    self.password_code = Some(PendingCode::new(p.code_hash, p.expires_at));
+                }
+            }
+            PasswordCodeFailed::TYPE => count_failure(self.password_code.as_mut()),
+            PasswordCheckSucceeded::TYPE => self.password_failures = 0,
+            PasswordCheckFailed::TYPE => self.password_failures += 1,
             UserDeactivated::TYPE => self.state = UserState::Inactive,
-            UserReactivated::TYPE | UserUnlocked::TYPE => self.state = UserState::Active,
+            UserReactivated::TYPE => self.state = UserState::Active,
+            UserUnlocked::TYPE => {
+                self.state = UserState::Active;
+                self.password_failures = 0;
+            }
             UserLocked::TYPE => self.state = UserState::Locked,
             UserRemoved::TYPE => self.state = UserState::Removed,
             _ => {}

@@ -75,7 +75,10 @@ impl Commands {
         user_id: &str,
         cmd: SetHumanPassword,
     ) -> Result<Written, CommandError> {
-        self.execute(ctx, &SetPasswordCommand::new(user_id, cmd)?)
-            .await
+        let written = self
+            .execute(ctx, &SetPasswordCommand::new(user_id, cmd)?)
+            .await?;
+        self.password_changed(ctx, user_id).await;
+        Ok(written)
     }
 }
