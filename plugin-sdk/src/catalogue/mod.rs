@@ -28,6 +28,7 @@ mod org;
 mod project;
 mod settings;
 mod user;
+mod user_details;
 
 pub use app::{
     AccessTokenType, AddApiApp, AddOidcApp, ApiConfig, AppAdded, AppChanged, AppConfigChanged,
@@ -73,6 +74,10 @@ pub use user::{
     PersonalAccessTokenAdded, PersonalAccessTokenRemoved, Profile, ReactivateUser,
     RemovePersonalAccessToken, RemoveUser, SetHumanPassword, UnlockUser, UserDeactivated,
     UserLocked, UserReactivated, UserRemoved, UserUnlocked,
+};
+pub use user_details::{
+    ChangeHumanPhone, HumanPhoneChanged, HumanPhoneRemoved, RemoveHumanPhone, RemoveUserMetadata,
+    SetUserMetadata, UserMetadataChanged, UserMetadataRemoved,
 };
 
 /// What stands in for a secret wherever one is withheld: in `Debug`
@@ -136,6 +141,7 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
         project::EVENTS,
         settings::EVENTS,
         user::EVENTS,
+        user_details::EVENTS,
     ]
     .into_iter()
     .flatten()
@@ -154,6 +160,7 @@ pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
         project::COMMANDS,
         settings::COMMANDS,
         user::COMMANDS,
+        user_details::COMMANDS,
     ]
     .into_iter()
     .flatten()
