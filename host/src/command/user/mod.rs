@@ -15,18 +15,25 @@
 //! - `pat`: `user.pat.add`, `user.pat.remove`.
 //! - `profile`: `user.human.profile.change`, `user.human.email.change`.
 //! - `password`: `user.human.password.set`.
+//! - `phone`: `user.human.phone.change`, `user.human.phone.remove` (E.164).
+//! - `metadata`: `user.metadata.set`, `user.metadata.remove` (keys of any
+//!   user holding bytes, within limits).
 //! - `state`: `user.deactivate`, `user.reactivate`, `user.lock`, `user.unlock`.
 //! - `remove`: `user.remove`.
 
 pub(crate) mod add;
 pub(crate) mod machine;
+mod metadata;
 pub(crate) mod model;
 pub(crate) mod password;
 pub(crate) mod pat;
+mod phone;
 mod profile;
 mod remove;
 pub(crate) mod state;
 
+#[cfg(test)]
+mod details_tests;
 #[cfg(test)]
 mod machine_tests;
 #[cfg(test)]
