@@ -83,6 +83,15 @@ pub struct UserMetadataChanged {
     pub value: Vec<u8>,
 }
 
+impl UserMetadataChanged {
+    /// The value as JSON carries it: base64, standard alphabet, padded (how
+    /// a read model keeps bytes in a text column).
+    pub fn value_base64(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&self.value)
+    }
+}
+
 /// `user.metadata.removed`: a metadata entry was removed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -148,6 +157,7 @@ mod tests {
             value,
             json!({ "orgId": "o-1", "key": "avatar:v1", "value": "+/8AYQ==" })
         );
+        assert_eq!(event.value_base64(), "+/8AYQ==");
         assert_eq!(
             serde_json::from_value::<UserMetadataChanged>(value).unwrap(),
             event
