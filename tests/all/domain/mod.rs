@@ -11,11 +11,15 @@
 //!   the cascades of project changes and who may hand roles out.
 //! - `settings`: instance settings overridden per organization, reaching the
 //!   shipped validators and the host's domain rule.
+//! - `users`: phone numbers (normalized to E.164) and metadata of users
+//!   (bytes as base64, limits, rows leaving with their user), isolated
+//!   between organizations and instances.
 
 mod apps;
 mod authorizations;
 mod projects;
 mod settings;
+mod users;
 
 use reqwest::StatusCode;
 
