@@ -633,6 +633,9 @@ fn constrain_single(schema: &mut Value, kind: &Kind, rules: &Rules) {
         if max_len > 0 {
             map.insert("maxLength".into(), json!(max_len));
         }
+    } else if matches!(kind, Kind::Bytes) && rules.max_len > 0 {
+        // Base64 of at most `max_len` bytes: four characters per three.
+        map.insert("maxLength".into(), json!(rules.max_len.div_ceil(3) * 4));
     } else if !is_64_bit(kind) && is_number(kind) {
         if rules.max > 0 {
             map.insert("maximum".into(), json!(rules.max));
@@ -648,7 +651,7 @@ fn constrain_single(schema: &mut Value, kind: &Kind, rules: &Rules) {
 fn require_non_default(schema: &mut Value, kind: &Kind) {
     let Value::Object(map) = schema else { return };
     match kind {
-        Kind::String => {
+        Kind::String | Kind::Bytes => {
             let min = map.get("minLength").and_then(Value::as_u64).unwrap_or(0);
             map.insert("minLength".into(), json!(min.max(1)));
         }
@@ -1055,6 +1058,13 @@ mod tests {
 
         let query = schema(&doc, "rampart.api.v1.ListQuery");
         assert_eq!(query["properties"]["limit"]["maximum"], 1000);
+
+        // A bytes field's bound is in bytes; its JSON form is base64.
+        let set = schema(&doc, "rampart.user.v1.SetUserMetadataRequest");
+        let value = &set["properties"]["value"];
+        assert_eq!(value["contentEncoding"], "base64");
+        assert_eq!(value["maxLength"], 5464);
+        assert_eq!(value["minLength"], 1);
     }
 
     #[test]

@@ -94,6 +94,7 @@ fn check_value(
 ) -> Result<(), Violation> {
     match value {
         Value::String(text) => check_text(text, rules, path),
+        Value::Bytes(bytes) => check_bytes(bytes.len(), rules, path),
         Value::Message(inner) => {
             if inner.descriptor().full_name().starts_with(PACKAGE_PREFIX) {
                 check_message(inner, path)
@@ -132,6 +133,19 @@ fn check_number(n: u64, rules: Option<&FieldRules>, path: &str) -> Result<(), Vi
         return Err(violation(
             path,
             &format!("must be at least {}, got {n}", rules.min),
+        ));
+    }
+    Ok(())
+}
+
+/// A bytes field's `max_len` counts bytes (`required` is checked with
+/// presence, like any scalar).
+fn check_bytes(len: usize, rules: Option<&FieldRules>, path: &str) -> Result<(), Violation> {
+    let Some(rules) = rules else { return Ok(()) };
+    if rules.max_len > 0 && len > rules.max_len as usize {
+        return Err(violation(
+            path,
+            &format!("is {len} bytes long; at most {} are allowed", rules.max_len),
         ));
     }
     Ok(())
@@ -303,6 +317,28 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(email.field, "email.address");
+    }
+
+    #[test]
+    fn bytes_are_required_and_measured_in_bytes() {
+        let request = |value: &[u8]| {
+            use base64::Engine as _;
+            let value = base64::engine::general_purpose::STANDARD.encode(value);
+            format!(r#"{{"userId":"u1","key":"team","value":"{value}"}}"#)
+        };
+        let name = "rampart.user.v1.SetUserMetadataRequest";
+        check(name, &request(&[0; 4096])).unwrap();
+        let long = check(name, &request(&[0; 4097])).unwrap_err();
+        assert_eq!(long.field, "value");
+        assert_eq!(
+            long.description,
+            "is 4097 bytes long; at most 4096 are allowed"
+        );
+        let empty = check(name, &request(&[])).unwrap_err();
+        assert_eq!(
+            (empty.field.as_str(), empty.description.as_str()),
+            ("value", "is required")
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //! The commands live by aggregate, ZITADEL-style, each with its write model
 //! (`model.rs`), one file per command group, and given/when/then tests:
 //! `instance/`, `org/`, `user/` (human and machine users, personal access
-//! tokens), `project/` (projects, their roles, grants and applications),
+//! tokens, phone numbers, metadata), `project/` (projects, their roles, grants and applications),
 //! `authorization/` (which users may use a project, with which roles),
 //! `settings/` (the instance's policies, overridable per organization).
 //! Members of instances and organizations (`member`) are kept on the

@@ -48,7 +48,7 @@ pub use list::{ListParams, ListResult};
 pub use members::{Member, Memberships};
 pub use resource::{
     AUTHORIZATIONS, INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, PROJECT_APPS, PROJECT_GRANTS,
-    PROJECT_ROLES, PROJECTS, Resource, USERS,
+    PROJECT_ROLES, PROJECTS, Resource, USER_METADATA, USERS,
 };
 
 use crate::cache::Caches;

@@ -63,6 +63,17 @@ pub const USERS: Resource = Resource {
     also_follows: &[],
 };
 
+/// Metadata of users, one row per user and key (`users` plugin). Filled by
+/// the user's own events only (a removed user's rows leave with it), so it
+/// follows no other aggregate.
+pub const USER_METADATA: Resource = Resource {
+    projection: "users",
+    table: "user_metadata",
+    aggregate_type: "user",
+    id_column: "user_id",
+    also_follows: &[],
+};
+
 /// Projects (`projects` plugin).
 pub const PROJECTS: Resource = Resource {
     projection: "projects",

@@ -30,6 +30,7 @@ mod project;
 mod settings;
 mod user;
 mod user_codes;
+mod user_details;
 
 pub use app::{
     AccessTokenType, AddApiApp, AddOidcApp, ApiConfig, AppAdded, AppChanged, AppConfigChanged,
@@ -85,6 +86,10 @@ pub use user_codes::{
     AddEmailCode, AddPasswordCode, CheckPassword, EmailCodeAdded, EmailCodeFailed,
     HumanEmailVerified, PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded,
     PasswordCodeFailed, ResetPassword, VerifyEmail,
+};
+pub use user_details::{
+    ChangeHumanPhone, HumanPhoneChanged, HumanPhoneRemoved, RemoveHumanPhone, RemoveUserMetadata,
+    SetUserMetadata, UserMetadataChanged, UserMetadataRemoved,
 };
 
 /// What stands in for a secret wherever one is withheld: in `Debug`
@@ -150,6 +155,7 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
         settings::EVENTS,
         user::EVENTS,
         user_codes::EVENTS,
+        user_details::EVENTS,
     ]
     .into_iter()
     .flatten()
@@ -170,6 +176,7 @@ pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
         settings::COMMANDS,
         user::COMMANDS,
         user_codes::COMMANDS,
+        user_details::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -1,18 +1,26 @@
 //! # users
 //!
 //! Projection plugin keeping the read model of users, human and machine,
-//! from the `user.*` events (the aggregate id is the user's id). The host's
-//! query side reads this table and its columns; a replacement plugin must
-//! keep them.
+//! and their metadata from the `user.*` events (the aggregate id is the
+//! user's id). The host's query side reads these tables and their columns; a
+//! replacement plugin must keep them.
 //!
 //! | table | key | columns |
 //! |---|---|---|
-//! | `users` | `instance_id`, `id` | `org_id`, `kind` (`human` \| `machine`), `username`, `given_name`, `family_name`, `display_name` (nullable), `preferred_language` (nullable), `email`, `email_verified`, `name` (nullable), `description` (nullable), `state` (`active` \| `inactive` \| `locked`), `password_set`, `password_changed_at` (nullable), `creator`, `created_at`, `changed_at`, `sequence`; indexes `users_username`, `users_org`, `users_email` |
+//! | `users` | `instance_id`, `id` | `org_id`, `kind` (`human` \| `machine`), `username`, `given_name`, `family_name`, `display_name` (nullable), `preferred_language` (nullable), `email`, `email_verified`, `phone` (nullable, E.164), `phone_verified`, `name` (nullable), `description` (nullable), `state` (`active` \| `inactive` \| `locked`), `password_set`, `password_changed_at` (nullable), `creator`, `created_at`, `changed_at`, `sequence`; indexes `users_username`, `users_org`, `users_email` |
+//! | `user_metadata` | `instance_id`, `user_id`, `key` | `org_id`, `value` (base64 of the bytes), `created_at`, `changed_at`, `sequence`; index `user_metadata_user` on `instance_id, user_id, key` |
 //!
 //! Humans have no `name` nor `description`; machines have empty given and
-//! family names and e-mail (`""`, not verified) and never a password.
-//! Personal access tokens (`user.pat.*`) are not projected: the host reads
-//! them from the events.
+//! family names and e-mail (`""`, not verified), no phone number and never a
+//! password. Personal access tokens (`user.pat.*`) are not projected: the
+//! host reads them from the events.
+//!
+//! A metadata row's `created_at` is declared nullable only so that setting
+//! an existing key keeps it (an upsert rewrites every column it names): the
+//! upsert leaves it out, and a second statement of the same event fills it
+//! where it is still null, so no applied event leaves it null. The index
+//! `user_metadata_user` repeats the key's columns for its lowercase twin,
+//! which makes case-insensitive key prefix filters range scans.
 //!
 //! | event | effect |
 //! |---|---|
@@ -22,9 +30,13 @@
 //! | `user.human.profile.changed` | replaces the names and the language |
 //! | `user.human.email.changed` | replaces the address and its verification |
 //! | `user.human.password.changed` | records that and when a password was set |
+//! | `user.human.phone.changed` | replaces the number and its verification |
+//! | `user.human.phone.removed` | clears the number, not verified |
+//! | `user.metadata.changed` | upserts the entry (a change keeps `created_at`) |
+//! | `user.metadata.removed` | deletes the entry |
 //! | `user.deactivated` / `user.reactivated` | `state` `inactive` / `active` |
 //! | `user.locked` / `user.unlocked` | `state` `locked` / `active` |
-//! | `user.removed` | deletes the user |
+//! | `user.removed` | deletes the user and its metadata |
 //!
 //! Password hashes are never stored: only whether a password is set and
 //! when. Every event that keeps the user sets its `changed_at` (the event's
@@ -32,20 +44,24 @@
 //! no capabilities, times come from the event.
 
 use rampart_plugin_sdk::catalogue::{
-    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanProfileChanged,
-    HumanUserAdded, MachineUserAdded, MachineUserChanged, UserDeactivated, UserLocked,
-    UserReactivated, UserRemoved, UserUnlocked,
+    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanPhoneChanged,
+    HumanPhoneRemoved, HumanProfileChanged, HumanUserAdded, MachineUserAdded, MachineUserChanged,
+    UserDeactivated, UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated,
+    UserRemoved, UserUnlocked,
 };
 use rampart_plugin_sdk::prelude::*;
 use rampart_plugin_sdk::serde_json;
 
 /// The users, one row each.
 const USERS: &str = "users";
+/// The users' metadata, one row per user and key.
+const METADATA: &str = "user_metadata";
 
 /// The manifest's version: the crate's, plus the revision of the table
 /// declaration and of what is projected. Bump the revision whenever either
 /// changes, so the host rebuilds the read model into new tables.
-/// Revision 2: `kind`, `name`, `description`; machine users. Revision 3:
+/// Revision 2: `kind`, `name`, `description`; machine users.
+/// Revision 3: `phone`, `phone_verified`; the `user_metadata` table;
 /// addresses verified by code (`user.human.email.verified`).
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+schema.3");
 
@@ -55,7 +71,7 @@ pub struct UserProjection;
 impl Projection for UserProjection {
     fn manifest() -> Manifest {
         Manifest::new("users", VERSION)
-            .description("Read model of users, human and machine")
+            .description("Read model of users, human and machine, and their metadata")
             .handles(["user.*"])
     }
 
@@ -73,6 +89,8 @@ impl Projection for UserProjection {
                 .column(Column::text("preferred_language").nullable())
                 .column(Column::text("email"))
                 .column(Column::boolean("email_verified"))
+                .column(Column::text("phone").nullable())
+                .column(Column::boolean("phone_verified"))
                 .column(Column::text("name").nullable())
                 .column(Column::text("description").nullable())
                 .column(Column::text("state"))
@@ -86,6 +104,20 @@ impl Projection for UserProjection {
                 .index(Index::new("users_username", ["instance_id", "username"]))
                 .index(Index::new("users_org", ["instance_id", "org_id"]))
                 .index(Index::new("users_email", ["instance_id", "email"])),
+            Table::new(METADATA)
+                .column(Column::text("instance_id"))
+                .column(Column::text("user_id"))
+                .column(Column::text("key"))
+                .column(Column::text("org_id"))
+                .column(Column::text("value"))
+                .column(Column::timestamp("created_at").nullable())
+                .column(Column::timestamp("changed_at"))
+                .column(Column::integer("sequence"))
+                .primary_key(["instance_id", "user_id", "key"])
+                .index(Index::new(
+                    "user_metadata_user",
+                    ["instance_id", "user_id", "key"],
+                )),
         ]
     }
 
@@ -93,6 +125,15 @@ impl Projection for UserProjection {
         let sequence = sequence(event)?;
         let touched = || touch(event, sequence);
         let statement = match event.event_type.as_str() {
+            UserMetadataChanged::TYPE => {
+                let changed: UserMetadataChanged = decode(event)?;
+                return Ok(metadata_changed(event, &changed, sequence));
+            }
+            UserMetadataRemoved::TYPE => {
+                let removed: UserMetadataRemoved = decode(event)?;
+                let entry = of_user(event, Statement::delete(METADATA)).filter("key", removed.key);
+                return Ok(vec![entry, touched()]);
+            }
             HumanUserAdded::TYPE => added(event, decode(event)?, sequence),
             MachineUserAdded::TYPE => machine_added(event, decode(event)?, sequence),
             MachineUserChanged::TYPE => {
@@ -116,6 +157,18 @@ impl Projection for UserProjection {
                     .set("email_verified", email.verified)
             }
             HumanEmailVerified::TYPE => touched().set("email_verified", true),
+            HumanPhoneChanged::TYPE => {
+                let phone: HumanPhoneChanged = decode(event)?;
+                touched()
+                    .set("phone", phone.phone)
+                    .set("phone_verified", phone.verified)
+            }
+            HumanPhoneRemoved::TYPE => {
+                decode::<HumanPhoneRemoved>(event)?;
+                touched()
+                    .set("phone", Value::Null)
+                    .set("phone_verified", false)
+            }
             HumanPasswordChanged::TYPE => {
                 decode::<HumanPasswordChanged>(event)?;
                 touched()
@@ -128,9 +181,10 @@ impl Projection for UserProjection {
             UserUnlocked::TYPE => state::<UserUnlocked>(event, "active", sequence)?,
             UserRemoved::TYPE => {
                 decode::<UserRemoved>(event)?;
-                Statement::delete(USERS)
+                let user = Statement::delete(USERS)
                     .filter("instance_id", &event.instance_id)
-                    .filter("id", &event.aggregate_id)
+                    .filter("id", &event.aggregate_id);
+                return Ok(vec![user, of_user(event, Statement::delete(METADATA))]);
             }
             _ => return Ok(Vec::new()),
         };
@@ -156,6 +210,8 @@ fn added(event: &Event, added: HumanUserAdded, sequence: i64) -> Statement {
         .set("preferred_language", added.profile.preferred_language)
         .set("email", added.email)
         .set("email_verified", added.email_verified)
+        .set("phone", Value::Null)
+        .set("phone_verified", false)
         .set("name", Value::Null)
         .set("description", Value::Null)
         .set("state", "active")
@@ -186,6 +242,8 @@ fn machine_added(event: &Event, added: MachineUserAdded, sequence: i64) -> State
         .set("preferred_language", Value::Null)
         .set("email", "")
         .set("email_verified", false)
+        .set("phone", Value::Null)
+        .set("phone_verified", false)
         .set("name", added.name)
         .set("description", added.description)
         .set("state", "active")
@@ -196,6 +254,34 @@ fn machine_added(event: &Event, added: MachineUserAdded, sequence: i64) -> State
         .set("changed_at", event.created_at)
         .set("sequence", sequence)
         .conflict(["instance_id", "id"])
+}
+
+/// `user.metadata.changed`: the entry's row (inserted with `created_at`
+/// null, or updated keeping it), its `created_at` filled where still null,
+/// and the user touched.
+fn metadata_changed(event: &Event, changed: &UserMetadataChanged, sequence: i64) -> Vec<Statement> {
+    let row = Statement::upsert(METADATA)
+        .set("instance_id", &event.instance_id)
+        .set("user_id", &event.aggregate_id)
+        .set("key", &changed.key)
+        .set("org_id", &changed.org_id)
+        .set("value", changed.value_base64())
+        .set("changed_at", event.created_at)
+        .set("sequence", sequence)
+        .conflict(["instance_id", "user_id", "key"]);
+    let created = of_user(event, Statement::update(METADATA))
+        .set("created_at", event.created_at)
+        .filter("key", &changed.key)
+        .filter("created_at", Value::Null);
+    vec![row, created, touch(event, sequence)]
+}
+
+/// `statement` (an update or delete of `user_metadata`) limited to the
+/// event's user.
+fn of_user(event: &Event, statement: Statement) -> Statement {
+    statement
+        .filter("instance_id", &event.instance_id)
+        .filter("user_id", &event.aggregate_id)
 }
 
 /// An event of type `T` (no payload to speak of) putting the user in `state`.
@@ -233,5 +319,7 @@ fn sequence(event: &Event) -> Result<i64, String> {
     })
 }
 
+#[cfg(test)]
+mod details_tests;
 #[cfg(test)]
 mod tests;

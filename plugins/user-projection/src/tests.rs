@@ -12,14 +12,14 @@ use rampart_plugin_sdk::testing::Harness;
 use super::{UserProjection, VERSION};
 
 /// When the events under test happened.
-fn at() -> DateTime {
+pub(crate) fn at() -> DateTime {
     rampart_plugin_sdk::chrono::Utc
         .with_ymd_and_hms(2030, 1, 2, 3, 4, 5)
         .unwrap()
 }
 
 /// `payload` as an event of user `u-1` in instance `i-1`, sequence 3, by `admin-1`.
-fn event<T: EventPayload>(payload: &T) -> Event {
+pub(crate) fn event<T: EventPayload>(payload: &T) -> Event {
     Event::from_payload(payload)
         .in_instance("i-1")
         .on("user", "u-1")
@@ -28,12 +28,13 @@ fn event<T: EventPayload>(payload: &T) -> Event {
         .by("admin-1")
 }
 
-fn project(event: &Event) -> Result<Vec<Statement>, String> {
+/// The statements of `event`, through the SDK's harness.
+pub(crate) fn project(event: &Event) -> Result<Vec<Statement>, String> {
     Harness::new().project::<UserProjection>(event)
 }
 
 /// The update of `users` every event keeping the user starts from.
-fn touch() -> Statement {
+pub(crate) fn touch() -> Statement {
     Statement::update("users")
         .set("changed_at", at())
         .set("sequence", 3)
@@ -71,6 +72,8 @@ fn ada_row(password_set: bool, password_changed_at: Option<DateTime>) -> Stateme
         .set("preferred_language", Value::Null)
         .set("email", "ada@example.com")
         .set("email_verified", true)
+        .set("phone", Value::Null)
+        .set("phone_verified", false)
         .set("name", Value::Null)
         .set("description", Value::Null)
         .set("state", "active")
@@ -194,7 +197,7 @@ fn given_state_events_when_projected_then_the_state_follows() {
 }
 
 #[test]
-fn given_a_user_removed_when_projected_then_the_row_is_deleted() {
+fn given_a_user_removed_when_projected_then_the_row_and_its_metadata_are_deleted() {
     let removed = event(&UserRemoved {
         username: "ada".into(),
     });
@@ -203,7 +206,10 @@ fn given_a_user_removed_when_projected_then_the_row_is_deleted() {
         Ok(vec![
             Statement::delete("users")
                 .filter("instance_id", "i-1")
-                .filter("id", "u-1")
+                .filter("id", "u-1"),
+            Statement::delete("user_metadata")
+                .filter("instance_id", "i-1")
+                .filter("user_id", "u-1"),
         ])
     );
 }
@@ -258,7 +264,7 @@ fn given_the_manifest_when_read_then_it_handles_user_events_without_capabilities
     assert_eq!(manifest.version, VERSION);
     assert_eq!(
         manifest.version,
-        concat!(env!("CARGO_PKG_VERSION"), "+schema.2")
+        concat!(env!("CARGO_PKG_VERSION"), "+schema.3")
     );
     assert_eq!(manifest.handles, ["user.*"]);
     assert!(manifest.capabilities.is_empty());
@@ -267,7 +273,7 @@ fn given_the_manifest_when_read_then_it_handles_user_events_without_capabilities
 #[test]
 fn given_the_table_when_declared_then_key_and_indexes_match_the_query_side() {
     let tables = UserProjection::tables();
-    assert_eq!(tables.len(), 1);
+    assert_eq!(tables.len(), 2);
     let users = &tables[0];
     assert_eq!(users.name, "users");
     assert_eq!(users.primary_key, ["instance_id", "id"]);
@@ -290,6 +296,7 @@ fn given_the_table_when_declared_then_key_and_indexes_match_the_query_side() {
         [
             "display_name",
             "preferred_language",
+            "phone",
             "name",
             "description",
             "password_changed_at"
@@ -320,6 +327,8 @@ fn given_a_machine_user_added_when_projected_then_it_is_a_machine_with_empty_hum
                 .set("preferred_language", Value::Null)
                 .set("email", "")
                 .set("email_verified", false)
+                .set("phone", Value::Null)
+                .set("phone_verified", false)
                 .set("name", "CI")
                 .set("description", "builds")
                 .set("state", "active")

@@ -63,6 +63,12 @@ fn variants(rule: &MethodRule, valid: &DynamicMessage) -> Vec<(String, String, D
                 out.push((format!("{name} malformed"), name.clone(), malformed));
             }
         }
+        if field.kind() == Kind::Bytes && rules.max_len > 0 {
+            let mut long = valid.clone();
+            let bytes = vec![0_u8; rules.max_len as usize + 1];
+            long.set_field(&field, PValue::Bytes(bytes.into()));
+            out.push((format!("{name} too long"), name.clone(), long));
+        }
     }
     out
 }

@@ -322,6 +322,7 @@ fn fill(desc: &MessageDescriptor, method: &str, targets: &Targets) -> DynamicMes
             }
             Kind::Int64 => PValue::I64(i64::try_from(rules.min.max(1)).unwrap_or(1)),
             Kind::Int32 => PValue::I32(i32::try_from(rules.min.max(1)).unwrap_or(1)),
+            Kind::Bytes => PValue::Bytes(format!("v{n}").into_bytes().into()),
             _ => continue,
         };
         message.set_field(&field, value);
@@ -347,6 +348,8 @@ fn text_value(
         ("instance_id", _) => return targets.instance_id.clone(),
         ("domain", "GetOrgByDomain") => return targets.org_domain.clone(),
         ("username", "GetUserByUsername") => return targets.username.clone(),
+        ("phone", _) => return "+41 44 668 18 00".into(),
+        ("key", m) if m.ends_with("UserMetadata") => return format!("key.{n}"),
         ("roles", m) if m.contains("Org") => return "ORG_AUDITOR".into(),
         ("roles", _) => return "IAM_AUDITOR".into(),
         ("name", "GetPlugin" | "ValidateCommand" | "ProjectEvent" | "ListProjectionFailures") => {

@@ -1,5 +1,8 @@
 //! `rampart.user.v1.UserService`: human and machine users, their
-//! credentials and personal access tokens.
+//! credentials and personal access tokens; phone numbers and metadata in
+//! `details`.
+
+mod details;
 
 use rampart_plugin_sdk::catalogue::{
     AddEmailCode, AddHumanUser, AddMachineUser, AddPasswordCode, ChangeHumanEmail,
@@ -76,6 +79,8 @@ pub fn user(row: &Row) -> User {
             email_verified: flag(row, "emailVerified"),
             password_set: flag(row, "passwordSet"),
             password_changed_at: time(row, "passwordChangedAt"),
+            phone: text(row, "phone"),
+            phone_verified: flag(row, "phoneVerified"),
         })
     };
     User {
@@ -265,6 +270,20 @@ impl UserService for Users {
         Ok(Response::new(UpdateHumanEmailResponse {
             details: details(&written),
         }))
+    }
+
+    async fn set_phone(
+        &self,
+        request: Request<SetPhoneRequest>,
+    ) -> Result<Response<SetPhoneResponse>, Status> {
+        details::set_phone(self, request).await
+    }
+
+    async fn remove_phone(
+        &self,
+        request: Request<RemovePhoneRequest>,
+    ) -> Result<Response<RemovePhoneResponse>, Status> {
+        details::remove_phone(self, request).await
     }
 
     async fn update_machine_user(
@@ -531,6 +550,34 @@ impl UserService for Users {
         Ok(Response::new(RemovePersonalAccessTokenResponse {
             details: details(&written),
         }))
+    }
+
+    async fn set_user_metadata(
+        &self,
+        request: Request<SetUserMetadataRequest>,
+    ) -> Result<Response<SetUserMetadataResponse>, Status> {
+        details::set_metadata(self, request).await
+    }
+
+    async fn remove_user_metadata(
+        &self,
+        request: Request<RemoveUserMetadataRequest>,
+    ) -> Result<Response<RemoveUserMetadataResponse>, Status> {
+        details::remove_metadata(self, request).await
+    }
+
+    async fn get_user_metadata(
+        &self,
+        request: Request<GetUserMetadataRequest>,
+    ) -> Result<Response<GetUserMetadataResponse>, Status> {
+        details::get_metadata(self, request).await
+    }
+
+    async fn list_user_metadata(
+        &self,
+        request: Request<ListUserMetadataRequest>,
+    ) -> Result<Response<ListUserMetadataResponse>, Status> {
+        details::list_metadata(self, request).await
     }
 }
 

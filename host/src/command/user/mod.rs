@@ -15,6 +15,9 @@
 //! - `pat`: `user.pat.add`, `user.pat.remove`.
 //! - `profile`: `user.human.profile.change`, `user.human.email.change`.
 //! - `password`: `user.human.password.set`.
+//! - `phone`: `user.human.phone.change`, `user.human.phone.remove` (E.164).
+//! - `metadata`: `user.metadata.set`, `user.metadata.remove` (keys of any
+//!   user holding bytes, within limits).
 //! - `state`: `user.deactivate`, `user.reactivate`, `user.lock`, `user.unlock`.
 //! - `remove`: `user.remove`.
 //! - `code`: one-time codes (hashed, expiring, limited tries);
@@ -27,15 +30,19 @@ pub(crate) mod add;
 mod check;
 pub(crate) mod code;
 pub(crate) mod machine;
+mod metadata;
 pub(crate) mod model;
 pub(crate) mod password;
 pub(crate) mod pat;
+mod phone;
 mod profile;
 mod remove;
 mod reset;
 pub(crate) mod state;
 mod verification;
 
+#[cfg(test)]
+mod details_tests;
 #[cfg(test)]
 mod machine_tests;
 #[cfg(test)]

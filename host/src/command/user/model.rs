@@ -1,18 +1,20 @@
 //! The user write model: kind, org, username, state; a human's profile,
-//! e-mail and whether it has a password; a machine's name, description and
-//! personal access tokens.
+//! e-mail, phone number and whether it has a password; a machine's name,
+//! description and personal access tokens; the metadata keys of either.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
     EmailCodeAdded, EmailCodeFailed, EventPayload, HumanEmailChanged, HumanEmailVerified,
-    HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, MachineUserAdded,
-    MachineUserChanged, PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded,
-    PasswordCodeFailed, PersonalAccessTokenAdded, PersonalAccessTokenRemoved, Profile,
-    UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
+    HumanPasswordChanged, HumanPhoneChanged, HumanPhoneRemoved, HumanProfileChanged,
+    HumanUserAdded, MachineUserAdded, MachineUserChanged, PasswordCheckFailed,
+    PasswordCheckSucceeded, PasswordCodeAdded, PasswordCodeFailed, PersonalAccessTokenAdded,
+    PersonalAccessTokenRemoved, Profile, UserDeactivated, UserLocked, UserMetadataChanged,
+    UserMetadataRemoved, UserReactivated, UserRemoved, UserUnlocked,
 };
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::code::PendingCode;
 use crate::command::CommandError;
@@ -76,9 +78,33 @@ pub(crate) struct Pat {
     pub(crate) removed: bool,
 }
 
+/// One metadata entry of a user as its commands see it: the value's size
+/// and a digest of it (to tell a repeated value), never the value itself,
+/// so the state stays small however large the values are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MetadataEntry {
+    /// The value's length in bytes.
+    pub(crate) size: usize,
+    /// SHA-256 of the value.
+    #[serde(skip)]
+    pub(crate) digest: [u8; 32],
+}
+
+impl MetadataEntry {
+    /// The entry of `value`.
+    pub(crate) fn of(value: &[u8]) -> Self {
+        Self {
+            size: value.len(),
+            digest: Sha256::digest(value).into(),
+        }
+    }
+}
+
 /// A user as its commands (and the query side's credential reads) see it.
 /// Neither the password hash nor token hashes are serialized: validators
-/// see only whether there is a password, and the tokens' dates.
+/// see only whether there is a password, and the tokens' dates; of metadata
+/// they see the keys and the values' sizes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UserModel {
@@ -109,6 +135,11 @@ pub(crate) struct UserModel {
     /// The pending password reset code, never serialized.
     #[serde(skip)]
     pub(crate) password_code: Option<PendingCode>,
+    /// A human's phone number in E.164 form, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) phone: Option<String>,
+    /// Whether the phone number is verified.
+    pub(crate) phone_verified: bool,
     /// A machine's display name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) name: Option<String>,
@@ -118,6 +149,9 @@ pub(crate) struct UserModel {
     /// A machine's personal access tokens by token id, removed ones too.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) pats: BTreeMap<String, Pat>,
+    /// Metadata entries by key (humans and machines alike).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) metadata: BTreeMap<String, MetadataEntry>,
 }
 
 impl UserModel {
@@ -252,6 +286,26 @@ impl WriteModel for UserModel {
             PasswordCodeFailed::TYPE => count_failure(self.password_code.as_mut()),
             PasswordCheckSucceeded::TYPE => self.password_failures = 0,
             PasswordCheckFailed::TYPE => self.password_failures += 1,
+            HumanPhoneChanged::TYPE => {
+                if let Some(p) = payload::<HumanPhoneChanged>(event) {
+                    self.phone = Some(p.phone);
+                    self.phone_verified = p.verified;
+                }
+            }
+            HumanPhoneRemoved::TYPE => {
+                self.phone = None;
+                self.phone_verified = false;
+            }
+            UserMetadataChanged::TYPE => {
+                if let Some(p) = payload::<UserMetadataChanged>(event) {
+                    self.metadata.insert(p.key, MetadataEntry::of(&p.value));
+                }
+            }
+            UserMetadataRemoved::TYPE => {
+                if let Some(p) = payload::<UserMetadataRemoved>(event) {
+                    self.metadata.remove(&p.key);
+                }
+            }
             UserDeactivated::TYPE => self.state = UserState::Inactive,
             UserReactivated::TYPE => self.state = UserState::Active,
             UserUnlocked::TYPE => {
