@@ -77,7 +77,7 @@ pub use pipeline::Written;
 pub use project::{AppAction, AppWritten, GrantAction, RoleAction};
 pub use settings::{InEffect, SettingsLayer, SettingsLevel};
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
-pub use user::CodeIssued;
+pub use user::{CodeIssued, Contact};
 pub use write_model_cache::{WRITE_MODEL_READS_METRIC, WriteModelCache};
 
 use std::sync::{Arc, OnceLock};

@@ -82,7 +82,7 @@ impl Commands {
     }
 
     /// The channel, recipient and rendered message; `None` when the user
-    /// has no e-mail address.
+    /// has no address for it (e-mail, or phone number for a text message).
     async fn message(
         &self,
         instance_id: &str,
@@ -100,12 +100,21 @@ impl Commands {
             .model;
         let user_ref = AggregateRef::new(instance_id, UserModel::AGGREGATE_TYPE, user_id);
         let user = models.load::<UserModel>(&source, &user_ref).await?.model;
-        if user.email.is_empty() {
-            return Ok(None);
-        }
-        let channel = match &instance.notification.smtp {
-            None => Channel::Log,
-            Some(config) => Channel::Smtp(self.opened(instance_id, config)?),
+        let (address, channel) = if kind == MessageKind::PhoneVerification {
+            // Text messages have no provider yet: they go to the log.
+            let Some(phone) = user.phone.clone() else {
+                return Ok(None);
+            };
+            (phone, Channel::Log)
+        } else {
+            if user.email.is_empty() {
+                return Ok(None);
+            }
+            let channel = match &instance.notification.smtp {
+                None => Channel::Log,
+                Some(config) => Channel::Smtp(self.opened(instance_id, config)?),
+            };
+            (user.email.clone(), channel)
         };
         let name =
             user.profile.display_name.clone().unwrap_or_else(|| {
@@ -125,10 +134,7 @@ impl Commands {
             ("instance", instance.name.clone()),
             ("minutes", minutes),
         ];
-        let to = Recipient {
-            address: user.email,
-            name,
-        };
+        let to = Recipient { address, name };
         Ok(Some((channel, to, template::render(&template, &values))))
     }
 

@@ -1,8 +1,9 @@
 //! # Notifier
 //!
 //! Tells users what they need to know: codes that verify an e-mail address
-//! or allow a password reset, and that their password changed. Each
-//! instance picks its channel:
+//! or a phone number or allow a password reset, and that their password
+//! changed. Each instance picks its e-mail channel (text messages have no
+//! provider yet and always go to the log):
 //!
 //! - **log** (the default, while no SMTP server is configured): the message
 //!   is written to the server's log (target `rampart::notifier`), which is

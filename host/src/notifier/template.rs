@@ -33,6 +33,11 @@ pub fn built_in(kind: MessageKind) -> MessageTemplate {
              {{username}} is:\n\n    {{code}}\n\nIt works for {{minutes}} minutes. If you did \
              not ask for it, you can ignore this message: your password stays as it is.\n",
         ),
+        MessageKind::PhoneVerification => (
+            "Your code for {{instance}}",
+            "{{code}} is your code to verify this phone number for {{instance}}. It works for \
+             {{minutes}} minutes.",
+        ),
         MessageKind::PasswordChanged => (
             "Your password for {{instance}} was changed",
             "Hello {{displayName}},\n\nthe password of the account {{username}} was just \

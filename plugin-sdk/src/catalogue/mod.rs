@@ -83,9 +83,10 @@ pub use user::{
     UserLocked, UserReactivated, UserRemoved, UserUnlocked,
 };
 pub use user_codes::{
-    AddEmailCode, AddPasswordCode, CheckPassword, EmailCodeAdded, EmailCodeFailed,
-    HumanEmailVerified, PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded,
-    PasswordCodeFailed, ResetPassword, VerifyEmail,
+    AddEmailCode, AddPasswordCode, AddPhoneCode, CheckPassword, EmailCodeAdded, EmailCodeFailed,
+    HumanEmailVerified, HumanPhoneVerified, PasswordCheckFailed, PasswordCheckSucceeded,
+    PasswordCodeAdded, PasswordCodeFailed, PhoneCodeAdded, PhoneCodeFailed, ResetPassword,
+    VerifyEmail, VerifyPhone,
 };
 pub use user_details::{
     ChangeHumanPhone, HumanPhoneChanged, HumanPhoneRemoved, RemoveHumanPhone, RemoveUserMetadata,

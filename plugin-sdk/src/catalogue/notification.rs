@@ -69,14 +69,18 @@ pub enum MessageKind {
     PasswordReset,
     /// The password was changed (when the notification settings say so).
     PasswordChanged,
+    /// A code that verifies a phone number (a text message; with no SMS
+    /// provider yet, it goes to the log).
+    PhoneVerification,
 }
 
 impl MessageKind {
     /// Every kind.
-    pub const ALL: [MessageKind; 3] = [
+    pub const ALL: [MessageKind; 4] = [
         MessageKind::EmailVerification,
         MessageKind::PasswordReset,
         MessageKind::PasswordChanged,
+        MessageKind::PhoneVerification,
     ];
 }
 

@@ -29,9 +29,11 @@
 //! | `user.machine.changed` | replaces the machine's name and description |
 //! | `user.human.profile.changed` | replaces the names and the language |
 //! | `user.human.email.changed` | replaces the address and its verification |
+//! | `user.human.email.verified` | the address is verified (by code) |
 //! | `user.human.password.changed` | records that and when a password was set |
 //! | `user.human.phone.changed` | replaces the number and its verification |
 //! | `user.human.phone.removed` | clears the number, not verified |
+//! | `user.human.phone.verified` | the number is verified (by code) |
 //! | `user.metadata.changed` | upserts the entry (a change keeps `created_at`) |
 //! | `user.metadata.removed` | deletes the entry |
 //! | `user.deactivated` / `user.reactivated` | `state` `inactive` / `active` |
@@ -45,9 +47,9 @@
 
 use rampart_plugin_sdk::catalogue::{
     HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanPhoneChanged,
-    HumanPhoneRemoved, HumanProfileChanged, HumanUserAdded, MachineUserAdded, MachineUserChanged,
-    UserDeactivated, UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated,
-    UserRemoved, UserUnlocked,
+    HumanPhoneRemoved, HumanPhoneVerified, HumanProfileChanged, HumanUserAdded, MachineUserAdded,
+    MachineUserChanged, UserDeactivated, UserLocked, UserMetadataChanged, UserMetadataRemoved,
+    UserReactivated, UserRemoved, UserUnlocked,
 };
 use rampart_plugin_sdk::prelude::*;
 use rampart_plugin_sdk::serde_json;
@@ -62,7 +64,7 @@ const METADATA: &str = "user_metadata";
 /// changes, so the host rebuilds the read model into new tables.
 /// Revision 2: `kind`, `name`, `description`; machine users.
 /// Revision 3: `phone`, `phone_verified`; the `user_metadata` table;
-/// addresses verified by code (`user.human.email.verified`).
+/// addresses and numbers verified by code (`user.human.*.verified`).
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+schema.3");
 
 /// The `users` projection.
@@ -157,6 +159,7 @@ impl Projection for UserProjection {
                     .set("email_verified", email.verified)
             }
             HumanEmailVerified::TYPE => touched().set("email_verified", true),
+            HumanPhoneVerified::TYPE => touched().set("phone_verified", true),
             HumanPhoneChanged::TYPE => {
                 let phone: HumanPhoneChanged = decode(event)?;
                 touched()

@@ -1,9 +1,10 @@
 //! Given/when/then tests through the SDK's native harness.
 
 use rampart_plugin_sdk::catalogue::{
-    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanProfileChanged,
-    HumanUserAdded, MachineUserAdded, MachineUserChanged, PersonalAccessTokenAdded, Profile,
-    UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
+    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanPhoneVerified,
+    HumanProfileChanged, HumanUserAdded, MachineUserAdded, MachineUserChanged,
+    PersonalAccessTokenAdded, Profile, UserDeactivated, UserLocked, UserReactivated, UserRemoved,
+    UserUnlocked,
 };
 use rampart_plugin_sdk::chrono::TimeZone;
 use rampart_plugin_sdk::prelude::*;
@@ -160,6 +161,15 @@ fn given_an_email_verified_by_code_when_projected_then_it_is_verified() {
     assert_eq!(
         project(&verified),
         Ok(vec![touch().set("email_verified", true)])
+    );
+}
+
+#[test]
+fn given_a_phone_verified_by_code_when_projected_then_it_is_verified() {
+    let verified = event(&HumanPhoneVerified {});
+    assert_eq!(
+        project(&verified),
+        Ok(vec![touch().set("phone_verified", true)])
     );
 }
 

@@ -270,6 +270,7 @@ fn message_kind(kind: MessageKind) -> Result<Kind2, Status> {
         MessageKind::EmailVerification => Kind2::EmailVerification,
         MessageKind::PasswordReset => Kind2::PasswordReset,
         MessageKind::PasswordChanged => Kind2::PasswordChanged,
+        MessageKind::PhoneVerification => Kind2::PhoneVerification,
         // The gate refuses an unset required enum before this runs.
         MessageKind::Unspecified => return Err(field("kind", "must name a message")),
     })
@@ -281,6 +282,7 @@ fn message_kind_out(kind: Kind2) -> MessageKind {
         Kind2::EmailVerification => MessageKind::EmailVerification,
         Kind2::PasswordReset => MessageKind::PasswordReset,
         Kind2::PasswordChanged => MessageKind::PasswordChanged,
+        Kind2::PhoneVerification => MessageKind::PhoneVerification,
     }
 }
 

@@ -5,9 +5,9 @@
 mod details;
 
 use rampart_plugin_sdk::catalogue::{
-    AddEmailCode, AddHumanUser, AddMachineUser, AddPasswordCode, ChangeHumanEmail,
-    ChangeHumanProfile, ChangeMachineUser, Email as CatalogueEmail, Profile as CatalogueProfile,
-    ResetPassword, SetHumanPassword, VerifyEmail,
+    AddHumanUser, AddMachineUser, AddPasswordCode, ChangeHumanEmail, ChangeHumanProfile,
+    ChangeMachineUser, Email as CatalogueEmail, Profile as CatalogueProfile, ResetPassword,
+    SetHumanPassword,
 };
 use tonic::{Request, Response, Status};
 
@@ -20,7 +20,7 @@ use crate::api::proto::rampart::user::v1::user_service_server::{UserService, Use
 use crate::api::proto::rampart::user::v1::*;
 use crate::api::status::{self, not_found};
 use crate::auth::token;
-use crate::command::CodeIssued;
+use crate::command::{CodeIssued, Contact};
 use crate::query::USERS;
 use crate::readmodel::Row;
 use crate::server::AppState;
@@ -39,6 +39,40 @@ pub fn server(state: &AppState) -> UserServiceServer<Users> {
 }
 
 impl Users {
+    /// A new verification code of `contact`, sent or returned.
+    async fn send_code(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+        contact: Contact,
+        return_code: bool,
+    ) -> Result<Response<SendCodeResponse>, Status> {
+        self.authorize(caller, user_id).await?;
+        let commands = &self.state.cqrs()?.commands;
+        let issued = commands
+            .add_verification_code(&caller.ctx(), user_id, contact, return_code)
+            .await?;
+        Ok(Response::new(code_response(issued)))
+    }
+
+    /// Verifies `contact` with `code`.
+    async fn verify(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+        contact: Contact,
+        code: String,
+    ) -> Result<Response<VerifyContactResponse>, Status> {
+        self.authorize(caller, user_id).await?;
+        let commands = &self.state.cqrs()?.commands;
+        let written = commands
+            .verify_contact(&caller.ctx(), user_id, contact, code)
+            .await?;
+        Ok(Response::new(VerifyContactResponse {
+            details: details(&written),
+        }))
+    }
+
     /// The user `id` as the caller may see it: NOT_FOUND when it does not
     /// exist, PERMISSION_DENIED when the caller lacks the method's
     /// permission in the user's organization.
@@ -392,32 +426,38 @@ impl UserService for Users {
     ) -> Result<Response<SendCodeResponse>, Status> {
         let caller = caller(&request)?;
         let req = request.into_inner();
-        self.authorize(&caller, &req.user_id).await?;
-        let commands = &self.state.cqrs()?.commands;
-        let payload = AddEmailCode {
-            return_code: req.return_code,
-        };
-        let issued = commands
-            .add_email_code(&caller.ctx(), &req.user_id, payload)
-            .await?;
-        Ok(Response::new(code_response(issued)))
+        self.send_code(&caller, &req.user_id, Contact::Email, req.return_code)
+            .await
     }
 
     async fn verify_email(
         &self,
         request: Request<VerifyEmailRequest>,
-    ) -> Result<Response<VerifyEmailResponse>, Status> {
+    ) -> Result<Response<VerifyContactResponse>, Status> {
         let caller = caller(&request)?;
         let req = request.into_inner();
-        self.authorize(&caller, &req.user_id).await?;
-        let commands = &self.state.cqrs()?.commands;
-        let payload = VerifyEmail { code: req.code };
-        let written = commands
-            .verify_email(&caller.ctx(), &req.user_id, payload)
-            .await?;
-        Ok(Response::new(VerifyEmailResponse {
-            details: details(&written),
-        }))
+        self.verify(&caller, &req.user_id, Contact::Email, req.code)
+            .await
+    }
+
+    async fn send_phone_code(
+        &self,
+        request: Request<SendPhoneCodeRequest>,
+    ) -> Result<Response<SendCodeResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        self.send_code(&caller, &req.user_id, Contact::Phone, req.return_code)
+            .await
+    }
+
+    async fn verify_phone(
+        &self,
+        request: Request<VerifyPhoneRequest>,
+    ) -> Result<Response<VerifyContactResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        self.verify(&caller, &req.user_id, Contact::Phone, req.code)
+            .await
     }
 
     async fn send_password_reset_code(

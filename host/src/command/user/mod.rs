@@ -21,7 +21,8 @@
 //! - `state`: `user.deactivate`, `user.reactivate`, `user.lock`, `user.unlock`.
 //! - `remove`: `user.remove`.
 //! - `code`: one-time codes (hashed, expiring, limited tries);
-//!   `verification`: `user.human.email.code.add`, `user.human.email.verify`;
+//!   `verification`: `user.human.{email,phone}.code.add` and
+//!   `user.human.{email,phone}.verify`;
 //!   `reset`: `user.human.password.code.add`, `user.human.password.reset`;
 //!   `check`: `user.human.password.check`, which counts failures toward the
 //!   lockout settings and locks the user at the limit.
@@ -61,7 +62,7 @@ pub(crate) const AGGREGATE_TYPE: &str = "user";
 /// Unique-value kind of usernames (per instance).
 pub(crate) const USERNAME_KIND: &str = "username";
 
-pub use verification::CodeIssued;
+pub use verification::{CodeIssued, Contact};
 
 /// What adding user `id` of either kind to organization `org_id` needs: no
 /// user of that id yet, and an organization that exists and is active.

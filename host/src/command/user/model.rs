@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
     EmailCodeAdded, EmailCodeFailed, EventPayload, HumanEmailChanged, HumanEmailVerified,
-    HumanPasswordChanged, HumanPhoneChanged, HumanPhoneRemoved, HumanProfileChanged,
-    HumanUserAdded, MachineUserAdded, MachineUserChanged, PasswordCheckFailed,
+    HumanPasswordChanged, HumanPhoneChanged, HumanPhoneRemoved, HumanPhoneVerified,
+    HumanProfileChanged, HumanUserAdded, MachineUserAdded, MachineUserChanged, PasswordCheckFailed,
     PasswordCheckSucceeded, PasswordCodeAdded, PasswordCodeFailed, PersonalAccessTokenAdded,
-    PersonalAccessTokenRemoved, Profile, UserDeactivated, UserLocked, UserMetadataChanged,
-    UserMetadataRemoved, UserReactivated, UserRemoved, UserUnlocked,
+    PersonalAccessTokenRemoved, PhoneCodeAdded, PhoneCodeFailed, Profile, UserDeactivated,
+    UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated, UserRemoved,
+    UserUnlocked,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -132,6 +133,9 @@ pub(crate) struct UserModel {
     /// The pending e-mail verification code, never serialized.
     #[serde(skip)]
     pub(crate) email_code: Option<PendingCode>,
+    /// The pending phone verification code, never serialized.
+    #[serde(skip)]
+    pub(crate) phone_code: Option<PendingCode>,
     /// The pending password reset code, never serialized.
     #[serde(skip)]
     pub(crate) password_code: Option<PendingCode>,
@@ -290,11 +294,23 @@ impl WriteModel for UserModel {
                 if let Some(p) = payload::<HumanPhoneChanged>(event) {
                     self.phone = Some(p.phone);
                     self.phone_verified = p.verified;
+                    self.phone_code = None;
                 }
             }
             HumanPhoneRemoved::TYPE => {
                 self.phone = None;
                 self.phone_verified = false;
+                self.phone_code = None;
+            }
+            PhoneCodeAdded::TYPE => {
+                if let Some(p) = payload::<PhoneCodeAdded>(event) {
+                    self.phone_code = Some(PendingCode::new(p.code_hash, p.expires_at));
+                }
+            }
+            PhoneCodeFailed::TYPE => count_failure(self.phone_code.as_mut()),
+            HumanPhoneVerified::TYPE => {
+                self.phone_verified = true;
+                self.phone_code = None;
             }
             UserMetadataChanged::TYPE => {
                 if let Some(p) = payload::<UserMetadataChanged>(event) {

@@ -5,16 +5,17 @@ use std::time::Duration;
 
 use chrono::Utc;
 use rampart_plugin_sdk::catalogue::{
-    AddEmailCode, AddPasswordCode, CheckPassword, EmailCodeAdded, EmailCodeFailed, EventPayload,
-    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, InstanceSettingsSet,
-    LockoutSettings, OrgSettingsSet, PasswordCheckFailed, PasswordCheckSucceeded,
-    PasswordCodeAdded, ResetPassword, SettingsValue, UserLocked, UserUnlocked, VerifyEmail,
+    AddPasswordCode, CheckPassword, EmailCodeAdded, EmailCodeFailed, EventPayload,
+    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanPhoneChanged,
+    HumanPhoneVerified, InstanceSettingsSet, LockoutSettings, OrgSettingsSet, PasswordCheckFailed,
+    PasswordCheckSucceeded, PasswordCodeAdded, PhoneCodeAdded, ResetPassword, SettingsValue,
+    UserLocked, UserUnlocked,
 };
 
 use super::check::CheckPasswordCommand;
 use super::model::UserModel;
 use super::reset::{AddPasswordCodeCommand, ResetPasswordCommand};
-use super::verification::{AddEmailCodeCommand, VerifyEmailCommand};
+use super::verification::{AddCodeCommand, Contact, VerifyCommand};
 use crate::command::password::verify;
 use crate::command::testing::fixtures::{
     instance_added, instance_ref, org_added, org_ref, user_added, user_ref,
@@ -63,13 +64,13 @@ async fn password(password: &str) -> (AggregateRef, NewEvent) {
     )
 }
 
-fn verify_email(code: &str) -> VerifyEmailCommand {
-    VerifyEmailCommand::new("user-1", VerifyEmail { code: code.into() }, CODES)
+fn verify_email(code: &str) -> VerifyCommand {
+    VerifyCommand::new("user-1", Contact::Email, code.into(), CODES)
 }
 
 #[tokio::test]
 async fn given_a_user_when_adding_an_email_code_then_only_its_hash_is_stored_with_an_expiry() {
-    let cmd = AddEmailCodeCommand::new("user-1", AddEmailCode::default(), CODES);
+    let cmd = AddCodeCommand::new("user-1", Contact::Email, false, CODES);
     let decision = ada(vec![]).when(cmd.clone()).await.decision();
     assert_eq!(decision.events.len(), 1);
     let added: EmailCodeAdded = serde_json::from_value(decision.events[0].payload.clone()).unwrap();
@@ -123,7 +124,7 @@ async fn given_an_expired_code_when_typed_then_it_expired() {
 async fn given_no_code_when_verifying_then_one_must_be_requested_first() {
     ada(vec![]).when(verify_email("ABCD2345")).await.then_error(
         "FAILED_PRECONDITION",
-        "no e-mail verification code is pending",
+        "no e-mail address verification code is pending",
     );
 }
 
@@ -142,7 +143,7 @@ async fn given_a_code_when_the_address_changes_then_the_code_is_void() {
         .await
         .then_error(
             "FAILED_PRECONDITION",
-            "no e-mail verification code is pending",
+            "no e-mail address verification code is pending",
         );
 }
 
@@ -279,4 +280,36 @@ fn stored((aggregate, e): (AggregateRef, NewEvent)) -> Event {
         creator: e.creator,
         created_at: Utc::now(),
     }
+}
+
+#[tokio::test]
+async fn given_a_phone_when_its_code_is_added_and_typed_then_the_phone_is_verified() {
+    let phone = event(
+        &user_ref("user-1"),
+        &HumanPhoneChanged {
+            phone: "+41791234567".into(),
+            verified: false,
+        },
+    );
+    let cmd = AddCodeCommand::new("user-1", Contact::Phone, false, CODES);
+    let decision = ada(vec![phone.clone()]).when(cmd.clone()).await.decision();
+    assert_eq!(decision.events[0].event_type, PhoneCodeAdded::TYPE);
+    let added = (user_ref("user-1"), decision.events[0].clone());
+    ada(vec![phone, added])
+        .when(VerifyCommand::new(
+            "user-1",
+            Contact::Phone,
+            cmd.code().to_owned(),
+            CODES,
+        ))
+        .await
+        .then(vec![expected(&HumanPhoneVerified {})]);
+}
+
+#[tokio::test]
+async fn given_no_phone_when_a_phone_code_is_asked_then_there_is_no_number() {
+    ada(vec![])
+        .when(AddCodeCommand::new("user-1", Contact::Phone, false, CODES))
+        .await
+        .then_error("FAILED_PRECONDITION", "the user has no phone number");
 }

@@ -1,17 +1,20 @@
-//! `user.human.email.code.add` and `user.human.email.verify`: proving an
-//! e-mail address with a one-time code.
+//! `user.human.email.code.add`, `user.human.email.verify`,
+//! `user.human.phone.code.add` and `user.human.phone.verify`: proving an
+//! e-mail address or a phone number with a one-time code.
 
 use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{
-    AddEmailCode, CommandPayload, EmailCodeAdded, EmailCodeFailed, HumanEmailVerified, MessageKind,
-    VerifyEmail,
+    AddEmailCode, AddPhoneCode, CommandPayload, EmailCodeAdded, EmailCodeFailed,
+    HumanEmailVerified, HumanPhoneVerified, MessageKind, PhoneCodeAdded, PhoneCodeFailed,
+    VerifyEmail, VerifyPhone,
 };
 
-use super::code::{self, Tried};
+use super::code::{self, PendingCode, Tried};
 use super::model::UserModel;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written};
 use crate::config::CodesConfig;
+use crate::eventstore::NewEvent;
 
 /// What adding a code leaves the caller with.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,22 +25,114 @@ pub struct CodeIssued {
     pub code: Option<String>,
 }
 
-/// Gives user `user_id` a new e-mail verification code (replacing any
-/// earlier one).
+/// What a verification proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contact {
+    /// The e-mail address.
+    Email,
+    /// The phone number.
+    Phone,
+}
+
+impl Contact {
+    /// The contact's name in messages.
+    fn what(self) -> &'static str {
+        match self {
+            Contact::Email => "e-mail address",
+            Contact::Phone => "phone number",
+        }
+    }
+
+    /// The message that carries its code.
+    fn message(self) -> MessageKind {
+        match self {
+            Contact::Email => MessageKind::EmailVerification,
+            Contact::Phone => MessageKind::PhoneVerification,
+        }
+    }
+
+    /// [`CommandError::FailedPrecondition`] unless `model` is a human with
+    /// this contact, not verified yet.
+    fn require_unverified(self, model: &UserModel) -> Result<(), CommandError> {
+        let what = self.what();
+        model.require_human(match self {
+            Contact::Email => "an e-mail address",
+            Contact::Phone => "a phone number",
+        })?;
+        let (present, verified) = match self {
+            Contact::Email => (!model.email.is_empty(), model.email_verified),
+            Contact::Phone => (model.phone.is_some(), model.phone_verified),
+        };
+        if !present {
+            return Err(CommandError::precondition(format!(
+                "the user has no {what}"
+            )));
+        }
+        if verified {
+            return Err(CommandError::precondition(format!(
+                "the {what} is already verified"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The pending code of this contact.
+    fn pending(self, model: &UserModel) -> Option<&PendingCode> {
+        match self {
+            Contact::Email => model.email_code.as_ref(),
+            Contact::Phone => model.phone_code.as_ref(),
+        }
+    }
+
+    /// `…code.added`.
+    fn added(self, env: &Env<'_>, code_hash: String, codes: &CodesConfig) -> NewEvent {
+        let expires_at = code::expiry(codes);
+        match self {
+            Contact::Email => env.event(&EmailCodeAdded {
+                code_hash,
+                expires_at,
+            }),
+            Contact::Phone => env.event(&PhoneCodeAdded {
+                code_hash,
+                expires_at,
+            }),
+        }
+    }
+
+    /// `…verified` for the right code, `…code.failed` for a wrong one.
+    fn tried(self, env: &Env<'_>, valid: bool) -> NewEvent {
+        match (self, valid) {
+            (Contact::Email, true) => env.event(&HumanEmailVerified {}),
+            (Contact::Email, false) => env.event(&EmailCodeFailed {}),
+            (Contact::Phone, true) => env.event(&HumanPhoneVerified {}),
+            (Contact::Phone, false) => env.event(&PhoneCodeFailed {}),
+        }
+    }
+}
+
+/// Gives user `user_id` a new verification code for a contact (replacing
+/// any earlier one).
 #[derive(Debug, Clone)]
-pub(crate) struct AddEmailCodeCommand {
+pub(crate) struct AddCodeCommand {
     user_id: String,
-    payload: AddEmailCode,
+    contact: Contact,
+    return_code: bool,
     code: String,
     codes: CodesConfig,
 }
 
-impl AddEmailCodeCommand {
+impl AddCodeCommand {
     /// A command with a freshly generated code.
-    pub(crate) fn new(user_id: &str, payload: AddEmailCode, codes: CodesConfig) -> Self {
+    pub(crate) fn new(
+        user_id: &str,
+        contact: Contact,
+        return_code: bool,
+        codes: CodesConfig,
+    ) -> Self {
         Self {
             user_id: user_id.to_owned(),
-            payload,
+            contact,
+            return_code,
             code: code::generate(),
             codes,
         }
@@ -50,11 +145,14 @@ impl AddEmailCodeCommand {
 }
 
 #[async_trait]
-impl Decide for AddEmailCodeCommand {
+impl Decide for AddCodeCommand {
     type Model = UserModel;
 
     fn name(&self) -> &'static str {
-        AddEmailCode::NAME
+        match self.contact {
+            Contact::Email => AddEmailCode::NAME,
+            Contact::Phone => AddPhoneCode::NAME,
+        }
     }
 
     fn aggregate_id<'a>(&'a self, _ctx: &'a CommandContext) -> &'a str {
@@ -66,49 +164,54 @@ impl Decide for AddEmailCodeCommand {
     }
 
     fn payload(&self) -> serde_json::Value {
-        json(&self.payload)
+        let return_code = self.return_code;
+        match self.contact {
+            Contact::Email => json(&AddEmailCode { return_code }),
+            Contact::Phone => json(&AddPhoneCode { return_code }),
+        }
     }
 
     async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
-        model.require_human("an e-mail address")?;
-        if model.email_verified {
-            return Err(CommandError::precondition(
-                "the e-mail address is already verified",
-            ));
-        }
+        self.contact.require_unverified(model)?;
         let code_hash = env.hash_password(&self.code).await?;
-        Ok(Decision::new(vec![env.event(&EmailCodeAdded {
+        Ok(Decision::new(vec![self.contact.added(
+            env,
             code_hash,
-            expires_at: code::expiry(&self.codes),
-        })]))
+            &self.codes,
+        )]))
     }
 }
 
-/// Verifies user `user_id`'s e-mail address with a code.
+/// Verifies one of user `user_id`'s contacts with a code.
 #[derive(Debug, Clone)]
-pub(crate) struct VerifyEmailCommand {
+pub(crate) struct VerifyCommand {
     user_id: String,
-    payload: VerifyEmail,
+    contact: Contact,
+    code: String,
     codes: CodesConfig,
 }
 
-impl VerifyEmailCommand {
-    /// A command trying `payload`'s code.
-    pub(crate) fn new(user_id: &str, payload: VerifyEmail, codes: CodesConfig) -> Self {
+impl VerifyCommand {
+    /// A command trying `code`.
+    pub(crate) fn new(user_id: &str, contact: Contact, code: String, codes: CodesConfig) -> Self {
         Self {
             user_id: user_id.to_owned(),
-            payload,
+            contact,
+            code,
             codes,
         }
     }
 }
 
 #[async_trait]
-impl Decide for VerifyEmailCommand {
+impl Decide for VerifyCommand {
     type Model = UserModel;
 
     fn name(&self) -> &'static str {
-        VerifyEmail::NAME
+        match self.contact {
+            Contact::Email => VerifyEmail::NAME,
+            Contact::Phone => VerifyPhone::NAME,
+        }
     }
 
     fn aggregate_id<'a>(&'a self, _ctx: &'a CommandContext) -> &'a str {
@@ -120,28 +223,23 @@ impl Decide for VerifyEmailCommand {
     }
 
     fn payload(&self) -> serde_json::Value {
-        json(&self.payload)
+        let code = self.code.clone();
+        match self.contact {
+            Contact::Email => json(&VerifyEmail { code }),
+            Contact::Phone => json(&VerifyPhone { code }),
+        }
     }
 
     async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
-        model.require_human("an e-mail address")?;
-        if model.email_verified {
-            return Err(CommandError::precondition(
-                "the e-mail address is already verified",
-            ));
-        }
-        let tried = code::try_code(
-            model.email_code.as_ref(),
-            &self.payload.code,
-            "e-mail verification",
-            &self.codes,
-            env,
-        )
-        .await?;
+        let contact = self.contact;
+        contact.require_unverified(model)?;
+        let what = format!("{} verification", contact.what());
+        let tried =
+            code::try_code(contact.pending(model), &self.code, &what, &self.codes, env).await?;
         Ok(match tried {
-            Tried::Valid => Decision::new(vec![env.event(&HumanEmailVerified {})]),
+            Tried::Valid => Decision::new(vec![contact.tried(env, true)]),
             Tried::Wrong { left } => Decision::failing(
-                vec![env.event(&EmailCodeFailed {})],
+                vec![contact.tried(env, false)],
                 "CODE_INVALID",
                 format!("the code is not valid ({left} attempts left)"),
             ),
@@ -150,22 +248,22 @@ impl Decide for VerifyEmailCommand {
 }
 
 impl Commands {
-    /// Gives a human user a new code that verifies their e-mail address, and
-    /// sends it through the instance's notifier — or, with `return_code`,
-    /// hands it to the caller to deliver.
+    /// Gives a human user a new code that verifies their e-mail address or
+    /// phone number, and sends it through the instance's notifier — or,
+    /// with `return_code`, hands it to the caller to deliver.
     ///
     /// # Errors
     /// [`CommandError::NotFound`] for an unknown user,
-    /// [`CommandError::FailedPrecondition`] for a machine user or an address
-    /// already verified.
-    pub async fn add_email_code(
+    /// [`CommandError::FailedPrecondition`] for a machine user, or a
+    /// contact that is missing or already verified.
+    pub async fn add_verification_code(
         &self,
         ctx: &CommandContext,
         user_id: &str,
-        payload: AddEmailCode,
+        contact: Contact,
+        return_code: bool,
     ) -> Result<CodeIssued, CommandError> {
-        let return_code = payload.return_code;
-        let cmd = AddEmailCodeCommand::new(user_id, payload, self.codes);
+        let cmd = AddCodeCommand::new(user_id, contact, return_code, self.codes);
         let written = self.execute(ctx, &cmd).await?;
         self.issued(
             ctx,
@@ -173,25 +271,27 @@ impl Commands {
             written,
             cmd.code(),
             return_code,
-            MessageKind::EmailVerification,
+            contact.message(),
         )
         .await
     }
 
-    /// Verifies a human user's e-mail address with the code they received.
+    /// Verifies a human user's e-mail address or phone number with the code
+    /// they received.
     ///
     /// # Errors
     /// [`CommandError::Mismatch`] (`CODE_INVALID`) for a wrong code, whose
     /// attempt is stored; [`CommandError::FailedPrecondition`] when no code
-    /// is pending, it expired or was tried too often, or the address is
+    /// is pending, it expired or was tried too often, or the contact is
     /// verified already; [`CommandError::NotFound`] for an unknown user.
-    pub async fn verify_email(
+    pub async fn verify_contact(
         &self,
         ctx: &CommandContext,
         user_id: &str,
-        payload: VerifyEmail,
+        contact: Contact,
+        code: String,
     ) -> Result<Written, CommandError> {
-        self.execute(ctx, &VerifyEmailCommand::new(user_id, payload, self.codes))
+        self.execute(ctx, &VerifyCommand::new(user_id, contact, code, self.codes))
             .await
     }
 
