@@ -27,9 +27,25 @@ use crate::api::proto::rampart::settings::v1::{
 };
 use crate::api::status::{invalid_field, not_found};
 use crate::api::validate::Violation;
-use crate::command::{InEffect, SettingsLevel as Level};
+use crate::command::{InEffect, SettingsLevel as Level, Written};
 use crate::notifier::template;
 use crate::server::AppState;
+
+/// The catalogue's record for a set request's `settings` oneof (whose
+/// enum is `$oneof`; the instance and org requests each have their own), or
+/// `INVALID_ARGUMENT` when it holds none.
+macro_rules! settings_value {
+    ($oneof:ident, $settings:expr) => {
+        match $settings {
+            Some($oneof::PasswordComplexity(v)) => complexity(v),
+            Some($oneof::Lockout(v)) => lockout(v),
+            Some($oneof::Login(v)) => login(v)?,
+            Some($oneof::Domain(v)) => domain(v),
+            Some($oneof::Notification(v)) => notification(v),
+            None => return Err(no_kind()),
+        }
+    };
+}
 
 /// The settings service.
 #[derive(Clone)]
@@ -77,18 +93,9 @@ impl SettingsService for SettingsApi {
         use set_instance_settings_request::Settings as S;
         let caller = caller(&request)?;
         let commands = &self.state.cqrs()?.commands;
-        let value = match request.into_inner().settings {
-            Some(S::PasswordComplexity(v)) => complexity(v),
-            Some(S::Lockout(v)) => lockout(v),
-            Some(S::Login(v)) => login(v)?,
-            Some(S::Domain(v)) => domain(v),
-            Some(S::Notification(v)) => notification(v),
-            None => return Err(no_kind()),
-        };
+        let value = settings_value!(S, request.into_inner().settings);
         let written = commands.set_instance_settings(&caller.ctx(), value).await?;
-        Ok(Response::new(SetSettingsResponse {
-            details: details(&written),
-        }))
+        Ok(set_response(&written))
     }
 
     async fn set_org_settings(
@@ -99,20 +106,11 @@ impl SettingsService for SettingsApi {
         let caller = caller(&request)?;
         let commands = &self.state.cqrs()?.commands;
         let req = request.into_inner();
-        let value = match req.settings {
-            Some(S::PasswordComplexity(v)) => complexity(v),
-            Some(S::Lockout(v)) => lockout(v),
-            Some(S::Login(v)) => login(v)?,
-            Some(S::Domain(v)) => domain(v),
-            Some(S::Notification(v)) => notification(v),
-            None => return Err(no_kind()),
-        };
+        let value = settings_value!(S, req.settings);
         let written = commands
             .set_org_settings(&caller.ctx(), &req.org_id, value)
             .await?;
-        Ok(Response::new(SetSettingsResponse {
-            details: details(&written),
-        }))
+        Ok(set_response(&written))
     }
 
     async fn reset_org_settings(
@@ -134,9 +132,7 @@ impl SettingsService for SettingsApi {
         let written = commands
             .reset_org_settings(&caller.ctx(), &req.org_id, kind)
             .await?;
-        Ok(Response::new(SetSettingsResponse {
-            details: details(&written),
-        }))
+        Ok(set_response(&written))
     }
 
     async fn get_smtp_config(
@@ -190,9 +186,7 @@ impl SettingsService for SettingsApi {
             from_name: c.from_name,
         };
         let written = commands.set_smtp_config(&caller.ctx(), config).await?;
-        Ok(Response::new(SetSettingsResponse {
-            details: details(&written),
-        }))
+        Ok(set_response(&written))
     }
 
     async fn remove_smtp_config(
@@ -202,9 +196,7 @@ impl SettingsService for SettingsApi {
         let caller = caller(&request)?;
         let commands = &self.state.cqrs()?.commands;
         let written = commands.remove_smtp_config(&caller.ctx()).await?;
-        Ok(Response::new(SetSettingsResponse {
-            details: details(&written),
-        }))
+        Ok(set_response(&written))
     }
 
     async fn list_message_templates(
@@ -245,9 +237,7 @@ impl SettingsService for SettingsApi {
         let written = commands
             .set_message_template(&caller.ctx(), kind, template)
             .await?;
-        Ok(Response::new(SetSettingsResponse {
-            details: details(&written),
-        }))
+        Ok(set_response(&written))
     }
 
     async fn reset_message_template(
@@ -258,9 +248,7 @@ impl SettingsService for SettingsApi {
         let commands = &self.state.cqrs()?.commands;
         let kind = message_kind(request.into_inner().kind())?;
         let written = commands.reset_message_template(&caller.ctx(), kind).await?;
-        Ok(Response::new(SetSettingsResponse {
-            details: details(&written),
-        }))
+        Ok(set_response(&written))
     }
 }
 
@@ -284,6 +272,13 @@ fn message_kind_out(kind: Kind2) -> MessageKind {
         Kind2::PasswordChanged => MessageKind::PasswordChanged,
         Kind2::PhoneVerification => MessageKind::PhoneVerification,
     }
+}
+
+/// The answer to a change of settings.
+fn set_response(written: &Written) -> Response<SetSettingsResponse> {
+    Response::new(SetSettingsResponse {
+        details: details(written),
+    })
 }
 
 /// `INVALID_ARGUMENT` for request field `name`.
