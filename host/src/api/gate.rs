@@ -73,6 +73,26 @@ impl Caller {
             ))
         }
     }
+
+    /// For methods acting on project `project_id` of organization `org_id`
+    /// (`SCOPE_RESOURCE`): whether the caller holds the method's permission
+    /// in that organization or through a `PROJECT_*` role on that project.
+    ///
+    /// # Errors
+    /// `PERMISSION_DENIED` naming the permission and the project.
+    pub fn require_project(&self, project_id: &str, org_id: &str) -> Result<(), Status> {
+        if self
+            .principal
+            .may_in_project(&self.permission, project_id, org_id)
+        {
+            Ok(())
+        } else {
+            Err(permission_denied(
+                &self.permission,
+                &format!("on project {project_id} (organization {org_id})"),
+            ))
+        }
+    }
 }
 
 /// The [`Caller`] the gate admitted `request` as.

@@ -40,6 +40,10 @@ const AUTH_EVENTS: &[&str] = &[
     "org.member.changed",
     "org.member.removed",
     "org.removed",
+    "project.member.added",
+    "project.member.changed",
+    "project.member.removed",
+    "project.removed",
 ];
 /// The `Authorization` scheme of bearer credentials.
 const BEARER: &str = "Bearer ";
@@ -163,6 +167,7 @@ impl Authenticator {
             owner.expires_at,
             memberships.instance_roles,
             memberships.org_roles,
+            memberships.project_roles,
             &self.roles,
         ));
         self.cache.insert(key, principal.clone());

@@ -9,7 +9,8 @@
 //! Every authenticated principal is cached (keyed by instance and the
 //! token's hash) and dropped on every node as soon as an event changes what
 //! it may do: its token revoked, its user deactivated, locked or removed,
-//! a membership changed, an organization removed.
+//! a membership (of the instance, an organization or a project) changed,
+//! an organization or a project removed.
 
 mod authenticator;
 mod principal;

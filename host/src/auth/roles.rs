@@ -1,7 +1,8 @@
 //! The one table that maps roles to permissions (`InternalAuthZ` in the
 //! configuration), and the level each role is held at, read from its
 //! prefix: `SYSTEM_*` roles act on every instance, `IAM_*` roles on one
-//! instance, `ORG_*` roles on one organization.
+//! instance, `ORG_*` roles on one organization, `PROJECT_*` roles on one
+//! project (never on its organization or on other projects).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,6 +20,9 @@ pub enum RoleLevel {
     Instance,
     /// `ORG_*`: held as an organization member.
     Org,
+    /// `PROJECT_*`: held as a project member; grants its permissions for
+    /// that project only.
+    Project,
 }
 
 impl RoleLevel {
@@ -30,6 +34,8 @@ impl RoleLevel {
             Some(Self::Instance)
         } else if role.starts_with("ORG_") {
             Some(Self::Org)
+        } else if role.starts_with("PROJECT_") {
+            Some(Self::Project)
         } else {
             None
         }
@@ -57,7 +63,7 @@ pub struct RoleTable {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RoleTableError {
     /// A role whose key has no known prefix.
-    #[error("InternalAuthZ: role {0:?} must start with SYSTEM_, IAM_ or ORG_")]
+    #[error("InternalAuthZ: role {0:?} must start with SYSTEM_, IAM_, ORG_ or PROJECT_")]
     UnknownLevel(String),
     /// A role named twice.
     #[error("InternalAuthZ: role {0:?} is mapped twice")]
@@ -151,11 +157,16 @@ mod tests {
             &[
                 mapping("IAM_OWNER", &["user.read", "user.write"]),
                 mapping("ORG_AUDITOR", &["user.read"]),
+                mapping("PROJECT_VIEWER", &["user.read"]),
             ],
             &known(),
         )
         .unwrap();
         assert_eq!(table.role("ORG_AUDITOR").unwrap().level, RoleLevel::Org);
+        assert_eq!(
+            table.role("PROJECT_VIEWER").unwrap().level,
+            RoleLevel::Project
+        );
         let granted = table.permissions(&["ORG_AUDITOR".to_owned(), "NOPE".to_owned()]);
         assert_eq!(granted, ["user.read".to_owned()].into());
     }

@@ -1,14 +1,16 @@
 //! # Members
 //!
 //! A member is a user holding roles on an instance (`instance.member.*`, on
-//! the instance aggregate) or on an organization (`org.member.*`, on the org
-//! aggregate). Roles are opaque strings here: the API checks them against
-//! its role table; commands only store them trimmed, distinct and sorted.
+//! the instance aggregate), on an organization (`org.member.*`, on the org
+//! aggregate) or on a project (`project.member.*`, on the project aggregate;
+//! its scope is in `project::member`). Roles are opaque strings here: the
+//! API checks them against its role table; commands only store them
+//! trimmed, distinct and sorted.
 //!
-//! [`Members`] is the one fold of the member events, shared by the instance
-//! and org write models and by the query side (`query::members`).
+//! [`Members`] is the one fold of the member events, shared by the instance,
+//! org and project write models and by the query side (`query::members`).
 //! [`MemberCommand`] is the one decision of `add`, `change` and `remove`,
-//! for either scope ([`MemberScope`]).
+//! for any scope ([`MemberScope`]).
 
 use std::collections::BTreeMap;
 
@@ -17,7 +19,8 @@ use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
     AddInstanceMember, AddOrgMember, ChangeInstanceMember, ChangeOrgMember, CommandPayload,
     EventPayload, InstanceMemberAdded, InstanceMemberChanged, InstanceMemberRemoved,
-    OrgMemberAdded, OrgMemberChanged, OrgMemberRemoved, RemoveInstanceMember, RemoveOrgMember,
+    OrgMemberAdded, OrgMemberChanged, OrgMemberRemoved, ProjectMemberAdded, ProjectMemberChanged,
+    ProjectMemberRemoved, RemoveInstanceMember, RemoveOrgMember,
 };
 use serde::Serialize;
 
@@ -39,19 +42,19 @@ pub(crate) struct Member {
     pub(crate) changed_at: DateTime<Utc>,
 }
 
-/// The members of one instance or organization, by user id.
+/// The members of one instance, organization or project, by user id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub(crate) struct Members(pub(crate) BTreeMap<String, Member>);
 
 impl Members {
-    /// Folds `event` if it is a member event (of either scope); returns
-    /// whether it was one. The two scopes' payloads have one shape, so the
-    /// instance's structs decode both.
+    /// Folds `event` if it is a member event (of any scope); returns
+    /// whether it was one. The scopes' payloads have one shape, so the
+    /// instance's structs decode them all.
     pub(crate) fn apply(&mut self, event: &Event) -> bool {
         let at = event.created_at;
         let (user_id, roles) = match event.event_type.as_str() {
-            InstanceMemberAdded::TYPE | OrgMemberAdded::TYPE => {
+            InstanceMemberAdded::TYPE | OrgMemberAdded::TYPE | ProjectMemberAdded::TYPE => {
                 let Some(p) = payload::<InstanceMemberAdded>(event) else {
                     return true;
                 };
@@ -63,13 +66,13 @@ impl Members {
                 self.0.insert(p.user_id, member);
                 return true;
             }
-            InstanceMemberChanged::TYPE | OrgMemberChanged::TYPE => {
+            InstanceMemberChanged::TYPE | OrgMemberChanged::TYPE | ProjectMemberChanged::TYPE => {
                 match payload::<InstanceMemberChanged>(event) {
                     Some(p) => (p.user_id, p.roles),
                     None => return true,
                 }
             }
-            InstanceMemberRemoved::TYPE | OrgMemberRemoved::TYPE => {
+            InstanceMemberRemoved::TYPE | OrgMemberRemoved::TYPE | ProjectMemberRemoved::TYPE => {
                 if let Some(p) = payload::<InstanceMemberRemoved>(event) {
                     self.0.remove(&p.user_id);
                 }
@@ -127,12 +130,12 @@ pub(crate) enum MemberOp {
 pub(crate) trait MemberScope: Send + Sync + 'static {
     /// The write model of the aggregate holding the members.
     type Model: WriteModel;
-    /// The scope's name in messages: `instance`, `organization`.
+    /// The scope's name in messages: `instance`, `organization`, `project`.
     const NAME: &'static str;
     /// The members in `model`.
     fn members(model: &Self::Model) -> &Members;
     /// The organization the command acts in, as validators see it.
-    fn org_id(aggregate_id: &str) -> Option<String>;
+    fn org_id(aggregate_id: &str, model: &Self::Model) -> Option<String>;
     /// The command name of `op`.
     fn command_name(op: &MemberOp) -> &'static str;
     /// The command payload of `op` for validators.
@@ -153,7 +156,7 @@ impl MemberScope for InstanceScope {
         &model.members
     }
 
-    fn org_id(_aggregate_id: &str) -> Option<String> {
+    fn org_id(_aggregate_id: &str, _model: &Self::Model) -> Option<String> {
         None
     }
 
@@ -208,7 +211,7 @@ impl MemberScope for OrgScope {
         &model.members
     }
 
-    fn org_id(aggregate_id: &str) -> Option<String> {
+    fn org_id(aggregate_id: &str, _model: &Self::Model) -> Option<String> {
         Some(aggregate_id.to_owned())
     }
 
@@ -312,8 +315,8 @@ impl<S: MemberScope> Decide for MemberCommand<S> {
         &self.aggregate_id
     }
 
-    fn org_id(&self, _model: &S::Model) -> Option<String> {
-        S::org_id(&self.aggregate_id)
+    fn org_id(&self, model: &S::Model) -> Option<String> {
+        S::org_id(&self.aggregate_id, model)
     }
 
     fn payload(&self) -> serde_json::Value {

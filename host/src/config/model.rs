@@ -68,7 +68,8 @@ pub struct InternalAuthzConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct RolePermissionMapping {
-    /// `Role`: its key; the prefix sets its level (`SYSTEM_`, `IAM_`, `ORG_`).
+    /// `Role`: its key; the prefix sets its level (`SYSTEM_`, `IAM_`, `ORG_`,
+    /// `PROJECT_`).
     pub role: String,
     /// `Permissions`: what it allows.
     pub permissions: Vec<String>,

@@ -1,23 +1,26 @@
-//! Members of the instance and of organizations, read from the eventstore
+//! Members of the instance, of organizations and of projects, read from the
+//! eventstore
 //! (no projection, so a change is visible at once: authorization decisions
 //! must not lag behind a revocation). The member events are folded by the
 //! command side's fold (`command::member::Members`).
 //!
 //! A member whose user was removed no longer counts, nor do the members of
-//! a removed organization.
+//! a removed organization or project (an org removal removes its projects
+//! by events of their own).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
     EventPayload, InstanceMemberAdded, InstanceMemberChanged, InstanceMemberRemoved,
-    OrgMemberAdded, OrgMemberChanged, OrgMemberRemoved, OrgRemoved, UserRemoved,
+    OrgMemberAdded, OrgMemberChanged, OrgMemberRemoved, OrgRemoved, ProjectMemberAdded,
+    ProjectMemberChanged, ProjectMemberRemoved, ProjectRemoved, UserRemoved,
 };
 use serde::Serialize;
 
 use super::{Queries, QueryError};
 use crate::command::member::Members;
-use crate::command::{instance, org, user};
+use crate::command::{instance, org, project, user};
 use crate::eventstore::{AggregateRef, EventQuery, EventStore};
 
 /// How many users one "was it removed?" query asks about.
@@ -37,6 +40,13 @@ const ORG_MEMBER_EVENTS: [&str; 3] = [
     OrgMemberRemoved::TYPE,
 ];
 
+/// The event types of project members.
+const PROJECT_MEMBER_EVENTS: [&str; 3] = [
+    ProjectMemberAdded::TYPE,
+    ProjectMemberChanged::TYPE,
+    ProjectMemberRemoved::TYPE,
+];
+
 /// The roles one user holds in one instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -46,16 +56,19 @@ pub struct Memberships {
     /// Roles per organization id, for the organizations (not removed) the
     /// user is a member of.
     pub org_roles: BTreeMap<String, Vec<String>>,
+    /// Roles per project id, for the projects (not removed) the user is a
+    /// member of.
+    pub project_roles: BTreeMap<String, Vec<String>>,
 }
 
 impl Memberships {
     /// Whether the user holds no role at all.
     pub fn is_empty(&self) -> bool {
-        self.instance_roles.is_empty() && self.org_roles.is_empty()
+        self.instance_roles.is_empty() && self.org_roles.is_empty() && self.project_roles.is_empty()
     }
 }
 
-/// One member of the instance or of an organization.
+/// One member of the instance, of an organization or of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
@@ -71,7 +84,8 @@ pub struct Member {
 
 impl Queries {
     /// The roles user `user_id` holds in instance `instance_id`: on the
-    /// instance and per organization (removed organizations left out).
+    /// instance, per organization and per project (removed organizations
+    /// and projects left out).
     /// Empty for an unknown or removed user. Reads the eventstore (one
     /// query over the instance's member events), so a change is seen at
     /// once.
@@ -108,6 +122,19 @@ impl Queries {
     ) -> Result<Vec<Member>, QueryError> {
         org_members(self.store.as_ref(), instance_id, org_id).await
     }
+
+    /// The members of project `project_id`, by user id; removed users left
+    /// out, none for an unknown or removed project. Reads the eventstore.
+    ///
+    /// # Errors
+    /// [`QueryError::Store`].
+    pub async fn project_members(
+        &self,
+        instance_id: &str,
+        project_id: &str,
+    ) -> Result<Vec<Member>, QueryError> {
+        project_members(self.store.as_ref(), instance_id, project_id).await
+    }
 }
 
 /// See [`Queries::memberships`].
@@ -126,43 +153,60 @@ pub(super) async fn memberships(
         .instance(instance_id)
         .aggregate_type(instance::AGGREGATE_TYPE)
         .aggregate_type(org::AGGREGATE_TYPE)
-        .event_type(OrgRemoved::TYPE);
+        .aggregate_type(project::AGGREGATE_TYPE)
+        .event_type(OrgRemoved::TYPE)
+        .event_type(ProjectRemoved::TYPE);
     query.event_types.extend(
         INSTANCE_MEMBER_EVENTS
             .iter()
             .chain(&ORG_MEMBER_EVENTS)
+            .chain(&PROJECT_MEMBER_EVENTS)
             .map(|t| (*t).to_owned()),
     );
     let mut instance_members = Members::default();
     let mut orgs: BTreeMap<String, Members> = BTreeMap::new();
-    let mut removed_orgs = BTreeSet::new();
+    let mut projects: BTreeMap<String, Members> = BTreeMap::new();
+    let mut removed = BTreeSet::new();
     for event in store.query(&query).await? {
         let aggregate = &event.aggregate;
-        if aggregate.aggregate_type == instance::AGGREGATE_TYPE {
+        let kind = aggregate.aggregate_type.as_str();
+        if kind == instance::AGGREGATE_TYPE {
             if aggregate.aggregate_id == instance_id {
                 instance_members.apply(&event);
             }
-        } else if event.event_type == OrgRemoved::TYPE {
-            removed_orgs.insert(aggregate.aggregate_id.clone());
-        } else {
-            orgs.entry(aggregate.aggregate_id.clone())
-                .or_default()
-                .apply(&event);
+            continue;
         }
+        if matches!(
+            event.event_type.as_str(),
+            OrgRemoved::TYPE | ProjectRemoved::TYPE
+        ) {
+            removed.insert((kind.to_owned(), aggregate.aggregate_id.clone()));
+            continue;
+        }
+        let scope = if kind == org::AGGREGATE_TYPE {
+            &mut orgs
+        } else {
+            &mut projects
+        };
+        scope
+            .entry(aggregate.aggregate_id.clone())
+            .or_default()
+            .apply(&event);
     }
+    let held = |kind: &str, scope: BTreeMap<String, Members>| -> BTreeMap<String, Vec<String>> {
+        scope
+            .into_iter()
+            .filter(|(id, _)| !removed.contains(&(kind.to_owned(), id.clone())))
+            .filter_map(|(id, members)| Some((id, members.get(user_id)?.roles.clone())))
+            .collect()
+    };
     Ok(Memberships {
         instance_roles: instance_members
             .get(user_id)
             .map(|m| m.roles.clone())
             .unwrap_or_default(),
-        org_roles: orgs
-            .into_iter()
-            .filter(|(org_id, _)| !removed_orgs.contains(org_id))
-            .filter_map(|(org_id, members)| {
-                let roles = members.get(user_id)?.roles.clone();
-                Some((org_id, roles))
-            })
-            .collect(),
+        org_roles: held(org::AGGREGATE_TYPE, orgs),
+        project_roles: held(project::AGGREGATE_TYPE, projects),
     })
 }
 
@@ -197,6 +241,27 @@ pub(super) async fn org_members(
     let mut members = Members::default();
     for event in store.query(&query).await? {
         if event.event_type == OrgRemoved::TYPE {
+            return Ok(Vec::new());
+        }
+        members.apply(&event);
+    }
+    live_members(store, instance_id, members).await
+}
+
+/// See [`Queries::project_members`].
+pub(super) async fn project_members(
+    store: &dyn EventStore,
+    instance_id: &str,
+    project_id: &str,
+) -> Result<Vec<Member>, QueryError> {
+    let aggregate = AggregateRef::new(instance_id, project::AGGREGATE_TYPE, project_id);
+    let mut query = EventQuery::aggregate(&aggregate).event_type(ProjectRemoved::TYPE);
+    query
+        .event_types
+        .extend(PROJECT_MEMBER_EVENTS.iter().map(|t| (*t).to_owned()));
+    let mut members = Members::default();
+    for event in store.query(&query).await? {
+        if event.event_type == ProjectRemoved::TYPE {
             return Ok(Vec::new());
         }
         members.apply(&event);

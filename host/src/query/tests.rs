@@ -5,11 +5,13 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use rampart_plugin_sdk::catalogue::{AddHumanUser, AddMachineUser, AddOrg, Email, Profile};
+use rampart_plugin_sdk::catalogue::{
+    AddHumanUser, AddMachineUser, AddOrg, AddProject, Email, Profile,
+};
 
 use super::clients::client;
 use super::credentials::{pat_owner, personal_access_tokens};
-use super::members::{instance_members, memberships, org_members};
+use super::members::{instance_members, memberships, org_members, project_members};
 use crate::command::{CommandContext, Commands};
 use crate::eventstore::EventStore;
 
@@ -217,6 +219,70 @@ async fn given_members_when_listed_then_roles_times_and_removed_users_follow() {
     c.remove_org(&f.ctx, &f.org).await.unwrap();
     assert!(
         org_members(f.store(), f.instance(), &f.org)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn given_project_members_when_read_then_removed_users_projects_and_orgs_take_them_away() {
+    let f = fixture().await;
+    let c = &f.commands;
+    let project = |name: &str| AddProject {
+        name: name.into(),
+        ..AddProject::default()
+    };
+    let shop = c
+        .add_project(&f.ctx, &f.org, project("Shop"))
+        .await
+        .unwrap();
+    let shop = shop.aggregate.aggregate_id;
+    let blog = c
+        .add_project(&f.ctx, &f.org, project("Blog"))
+        .await
+        .unwrap();
+    let blog = blog.aggregate.aggregate_id;
+    c.add_project_member(&f.ctx, &shop, &f.ada, roles(&["PROJECT_OWNER"]))
+        .await
+        .unwrap();
+    c.add_project_member(&f.ctx, &shop, &f.bot, roles(&["PROJECT_VIEWER"]))
+        .await
+        .unwrap();
+    c.add_project_member(&f.ctx, &blog, &f.ada, roles(&["PROJECT_VIEWER"]))
+        .await
+        .unwrap();
+    let read = memberships(f.store(), f.instance(), &f.ada).await.unwrap();
+    assert!(read.instance_roles.is_empty() && read.org_roles.is_empty());
+    assert_eq!(read.project_roles.len(), 2, "{read:?}");
+    assert_eq!(read.project_roles[&shop], roles(&["PROJECT_OWNER"]));
+    assert_eq!(
+        project_members(f.store(), f.instance(), &shop)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    c.remove_user(&f.ctx, &f.bot).await.unwrap();
+    let members = project_members(f.store(), f.instance(), &shop)
+        .await
+        .unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].user_id, f.ada);
+    c.remove_project(&f.ctx, &blog).await.unwrap();
+    assert!(
+        project_members(f.store(), f.instance(), &blog)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let read = memberships(f.store(), f.instance(), &f.ada).await.unwrap();
+    assert_eq!(read.project_roles.keys().collect::<Vec<_>>(), [&shop]);
+    // An organization's removal removes its projects, and so their members.
+    c.remove_org(&f.ctx, &f.org).await.unwrap();
+    assert!(
+        memberships(f.store(), f.instance(), &f.ada)
             .await
             .unwrap()
             .is_empty()

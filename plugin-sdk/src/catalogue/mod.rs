@@ -62,12 +62,14 @@ pub use org::{
     RemoveOrg, RemoveOrgDomain, RemoveOrgMember, RenameOrg, SetPrimaryOrgDomain, VerifyOrgDomain,
 };
 pub use project::{
-    AddProject, AddProjectGrant, AddProjectRole, ChangeProject, ChangeProjectGrant,
-    ChangeProjectRole, DeactivateProject, DeactivateProjectGrant, ProjectAdded, ProjectChanged,
-    ProjectDeactivated, ProjectGrantAdded, ProjectGrantChanged, ProjectGrantDeactivated,
-    ProjectGrantReactivated, ProjectGrantRef, ProjectGrantRemoved, ProjectReactivated,
-    ProjectRemoved, ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved, ReactivateProject,
-    ReactivateProjectGrant, RemoveProject, RemoveProjectGrant, RemoveProjectRole,
+    AddProject, AddProjectGrant, AddProjectMember, AddProjectRole, ChangeProject,
+    ChangeProjectGrant, ChangeProjectMember, ChangeProjectRole, DeactivateProject,
+    DeactivateProjectGrant, ProjectAdded, ProjectChanged, ProjectDeactivated, ProjectGrantAdded,
+    ProjectGrantChanged, ProjectGrantDeactivated, ProjectGrantReactivated, ProjectGrantRef,
+    ProjectGrantRemoved, ProjectMemberAdded, ProjectMemberChanged, ProjectMemberRemoved,
+    ProjectReactivated, ProjectRemoved, ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved,
+    ReactivateProject, ReactivateProjectGrant, RemoveProject, RemoveProjectGrant,
+    RemoveProjectMember, RemoveProjectRole,
 };
 pub use settings::{
     DomainSettings, InstanceSettingsSet, LockoutSettings, LoginSettings, NotificationSettings,

@@ -1,5 +1,6 @@
-//! Project commands and events: projects, their roles, and the grants of
-//! their roles to other organizations.
+//! Project commands and events: projects, their roles, the grants of
+//! their roles to other organizations, and their members (users holding
+//! `PROJECT_*` roles on the project).
 //!
 //! A project belongs to one organization (its `orgId`); its roles and
 //! grants live on the project aggregate, so a grant never names a role the
@@ -267,6 +268,70 @@ pub struct ReactivateProjectGrant(pub ProjectGrantRef);
 #[serde(transparent)]
 pub struct RemoveProjectGrant(pub ProjectGrantRef);
 
+/// `project.member.add`: give a user roles on the project (`PROJECT_*`
+/// roles, which act on this project only).
+///
+/// Roles are opaque to the command side (the API checks them against its
+/// role table); they are stored trimmed, deduplicated and sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddProjectMember {
+    /// The user (of the same instance, any organization) becoming a member.
+    pub user_id: String,
+    /// Its roles, at least one.
+    pub roles: Vec<String>,
+}
+
+/// `project.member.change`: replace a project member's roles.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeProjectMember {
+    /// The member's user id.
+    pub user_id: String,
+    /// Its new roles, at least one.
+    pub roles: Vec<String>,
+}
+
+/// `project.member.remove`: the user is no longer a member of the project.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveProjectMember {
+    /// The member's user id.
+    pub user_id: String,
+}
+
+/// `project.member.added` (on the project aggregate). A removed user or a
+/// removed project ends the membership without an event of its own: readers
+/// leave such members out (as for organization members).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectMemberAdded {
+    /// The member's user id.
+    pub user_id: String,
+    /// Its roles: trimmed, distinct, sorted.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// `project.member.changed`: the member's roles were replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectMemberChanged {
+    /// The member's user id.
+    pub user_id: String,
+    /// Its new roles: trimmed, distinct, sorted.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// `project.member.removed`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectMemberRemoved {
+    /// The former member's user id.
+    pub user_id: String,
+}
+
 command_names! {
     AddProject => "project.add",
     ChangeProject => "project.change",
@@ -281,6 +346,9 @@ command_names! {
     DeactivateProjectGrant => "project.grant.deactivate",
     ReactivateProjectGrant => "project.grant.reactivate",
     RemoveProjectGrant => "project.grant.remove",
+    AddProjectMember => "project.member.add",
+    ChangeProjectMember => "project.member.change",
+    RemoveProjectMember => "project.member.remove",
 }
 
 event_types! {
@@ -297,4 +365,7 @@ event_types! {
     ProjectGrantDeactivated => "project.grant.deactivated",
     ProjectGrantReactivated => "project.grant.reactivated",
     ProjectGrantRemoved => "project.grant.removed",
+    ProjectMemberAdded => "project.member.added",
+    ProjectMemberChanged => "project.member.changed",
+    ProjectMemberRemoved => "project.member.removed",
 }

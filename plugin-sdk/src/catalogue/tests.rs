@@ -169,6 +169,9 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         AddOrgMember::NAME,
         ChangeOrgMember::NAME,
         RemoveOrgMember::NAME,
+        AddProjectMember::NAME,
+        ChangeProjectMember::NAME,
+        RemoveProjectMember::NAME,
     ];
     let events = [
         InstanceAdded::TYPE,
@@ -205,6 +208,9 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         OrgMemberAdded::TYPE,
         OrgMemberChanged::TYPE,
         OrgMemberRemoved::TYPE,
+        ProjectMemberAdded::TYPE,
+        ProjectMemberChanged::TYPE,
+        ProjectMemberRemoved::TYPE,
         MilestoneReached::TYPE,
         UserAuthenticationSucceeded::TYPE,
     ];
@@ -286,6 +292,15 @@ fn given_member_events_when_serialized_then_user_id_and_roles_are_camel_case() {
     assert_eq!(removed.user_id, "u-1");
     let changed: InstanceMemberChanged = serde_json::from_str(r#"{"userId":"u-1"}"#).unwrap();
     assert!(changed.roles.is_empty());
+    let project = ProjectMemberAdded {
+        user_id: "u-1".into(),
+        roles: vec!["PROJECT_OWNER".into()],
+    };
+    assert_eq!(ProjectMemberAdded::TYPE, "project.member.added");
+    assert_eq!(
+        serde_json::to_value(&project).unwrap(),
+        json!({ "userId": "u-1", "roles": ["PROJECT_OWNER"] })
+    );
 }
 
 /// The JSON keys `value` serializes to.

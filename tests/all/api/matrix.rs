@@ -8,7 +8,11 @@
 //! - a caller with no role, a member of another organization, and a caller
 //!   for each role of the role table: allowed exactly when the role table
 //!   grants the method's permission in its scope, otherwise
-//!   `PERMISSION_DENIED` naming the permission.
+//!   `PERMISSION_DENIED` naming the permission. A `PROJECT_*` caller is a
+//!   member of each method's target project: its permissions count for the
+//!   methods whose resource is that project (or the target authorization,
+//!   which the project's organization gave), never for organization- or
+//!   instance-scoped methods.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -27,6 +31,11 @@ struct Principal {
     instance_permissions: BTreeSet<String>,
     /// Permissions held in the target organization.
     org_permissions: BTreeSet<String>,
+    /// Permissions held on the target project (made a member of each
+    /// method's fresh target project).
+    project_permissions: BTreeSet<String>,
+    /// Its user id, for project callers (added to every target project).
+    project_member: Option<String>,
 }
 
 impl Principal {
@@ -38,9 +47,17 @@ impl Principal {
             MethodScope::Instance | MethodScope::System => {
                 self.instance_permissions.contains(permission)
             }
-            MethodScope::Org(_) | MethodScope::Resource => {
+            MethodScope::Org(_) => {
                 self.instance_permissions.contains(permission)
                     || self.org_permissions.contains(permission)
+            }
+            // Every resource-scoped method a project role's permissions
+            // (project.*, authorization.*) reach acts on the target project
+            // or its authorization.
+            MethodScope::Resource => {
+                self.instance_permissions.contains(permission)
+                    || self.org_permissions.contains(permission)
+                    || self.project_permissions.contains(permission)
             }
         }
     }
@@ -143,19 +160,21 @@ async fn matrix(backend: Backend, transport: Transport) {
     let mut principals = Vec::new();
     for (key, (level, permissions)) in &table {
         let username = format!("matrix-{}", key.to_lowercase().replace('_', "-"));
-        let instance_roles: &[&str] = if level == "ROLE_LEVEL_ORG" {
-            &[]
-        } else {
-            &[key]
-        };
+        let member_elsewhere = matches!(level.as_str(), "ROLE_LEVEL_ORG" | "ROLE_LEVEL_PROJECT");
+        let instance_roles: &[&str] = if member_elsewhere { &[] } else { &[key] };
         let (id, token) = admin.add_machine(&home, &username, instance_roles).await;
         let mut principal = Principal {
             label: key.clone(),
             token,
             instance_permissions: BTreeSet::new(),
             org_permissions: BTreeSet::new(),
+            project_permissions: BTreeSet::new(),
+            project_member: None,
         };
-        if level == "ROLE_LEVEL_ORG" {
+        if level == "ROLE_LEVEL_PROJECT" {
+            principal.project_permissions = permissions.clone();
+            principal.project_member = Some(id);
+        } else if level == "ROLE_LEVEL_ORG" {
             admin
                 .ok(
                     "rampart.member.v1.MemberService/AddOrgMember",
@@ -174,6 +193,8 @@ async fn matrix(backend: Backend, transport: Transport) {
         token: nobody,
         instance_permissions: BTreeSet::new(),
         org_permissions: BTreeSet::new(),
+        project_permissions: BTreeSet::new(),
+        project_member: None,
     });
     let (other_id, other) = admin.add_machine(&org_b, "matrix-other-org", &[]).await;
     admin
@@ -187,6 +208,8 @@ async fn matrix(backend: Backend, transport: Transport) {
         token: other,
         instance_permissions: BTreeSet::new(),
         org_permissions: BTreeSet::new(),
+        project_permissions: BTreeSet::new(),
+        project_member: None,
     });
 
     // Credentials that authenticate nobody.
@@ -245,6 +268,17 @@ async fn matrix(backend: Backend, transport: Transport) {
         let project_id = admin
             .add_project(&org_a, &format!("Target {checked}"))
             .await;
+        for principal in &principals {
+            let Some(user_id) = &principal.project_member else {
+                continue;
+            };
+            admin
+                .ok(
+                    "rampart.member.v1.MemberService/AddProjectMember",
+                    json!({ "projectId": project_id, "userId": user_id, "roles": [principal.label] }),
+                )
+                .await;
+        }
         let authorization_id = admin
             .ok(
                 "rampart.authorization.v1.AuthorizationService/AddAuthorization",
@@ -279,9 +313,15 @@ async fn matrix(backend: Backend, transport: Transport) {
         // them still finds the same state.
         let (mut allowed, denied): (Vec<&Principal>, Vec<&Principal>) =
             principals.iter().partition(|p| p.may(rule));
-        // Organization members first: a removal by an instance-wide caller
-        // would end their membership before their turn.
-        allowed.sort_by_key(|p| !p.instance_permissions.is_empty());
+        // Project, then organization members first: a removal by an
+        // organization- or instance-wide caller would end their membership
+        // before their turn.
+        allowed.sort_by_key(|p| {
+            (
+                !p.instance_permissions.is_empty(),
+                !p.org_permissions.is_empty(),
+            )
+        });
         for principal in &denied {
             let caller = client.with_token(Some(&principal.token));
             let (outcome, _) = caller.call(transport, rule, &request).await;

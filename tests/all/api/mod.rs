@@ -351,6 +351,7 @@ fn text_value(
         ("phone", _) => return "+41 44 668 18 00".into(),
         ("key", m) if m.ends_with("UserMetadata") => return format!("key.{n}"),
         ("roles", m) if m.contains("Org") => return "ORG_AUDITOR".into(),
+        ("roles", m) if m.contains("Project") => return "PROJECT_VIEWER".into(),
         ("roles", _) => return "IAM_AUDITOR".into(),
         ("name", "GetPlugin" | "ValidateCommand" | "ProjectEvent" | "ListProjectionFailures") => {
             return "users".into();

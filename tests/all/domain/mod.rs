@@ -13,12 +13,16 @@
 //!   shipped validators and the host's domain rule.
 //! - `notifications`: the notifier with a real SMTP server on loopback:
 //!   e-mail verification and password reset by code, templates.
+//! - `members`: project members: `PROJECT_*` roles act on their project
+//!   only (not other projects, the organization or the instance) and end at
+//!   once with the membership.
 //! - `users`: phone numbers (normalized to E.164) and metadata of users
 //!   (bytes as base64, limits, rows leaving with their user), isolated
 //!   between organizations and instances.
 
 mod apps;
 mod authorizations;
+mod members;
 mod notifications;
 mod projects;
 mod settings;

@@ -7,7 +7,7 @@ use crate::api::gate::caller;
 use crate::api::proto::rampart::auth::v1::auth_service_server::{AuthService, AuthServiceServer};
 use crate::api::proto::rampart::auth::v1::{
     GetMyUserRequest, GetMyUserResponse, ListMyPermissionsRequest, ListMyPermissionsResponse,
-    OrgPermissions,
+    OrgPermissions, ProjectPermissions,
 };
 use crate::api::status::not_found;
 use crate::auth::RoleLevel;
@@ -69,12 +69,22 @@ impl AuthService for Auth {
                 permissions: table.permissions(roles).into_iter().collect(),
             })
             .collect();
+        let project_permissions = principal
+            .project_roles
+            .iter()
+            .map(|(project_id, roles)| ProjectPermissions {
+                project_id: project_id.clone(),
+                roles: roles.clone(),
+                permissions: table.permissions(roles).into_iter().collect(),
+            })
+            .collect();
         Ok(Response::new(ListMyPermissionsResponse {
             instance_roles,
             instance_permissions: instance_permissions.into_iter().collect(),
             org_permissions,
             system_roles,
             system_permissions: system_permissions.into_iter().collect(),
+            project_permissions,
         }))
     }
 }

@@ -1,15 +1,18 @@
-//! `rampart.member.v1.MemberService`: who holds which roles on the instance
-//! and in each organization, and the role table itself.
+//! `rampart.member.v1.MemberService`: who holds which roles on the instance,
+//! in each organization and on each project, and the role table itself.
 //!
 //! Roles are checked against `InternalAuthZ`: instance members hold `IAM_*`
-//! and `SYSTEM_*` roles, organization members `ORG_*` roles. Granting a
+//! and `SYSTEM_*` roles, organization members `ORG_*` roles, project members
+//! `PROJECT_*` roles. The project methods are authorized on the project
+//! (its organization, or a `PROJECT_*` role on it, see
+//! `services::authorize_owned`). Granting a
 //! `SYSTEM_*` role needs `system.member.write` besides the method's
 //! permission, so an instance owner cannot make itself a system owner.
 
 use tonic::{Request, Response, Status};
 
 use super::convert::{details, page, timestamp};
-use super::forget_principals;
+use super::{authorize_owned, forget_principals};
 use crate::api::gate::{Caller, caller};
 use crate::api::proto::rampart::member::v1::member_service_server::{
     MemberService, MemberServiceServer,
@@ -19,7 +22,7 @@ use crate::api::status::{self, permission_denied};
 use crate::api::validate::Violation;
 use crate::auth::RoleLevel as Level;
 use crate::auth::roles::SYSTEM_MEMBER_WRITE;
-use crate::query::Member as StoredMember;
+use crate::query::{Member as StoredMember, PROJECTS};
 use crate::server::AppState;
 
 /// The member service.
@@ -77,6 +80,8 @@ impl Members {
 const INSTANCE_LEVELS: &[Level] = &[Level::Instance, Level::System];
 /// Organization members may hold these.
 const ORG_LEVELS: &[Level] = &[Level::Org];
+/// Project members may hold these.
+const PROJECT_LEVELS: &[Level] = &[Level::Project];
 
 fn member(m: StoredMember) -> Member {
     Member {
@@ -224,6 +229,80 @@ impl MemberService for Members {
         Ok(Response::new(ListOrgMembersResponse { details, result }))
     }
 
+    async fn add_project_member(
+        &self,
+        request: Request<AddProjectMemberRequest>,
+    ) -> Result<Response<AddProjectMemberResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        authorize_owned(&self.state, &caller, &PROJECTS, "project", &req.project_id).await?;
+        self.check_roles(&caller, &req.roles, PROJECT_LEVELS)?;
+        let commands = &self.state.cqrs()?.commands;
+        let written = commands
+            .add_project_member(&caller.ctx(), &req.project_id, &req.user_id, req.roles)
+            .await?;
+        forget_principals(&self.state, &caller, &req.user_id)?;
+        Ok(Response::new(AddProjectMemberResponse {
+            details: details(&written),
+        }))
+    }
+
+    async fn update_project_member(
+        &self,
+        request: Request<UpdateProjectMemberRequest>,
+    ) -> Result<Response<UpdateProjectMemberResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        authorize_owned(&self.state, &caller, &PROJECTS, "project", &req.project_id).await?;
+        self.check_roles(&caller, &req.roles, PROJECT_LEVELS)?;
+        let commands = &self.state.cqrs()?.commands;
+        let written = commands
+            .change_project_member(&caller.ctx(), &req.project_id, &req.user_id, req.roles)
+            .await?;
+        forget_principals(&self.state, &caller, &req.user_id)?;
+        Ok(Response::new(UpdateProjectMemberResponse {
+            details: details(&written),
+        }))
+    }
+
+    async fn remove_project_member(
+        &self,
+        request: Request<RemoveProjectMemberRequest>,
+    ) -> Result<Response<RemoveProjectMemberResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        authorize_owned(&self.state, &caller, &PROJECTS, "project", &req.project_id).await?;
+        let commands = &self.state.cqrs()?.commands;
+        let written = commands
+            .remove_project_member(&caller.ctx(), &req.project_id, &req.user_id)
+            .await?;
+        forget_principals(&self.state, &caller, &req.user_id)?;
+        Ok(Response::new(RemoveProjectMemberResponse {
+            details: details(&written),
+        }))
+    }
+
+    async fn list_project_members(
+        &self,
+        request: Request<ListProjectMembersRequest>,
+    ) -> Result<Response<ListProjectMembersResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        authorize_owned(&self.state, &caller, &PROJECTS, "project", &req.project_id).await?;
+        let queries = &self.state.cqrs()?.queries;
+        let members = queries
+            .project_members(&caller.instance_id, &req.project_id)
+            .await?;
+        let (result, details) = page(
+            members.into_iter().map(member).collect(),
+            req.query.as_ref(),
+        );
+        Ok(Response::new(ListProjectMembersResponse {
+            details,
+            result,
+        }))
+    }
+
     async fn list_roles(
         &self,
         _request: Request<ListRolesRequest>,
@@ -237,6 +316,7 @@ impl MemberService for Members {
                     Level::System => RoleLevel::System,
                     Level::Instance => RoleLevel::Instance,
                     Level::Org => RoleLevel::Org,
+                    Level::Project => RoleLevel::Project,
                 } as i32,
                 permissions: role.permissions.iter().cloned().collect(),
             })

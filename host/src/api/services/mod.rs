@@ -21,7 +21,7 @@ use tonic::service::Routes;
 
 use super::Caller;
 use super::status::not_found;
-use crate::query::Resource;
+use crate::query::{AUTHORIZATIONS, PROJECTS, Resource};
 use crate::readmodel::Row;
 use crate::server::AppState;
 
@@ -36,9 +36,28 @@ pub(crate) fn forget_principals(
     Ok(())
 }
 
+/// The project a row of `resource` belongs to, for callers holding roles
+/// on projects: a project is its own; an authorization belongs to its
+/// project when the project's organization gave it (one given through a
+/// project grant belongs to the granted organization, which project members
+/// do not act for); nothing else belongs to a project here.
+fn owning_project(resource: &Resource, id: &str, row: &Row) -> Option<String> {
+    match resource.aggregate_type {
+        t if t == PROJECTS.aggregate_type => Some(id.to_owned()),
+        t if t == AUTHORIZATIONS.aggregate_type
+            && convert::text(row, "projectGrantId").is_empty() =>
+        {
+            Some(convert::text(row, "projectId")).filter(|p| !p.is_empty())
+        }
+        _ => None,
+    }
+}
+
 /// Row `id` of `resource` as `caller` may see it: NOT_FOUND (naming
 /// `kind`) when it does not exist, PERMISSION_DENIED when the caller lacks
-/// the method's permission in the organization owning it (its `orgId`).
+/// the method's permission in the organization owning it (its `orgId`) and,
+/// for a project or one of its authorizations, on that project
+/// ([`Caller::require_project`]).
 pub(crate) async fn owned_row(
     state: &AppState,
     caller: &Caller,
@@ -51,13 +70,18 @@ pub(crate) async fn owned_row(
         .get(resource, &caller.instance_id, id)
         .await?
         .ok_or_else(|| not_found(kind, id))?;
-    caller.require_org(&convert::text(&row, "orgId"))?;
+    let org_id = convert::text(&row, "orgId");
+    match owning_project(resource, id, &row) {
+        Some(project_id) => caller.require_project(&project_id, &org_id)?,
+        None => caller.require_org(&org_id)?,
+    }
     Ok(row)
 }
 
 /// Checks `caller` may act on row `id` of `resource`, for a command (whose
 /// write model decides whether it exists): instance-wide holders of the
-/// permission at once, others in the organization owning it.
+/// permission at once, others in the organization owning it or, as
+/// [`owned_row`] says, on its project.
 pub(crate) async fn authorize_owned(
     state: &AppState,
     caller: &Caller,

@@ -16,12 +16,14 @@
 //!   deactivating, reactivating and removing grants.
 //! - `app`: OIDC and API applications and their client secrets;
 //!   `app_config`: the host's rules for their settings.
+//! - `member`: users holding `PROJECT_*` roles on the project.
 
 mod add;
 mod app;
 mod app_config;
 mod change;
 mod grant;
+pub(crate) mod member;
 pub(crate) mod model;
 pub(crate) mod remove;
 mod role;
@@ -32,6 +34,8 @@ pub use role::RoleAction;
 
 #[cfg(test)]
 mod app_tests;
+#[cfg(test)]
+mod member_tests;
 #[cfg(test)]
 mod tests;
 

@@ -1,4 +1,5 @@
-//! The project write model: owner, name, flags, state, roles and grants.
+//! The project write model: owner, name, flags, state, roles, grants,
+//! applications and members.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use rampart_plugin_sdk::catalogue::{
 };
 use serde::Serialize;
 
+use crate::command::member::Members;
 use crate::command::write_model::{WriteModel, payload};
 use crate::eventstore::Event;
 
@@ -90,6 +92,8 @@ pub(crate) struct ProjectModel {
     pub(crate) grants: BTreeMap<String, ProjectGrant>,
     /// Applications by id.
     pub(crate) apps: BTreeMap<String, App>,
+    /// Its members (user id → `PROJECT_*` roles), see `command::member`.
+    pub(crate) members: Members,
 }
 
 impl ProjectModel {
@@ -228,7 +232,11 @@ impl WriteModel for ProjectModel {
                     self.grants.remove(&p.grant_id);
                 }
             }
-            _ => self.apply_app(event),
+            _ => {
+                if !self.members.apply(event) {
+                    self.apply_app(event);
+                }
+            }
         }
     }
 
