@@ -73,13 +73,18 @@ impl KeyPair {
     /// [`CommandError::Internal`] when generating or encoding failed, or
     /// the generating task died.
     pub(crate) async fn generate() -> Result<Self, CommandError> {
-        let _permit = PERMITS
+        let permit = PERMITS
             .acquire()
             .await
             .map_err(|err| CommandError::Internal(format!("key generation stopped: {err}")))?;
-        tokio::task::spawn_blocking(Self::generate_now)
-            .await
-            .map_err(|err| CommandError::Internal(format!("key generation failed: {err}")))?
+        // The permit goes with the work: a caller that stops waiting does
+        // not free a turn while the pair is still being made.
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            Self::generate_now()
+        })
+        .await
+        .map_err(|err| CommandError::Internal(format!("key generation failed: {err}")))?
     }
 
     /// A new pair, generated on this thread.
