@@ -23,7 +23,8 @@
 //! The commands live by aggregate, ZITADEL-style, each with its write model
 //! (`model.rs`), one file per command group, and given/when/then tests:
 //! `instance/`, `org/`, `user/` (human and machine users, personal access
-//! tokens, phone numbers, metadata), `project/` (projects, their roles, grants and applications),
+//! tokens, machine keys, phone numbers, metadata), `project/` (projects,
+//! their roles, grants, applications and application keys),
 //! `authorization/` (which users may use a project, with which roles),
 //! `settings/` (the instance's policies, overridable per organization).
 //! Members of instances and organizations (`member`) are kept on the
@@ -48,6 +49,7 @@ mod context;
 mod domain;
 mod error;
 pub(crate) mod instance;
+pub(crate) mod key_pair;
 pub(crate) mod member;
 mod notify;
 pub(crate) mod org;
@@ -70,6 +72,7 @@ mod tests;
 pub use authorization::AuthorizationAction;
 pub use context::CommandContext;
 pub use error::CommandError;
+pub use key_pair::KeyWritten;
 pub use password::{
     HASHES_RUNNING_GAUGE, PasswordHashConfigError, PasswordHasher, verify as verify_password,
 };

@@ -94,7 +94,7 @@ impl Queries {
 }
 
 /// The write model of user `user_id`, if it exists (not removed).
-async fn live_user(
+pub(super) async fn live_user(
     store: &dyn EventStore,
     instance_id: &str,
     user_id: &str,

@@ -17,10 +17,11 @@
 //!
 //! Authorization reads fold events instead, so they never lag behind a
 //! write: members and memberships (`members`), personal access tokens
-//! (`credentials`), OAuth clients (`clients`). So do instances
-//! (`instances`) and organizations (`organizations`), read through their
-//! caches (seed 004): a miss folds the aggregate's events, which are never
-//! behind; and the settings in effect (`settings`), which live on them.
+//! (`credentials`), OAuth clients (`clients`), machine and application
+//! keys (`keys`). So do instances (`instances`) and organizations
+//! (`organizations`), read through their caches (seed 004): a miss folds
+//! the aggregate's events, which are never behind; and the settings in
+//! effect (`settings`), which live on them.
 
 pub(crate) mod audit;
 mod authorizations;
@@ -28,6 +29,7 @@ mod clients;
 mod credentials;
 mod error;
 mod instances;
+mod keys;
 mod list;
 mod members;
 mod milestones;
@@ -35,6 +37,8 @@ mod organizations;
 mod resource;
 mod settings;
 
+#[cfg(test)]
+mod key_tests;
 #[cfg(test)]
 mod tests;
 
@@ -44,6 +48,7 @@ pub use audit::{AuditEvent, AuditPage};
 pub use clients::Client;
 pub use credentials::{PatInfo, PatOwner};
 pub use error::QueryError;
+pub use keys::{KeyInfo, PublicKeyInfo};
 pub use list::{ListParams, ListResult};
 pub use members::{Member, Memberships};
 pub use resource::{

@@ -16,22 +16,22 @@ use crate::command::{CommandContext, Commands};
 use crate::eventstore::EventStore;
 
 /// A store with an instance, org ACME, human "ada" and machine "ci-bot".
-struct Fixture {
-    commands: Commands,
+pub(super) struct Fixture {
+    pub(super) commands: Commands,
     store: Arc<dyn EventStore>,
-    ctx: CommandContext,
-    org: String,
-    ada: String,
-    bot: String,
+    pub(super) ctx: CommandContext,
+    pub(super) org: String,
+    pub(super) ada: String,
+    pub(super) bot: String,
     _dir: tempfile::TempDir,
 }
 
 impl Fixture {
-    fn store(&self) -> &dyn EventStore {
+    pub(super) fn store(&self) -> &dyn EventStore {
         self.store.as_ref()
     }
 
-    fn instance(&self) -> &str {
+    pub(super) fn instance(&self) -> &str {
         &self.ctx.instance_id
     }
 
@@ -45,7 +45,7 @@ impl Fixture {
     }
 }
 
-async fn fixture() -> Fixture {
+pub(super) async fn fixture() -> Fixture {
     let (commands, store, dir) =
         crate::command::testing::sqlite_commands(crate::command::testing::no_plugins()).await;
     let instance = commands

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 mod app;
 mod authorization;
 mod instance;
+mod keys;
 mod milestone;
 mod notification;
 mod org;
@@ -48,6 +49,10 @@ pub use instance::{
     InstanceDomainAdded, InstanceDomainPrimarySet, InstanceDomainRemoved, InstanceMemberAdded,
     InstanceMemberChanged, InstanceMemberRemoved, InstanceRemoved, RemoveInstance,
     RemoveInstanceMember, RenameInstance,
+};
+pub use keys::{
+    AddAppKey, AddMachineKey, AppKeyAdded, AppKeyRemoved, KeyType, MachineKeyAdded,
+    MachineKeyRemoved, RemoveAppKey, RemoveMachineKey,
 };
 pub use milestone::{MilestoneReached, UserAuthenticationSucceeded};
 pub use notification::{
@@ -151,6 +156,7 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
         app::EVENTS,
         authorization::EVENTS,
         instance::EVENTS,
+        keys::EVENTS,
         milestone::EVENTS,
         notification::EVENTS,
         org::EVENTS,
@@ -173,6 +179,7 @@ pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
         app::COMMANDS,
         authorization::COMMANDS,
         instance::COMMANDS,
+        keys::COMMANDS,
         notification::COMMANDS,
         org::COMMANDS,
         project::COMMANDS,

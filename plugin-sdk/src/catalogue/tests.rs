@@ -163,6 +163,10 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         ChangeMachineUser::NAME,
         AddPersonalAccessToken::NAME,
         RemovePersonalAccessToken::NAME,
+        AddMachineKey::NAME,
+        RemoveMachineKey::NAME,
+        AddAppKey::NAME,
+        RemoveAppKey::NAME,
         AddInstanceMember::NAME,
         ChangeInstanceMember::NAME,
         RemoveInstanceMember::NAME,
@@ -202,6 +206,10 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         MachineUserChanged::TYPE,
         PersonalAccessTokenAdded::TYPE,
         PersonalAccessTokenRemoved::TYPE,
+        MachineKeyAdded::TYPE,
+        MachineKeyRemoved::TYPE,
+        AppKeyAdded::TYPE,
+        AppKeyRemoved::TYPE,
         InstanceMemberAdded::TYPE,
         InstanceMemberChanged::TYPE,
         InstanceMemberRemoved::TYPE,
@@ -366,4 +374,38 @@ fn given_a_type_or_name_then_its_secret_fields_are_found_and_unknown_ones_are_no
     );
     assert_eq!(command_secret_fields("user.lock"), Some(&[][..]));
     assert_eq!(command_secret_fields("made.up"), None);
+}
+
+#[test]
+fn given_a_machine_key_added_when_serialized_then_it_holds_the_public_key_and_no_secret() {
+    let at = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let event = MachineKeyAdded {
+        key_id: "k-1".into(),
+        key_type: KeyType::Json,
+        public_key: "-----BEGIN PUBLIC KEY-----".into(),
+        expires_at: at,
+    };
+    let value = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        value,
+        json!({
+            "keyId": "k-1", "keyType": "json", "publicKey": "-----BEGIN PUBLIC KEY-----",
+            "expiresAt": "2030-01-01T00:00:00Z"
+        })
+    );
+    assert_eq!(
+        serde_json::from_value::<MachineKeyAdded>(value).unwrap(),
+        event
+    );
+    assert_eq!(event_secret_fields("user.machine.key.added"), Some(&[][..]));
+    assert_eq!(
+        event_secret_fields("project.application.key.added"),
+        Some(&[][..])
+    );
+    assert_eq!(
+        command_secret_fields("project.application.key.add"),
+        Some(&[][..])
+    );
 }

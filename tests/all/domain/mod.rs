@@ -19,9 +19,14 @@
 //! - `users`: phone numbers (normalized to E.164) and metadata of users
 //!   (bytes as base64, limits, rows leaving with their user), isolated
 //!   between organizations and instances.
+//! - `keys`: machine-user and application keys: the JSON key file shown
+//!   once, its private key signing what the stored public key verifies,
+//!   no private material in listings or the audit trail, the refusals, and
+//!   isolation between organizations.
 
 mod apps;
 mod authorizations;
+mod keys;
 mod members;
 mod notifications;
 mod projects;

@@ -1,5 +1,8 @@
 //! `rampart.project.v1.ProjectService`: projects, their roles, and the
-//! grants of their roles to other organizations.
+//! grants of their roles to other organizations; applications, and their
+//! keys in `keys`.
+
+mod keys;
 
 use rampart_plugin_sdk::catalogue::{
     AddApiApp, AddOidcApp, AddProject, AddProjectGrant, AddProjectRole, ApiConfig, AppRef,
@@ -669,6 +672,27 @@ impl ProjectService for Projects {
         Ok(Response::new(RemoveAppResponse {
             details: details(&written.written),
         }))
+    }
+
+    async fn add_app_key(
+        &self,
+        request: Request<AddAppKeyRequest>,
+    ) -> Result<Response<AddAppKeyResponse>, Status> {
+        keys::add_key(self, request).await
+    }
+
+    async fn list_app_keys(
+        &self,
+        request: Request<ListAppKeysRequest>,
+    ) -> Result<Response<ListAppKeysResponse>, Status> {
+        keys::list_keys(self, request).await
+    }
+
+    async fn remove_app_key(
+        &self,
+        request: Request<RemoveAppKeyRequest>,
+    ) -> Result<Response<RemoveAppKeyResponse>, Status> {
+        keys::remove_key(self, request).await
     }
 
     async fn regenerate_app_secret(

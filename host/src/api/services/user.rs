@@ -1,8 +1,9 @@
 //! `rampart.user.v1.UserService`: human and machine users, their
 //! credentials and personal access tokens; phone numbers and metadata in
-//! `details`.
+//! `details`, machine users' keys in `keys`.
 
 mod details;
+pub(crate) mod keys;
 
 use rampart_plugin_sdk::catalogue::{
     AddHumanUser, AddMachineUser, AddPasswordCode, ChangeHumanEmail, ChangeHumanProfile,
@@ -590,6 +591,27 @@ impl UserService for Users {
         Ok(Response::new(RemovePersonalAccessTokenResponse {
             details: details(&written),
         }))
+    }
+
+    async fn add_machine_key(
+        &self,
+        request: Request<AddMachineKeyRequest>,
+    ) -> Result<Response<AddMachineKeyResponse>, Status> {
+        keys::add_key(self, request).await
+    }
+
+    async fn list_machine_keys(
+        &self,
+        request: Request<ListMachineKeysRequest>,
+    ) -> Result<Response<ListMachineKeysResponse>, Status> {
+        keys::list_keys(self, request).await
+    }
+
+    async fn remove_machine_key(
+        &self,
+        request: Request<RemoveMachineKeyRequest>,
+    ) -> Result<Response<RemoveMachineKeyResponse>, Status> {
+        keys::remove_key(self, request).await
     }
 
     async fn set_user_metadata(

@@ -15,12 +15,14 @@
 //! - `grant`: granting roles to another organization, changing,
 //!   deactivating, reactivating and removing grants.
 //! - `app`: OIDC and API applications and their client secrets;
-//!   `app_config`: the host's rules for their settings.
+//!   `app_config`: the host's rules for their settings; `app_key`: keys of
+//!   applications that authenticate with `private_key_jwt`.
 //! - `member`: users holding `PROJECT_*` roles on the project.
 
 mod add;
 mod app;
 mod app_config;
+pub(crate) mod app_key;
 mod change;
 mod grant;
 pub(crate) mod member;
@@ -32,6 +34,8 @@ pub use app::{AppAction, AppWritten};
 pub use grant::GrantAction;
 pub use role::RoleAction;
 
+#[cfg(test)]
+mod app_key_tests;
 #[cfg(test)]
 mod app_tests;
 #[cfg(test)]

@@ -1,14 +1,15 @@
 //! The project write model: owner, name, flags, state, roles, grants,
-//! applications and members.
+//! applications and their keys, and members.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    ApiConfig, AppAdded, AppChanged, AppConfigChanged, AppDeactivated, AppReactivated, AppRef,
-    AppRemoved, AppSecretChanged, EventPayload, OidcConfig, ProjectAdded, ProjectChanged,
-    ProjectDeactivated, ProjectGrantAdded, ProjectGrantChanged, ProjectGrantDeactivated,
-    ProjectGrantReactivated, ProjectGrantRemoved, ProjectReactivated, ProjectRemoved,
-    ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved,
+    ApiConfig, AppAdded, AppChanged, AppConfigChanged, AppDeactivated, AppKeyAdded, AppKeyRemoved,
+    AppReactivated, AppRef, AppRemoved, AppSecretChanged, ClientAuthMethod, EventPayload,
+    OidcConfig, ProjectAdded, ProjectChanged, ProjectDeactivated, ProjectGrantAdded,
+    ProjectGrantChanged, ProjectGrantDeactivated, ProjectGrantReactivated, ProjectGrantRemoved,
+    ProjectReactivated, ProjectRemoved, ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved,
 };
 use serde::Serialize;
 
@@ -53,6 +54,22 @@ pub(crate) struct ProjectGrant {
     pub(crate) active: bool,
 }
 
+/// One key of an application (`private_key_jwt`). Validators see its
+/// dates and whether it was removed, not the public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AppKey {
+    /// The public key, PEM (for the query side's verification).
+    #[serde(skip)]
+    pub(crate) public_key: String,
+    /// When the key stops working.
+    pub(crate) expires_at: DateTime<Utc>,
+    /// When it was added.
+    pub(crate) created_at: DateTime<Utc>,
+    /// Whether it was removed (its id stays taken).
+    pub(crate) removed: bool,
+}
+
 /// One application of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -70,6 +87,25 @@ pub(crate) struct App {
     /// SHA-256 of its client secret, hex. Never shown to validators.
     #[serde(skip_serializing)]
     pub(crate) secret_hash: Option<String>,
+    /// Its keys by key id, removed ones too; they go with the application.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) keys: BTreeMap<String, AppKey>,
+}
+
+impl App {
+    /// How the application authenticates at the token endpoint.
+    pub(crate) fn auth_method(&self) -> ClientAuthMethod {
+        self.oidc
+            .as_ref()
+            .map(|o| o.auth_method)
+            .or(self.api.as_ref().map(|a| a.auth_method))
+            .unwrap_or_default()
+    }
+
+    /// The key `key_id`, unless it is unknown or removed.
+    pub(crate) fn active_key(&self, key_id: &str) -> Option<&AppKey> {
+        self.keys.get(key_id).filter(|key| !key.removed)
+    }
 }
 
 /// A project as its commands see it.
@@ -116,6 +152,7 @@ impl ProjectModel {
                         oidc: p.oidc,
                         api: p.api,
                         secret_hash: None,
+                        keys: BTreeMap::new(),
                     };
                     self.apps.insert(p.app_id, app);
                 }
@@ -147,6 +184,29 @@ impl ProjectModel {
                     && let Some(app) = self.apps.get_mut(&p.app_id)
                 {
                     app.active = event.event_type == AppReactivated::TYPE;
+                }
+            }
+            AppKeyAdded::TYPE => {
+                if let Some(p) = payload::<AppKeyAdded>(event)
+                    && let Some(app) = self.apps.get_mut(&p.app_id)
+                {
+                    let key = AppKey {
+                        public_key: p.public_key,
+                        expires_at: p.expires_at,
+                        created_at: event.created_at,
+                        removed: false,
+                    };
+                    app.keys.entry(p.key_id).or_insert(key);
+                }
+            }
+            AppKeyRemoved::TYPE => {
+                if let Some(p) = payload::<AppKeyRemoved>(event)
+                    && let Some(key) = self
+                        .apps
+                        .get_mut(&p.app_id)
+                        .and_then(|app| app.keys.get_mut(&p.key_id))
+                {
+                    key.removed = true;
                 }
             }
             AppRemoved::TYPE => {

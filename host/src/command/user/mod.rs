@@ -13,6 +13,8 @@
 //! - `add`: `user.human.add`.
 //! - `machine`: `user.machine.add`, `user.machine.change`.
 //! - `pat`: `user.pat.add`, `user.pat.remove`.
+//! - `machine_key`: `user.machine.key.add`, `user.machine.key.remove` (RSA
+//!   keys for the JWT-profile grant; only the public key is stored).
 //! - `profile`: `user.human.profile.change`, `user.human.email.change`.
 //! - `password`: `user.human.password.set`.
 //! - `phone`: `user.human.phone.change`, `user.human.phone.remove` (E.164).
@@ -31,6 +33,7 @@ pub(crate) mod add;
 mod check;
 pub(crate) mod code;
 pub(crate) mod machine;
+pub(crate) mod machine_key;
 mod metadata;
 pub(crate) mod model;
 pub(crate) mod password;
@@ -44,6 +47,8 @@ mod verification;
 
 #[cfg(test)]
 mod details_tests;
+#[cfg(test)]
+mod machine_key_tests;
 #[cfg(test)]
 mod machine_tests;
 #[cfg(test)]

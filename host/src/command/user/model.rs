@@ -1,6 +1,7 @@
 //! The user write model: kind, org, username, state; a human's profile,
 //! e-mail, phone number and whether it has a password; a machine's name,
-//! description and personal access tokens; the metadata keys of either.
+//! description, personal access tokens and keys; the metadata keys of
+//! either.
 
 use std::collections::BTreeMap;
 
@@ -8,11 +9,11 @@ use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
     EmailCodeAdded, EmailCodeFailed, EventPayload, HumanEmailChanged, HumanEmailVerified,
     HumanPasswordChanged, HumanPhoneChanged, HumanPhoneRemoved, HumanPhoneVerified,
-    HumanProfileChanged, HumanUserAdded, MachineUserAdded, MachineUserChanged, PasswordCheckFailed,
-    PasswordCheckSucceeded, PasswordCodeAdded, PasswordCodeFailed, PersonalAccessTokenAdded,
-    PersonalAccessTokenRemoved, PhoneCodeAdded, PhoneCodeFailed, Profile, UserDeactivated,
-    UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated, UserRemoved,
-    UserUnlocked,
+    HumanProfileChanged, HumanUserAdded, MachineKeyAdded, MachineKeyRemoved, MachineUserAdded,
+    MachineUserChanged, PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded,
+    PasswordCodeFailed, PersonalAccessTokenAdded, PersonalAccessTokenRemoved, PhoneCodeAdded,
+    PhoneCodeFailed, Profile, UserDeactivated, UserLocked, UserMetadataChanged,
+    UserMetadataRemoved, UserReactivated, UserRemoved, UserUnlocked,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -79,6 +80,22 @@ pub(crate) struct Pat {
     pub(crate) removed: bool,
 }
 
+/// One key of a machine user (JWT profile). Validators see its dates and
+/// whether it was removed, not the public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MachineKey {
+    /// The public key, PEM (for the query side's verification).
+    #[serde(skip)]
+    pub(crate) public_key: String,
+    /// When the key stops working.
+    pub(crate) expires_at: DateTime<Utc>,
+    /// When it was added.
+    pub(crate) created_at: DateTime<Utc>,
+    /// Whether it was removed (its id stays taken).
+    pub(crate) removed: bool,
+}
+
 /// One metadata entry of a user as its commands see it: the value's size
 /// and a digest of it (to tell a repeated value), never the value itself,
 /// so the state stays small however large the values are.
@@ -103,9 +120,10 @@ impl MetadataEntry {
 }
 
 /// A user as its commands (and the query side's credential reads) see it.
-/// Neither the password hash nor token hashes are serialized: validators
-/// see only whether there is a password, and the tokens' dates; of metadata
-/// they see the keys and the values' sizes.
+/// Neither the password hash nor token hashes nor public keys are
+/// serialized: validators see only whether there is a password, and the
+/// tokens' and keys' dates; of metadata they see the keys and the values'
+/// sizes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UserModel {
@@ -153,6 +171,9 @@ pub(crate) struct UserModel {
     /// A machine's personal access tokens by token id, removed ones too.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) pats: BTreeMap<String, Pat>,
+    /// A machine's keys by key id, removed ones too.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) machine_keys: BTreeMap<String, MachineKey>,
     /// Metadata entries by key (humans and machines alike).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) metadata: BTreeMap<String, MetadataEntry>,
@@ -162,6 +183,11 @@ impl UserModel {
     /// The token `token_id`, unless it is unknown or removed.
     pub(crate) fn active_pat(&self, token_id: &str) -> Option<&Pat> {
         self.pats.get(token_id).filter(|pat| !pat.removed)
+    }
+
+    /// The key `key_id`, unless it is unknown or removed.
+    pub(crate) fn active_key(&self, key_id: &str) -> Option<&MachineKey> {
+        self.machine_keys.get(key_id).filter(|key| !key.removed)
     }
 
     /// [`CommandError::FailedPrecondition`] unless the user is a human:
@@ -250,6 +276,24 @@ impl WriteModel for UserModel {
                     && let Some(pat) = self.pats.get_mut(&p.token_id)
                 {
                     pat.removed = true;
+                }
+            }
+            MachineKeyAdded::TYPE => {
+                if let Some(p) = payload::<MachineKeyAdded>(event) {
+                    let key = MachineKey {
+                        public_key: p.public_key,
+                        expires_at: p.expires_at,
+                        created_at: event.created_at,
+                        removed: false,
+                    };
+                    self.machine_keys.entry(p.key_id).or_insert(key);
+                }
+            }
+            MachineKeyRemoved::TYPE => {
+                if let Some(p) = payload::<MachineKeyRemoved>(event)
+                    && let Some(key) = self.machine_keys.get_mut(&p.key_id)
+                {
+                    key.removed = true;
                 }
             }
             HumanProfileChanged::TYPE => {
