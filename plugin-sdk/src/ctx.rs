@@ -4,6 +4,7 @@
 //! clock and the log, whatever answers them (the host inside a component, the
 //! [`crate::testing::Harness`] in native tests).
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::catalogue::Settings;
@@ -58,9 +59,20 @@ impl Ctx {
         if text.is_empty() || text == "null" || text == "{}" {
             return Ok(T::default());
         }
-        serde_json::from_str(text).map_err(|error| ConfigError {
+        let invalid = |error: serde_json::Error| ConfigError {
             detail: error.to_string(),
-        })
+        };
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(invalid)?;
+        // The settings the host serves beside the configuration are not
+        // part of it (see `Ctx::settings`): a plugin's `Config` never sees
+        // them, so strict or map-shaped configurations keep working.
+        if let Some(object) = value.as_object_mut() {
+            object.remove("settings");
+            if object.is_empty() {
+                return Ok(T::default());
+            }
+        }
+        serde_json::from_value(value).map_err(invalid)
     }
 
     /// The settings in effect for the command being validated: the
@@ -76,12 +88,18 @@ impl Ctx {
     ///
     /// [`ConfigError`] when the configuration is not valid JSON.
     pub fn settings(&self) -> Result<Settings, ConfigError> {
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default)]
-        struct WithSettings {
-            settings: Settings,
+        let text = self.host.config();
+        let invalid = |error: serde_json::Error| ConfigError {
+            detail: error.to_string(),
+        };
+        let value: serde_json::Value = match text.trim() {
+            "" => return Ok(Settings::default()),
+            text => serde_json::from_str(text).map_err(invalid)?,
+        };
+        match value.get("settings") {
+            Some(settings) => Settings::deserialize(settings).map_err(invalid),
+            None => Ok(Settings::default()),
         }
-        Ok(self.config::<WithSettings>()?.settings)
     }
 
     /// The current time. During a projection call the host answers with the

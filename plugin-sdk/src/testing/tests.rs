@@ -120,6 +120,36 @@ fn given_no_config_when_a_validator_reads_it_then_it_gets_the_defaults() {
 }
 
 #[test]
+fn given_only_served_settings_when_a_strict_config_is_read_then_it_is_the_default() {
+    #[derive(serde::Deserialize, Default, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Strict {
+        limit: u32,
+    }
+    let settings = rampart_plugin_sdk_settings();
+    let harness = Harness::new().settings(&settings);
+    let ctx = harness.ctx(&<Probe as Validator>::manifest());
+    assert_eq!(ctx.config::<Strict>(), Ok(Strict::default()));
+    assert_eq!(ctx.settings(), Ok(settings));
+    let harness = Harness::new()
+        .config(json!({ "limit": 3 }))
+        .settings(&rampart_plugin_sdk_settings());
+    assert_eq!(
+        harness
+            .ctx(&<Probe as Validator>::manifest())
+            .config::<Strict>(),
+        Ok(Strict { limit: 3 })
+    );
+}
+
+/// Settings other than the defaults.
+fn rampart_plugin_sdk_settings() -> crate::catalogue::Settings {
+    let mut settings = crate::catalogue::Settings::default();
+    settings.lockout.max_password_attempts = 4;
+    settings
+}
+
+#[test]
 fn given_a_config_of_the_wrong_shape_when_read_then_the_command_is_rejected() {
     let harness = Harness::new().config(json!({ "limit": "seven" }));
     let rejection = harness
