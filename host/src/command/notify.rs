@@ -10,11 +10,7 @@ use super::user::model::UserModel;
 use super::write_model::{StoreSource, WriteModel};
 use super::{CommandContext, CommandError, Commands};
 use crate::eventstore::AggregateRef;
-use crate::masterkey::Purpose;
-use crate::notifier::{self, Channel, Recipient, Rendered, template};
-
-/// What SMTP passwords are sealed for (with the instance id as owner).
-pub(crate) const SMTP_PASSWORD: Purpose = Purpose("smtp-password");
+use crate::notifier::{self, Channel, Recipient, Rendered, SMTP_PASSWORD, template};
 
 impl Commands {
     /// Sends user `user_id` of `instance_id` the message `kind` (with

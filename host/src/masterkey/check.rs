@@ -16,11 +16,14 @@ use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use serde_json::{Value, json};
 
+use rampart_plugin_sdk::catalogue::{EventPayload, SmtpConfigChanged};
+
 use super::keyring::{Keyring, Purpose, SALT_LEN};
 use super::{MasterKey, MasterKeyError};
 use crate::eventstore::{
     AggregateRef, EventQuery, EventStore, ExpectedSequence, NewEvent, Push, StoreError,
 };
+use crate::notifier::{NotificationConfig, SMTP_PASSWORD};
 
 /// What the key check is sealed for.
 pub const KEY_CHECK: Purpose = Purpose("masterkey-check");
@@ -186,8 +189,9 @@ pub struct Rotation {
 /// Re-seals every secret sealed with a previous key under `current`, and
 /// records `current` as the store's key. Idempotent.
 ///
-/// Sealed today: the key check. Secrets added by later features register
-/// here, so a rotation never leaves one behind.
+/// Sealed today: the key check and the instances' SMTP passwords. Secrets
+/// added by later features register here, so a rotation never leaves one
+/// behind.
 ///
 /// # Errors
 /// [`MasterKeyError::Mismatch`] when neither key is the recorded one.
@@ -205,14 +209,71 @@ pub async fn rotate(
         if key_id == ring.current_id() {
             return Ok(Rotation {
                 key_id,
-                resealed: 0,
+                resealed: reseal_smtp_passwords(store, &ring).await?,
             });
         }
         if self::record(store, &ring, &salt, sequence).await? {
             return Ok(Rotation {
                 key_id: ring.current_id().to_owned(),
-                resealed: 1,
+                resealed: 1 + reseal_smtp_passwords(store, &ring).await?,
             });
         }
     }
+}
+
+/// Re-seals with `ring`'s current key every instance's SMTP password sealed
+/// with another one (an instance's newest `instance.smtp.changed`, pushed
+/// again with the password re-sealed); how many it re-sealed.
+async fn reseal_smtp_passwords(
+    store: &dyn EventStore,
+    ring: &Keyring,
+) -> Result<usize, MasterKeyError> {
+    let with_smtp = EventQuery::new()
+        .aggregate_type("instance")
+        .event_type(SmtpConfigChanged::TYPE);
+    let mut instances: Vec<String> = store
+        .query(&with_smtp)
+        .await?
+        .into_iter()
+        .map(|e| e.aggregate.aggregate_id)
+        .collect();
+    instances.sort();
+    instances.dedup();
+    let mut resealed = 0;
+    for id in instances {
+        // A concurrent change of the instance starts its check over.
+        loop {
+            let aggregate = AggregateRef::new(&id, "instance", &id);
+            let events = store.query(&EventQuery::aggregate(&aggregate)).await?;
+            let sequence = events.last().map_or(0, |e| e.sequence);
+            let mut config = NotificationConfig::default();
+            for event in &events {
+                config.apply(event);
+            }
+            let Some(mut smtp) = config.smtp else { break };
+            let Some(sealed) = smtp.password.take() else {
+                break;
+            };
+            if Keyring::key_id_of(&sealed).is_ok_and(|key| key == ring.current_id()) {
+                break;
+            }
+            let opened = ring
+                .open(SMTP_PASSWORD, &id, &sealed)
+                .map_err(|_| MasterKeyError::Mismatch)?;
+            smtp.password = Some(ring.seal(SMTP_PASSWORD, &id, &opened));
+            let payload = serde_json::to_value(SmtpConfigChanged(smtp))
+                .map_err(|e| MasterKeyError::Store(StoreError::InvalidPush(e.to_string())))?;
+            let event = NewEvent::new(SmtpConfigChanged::TYPE, payload, "system");
+            let push = Push::new(aggregate, ExpectedSequence::Exact(sequence), vec![event]);
+            match store.push(push).await {
+                Ok(_) => {
+                    resealed += 1;
+                    break;
+                }
+                Err(StoreError::Conflict { .. }) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+    Ok(resealed)
 }

@@ -6,8 +6,9 @@
 //! provider yet and always go to the log):
 //!
 //! - **log** (the default, while no SMTP server is configured): the message
-//!   is written to the server's log (target `rampart::notifier`), which is
-//!   what development and tests without mail need;
+//!   is written to the server's log (target `rampart::notifier`), its code
+//!   shown only at debug level (`RUST_LOG=rampart::notifier=debug`), which
+//!   is what development without mail needs;
 //! - **SMTP** (`instance.smtp.*` events, through `SettingsService`): the
 //!   message is sent with lettre, TLS, STARTTLS or (for a local relay) plain;
 //!   the server's password is sealed with the masterkey.
@@ -26,6 +27,12 @@ pub use config::NotificationConfig;
 pub use template::{Rendered, Values};
 
 use rampart_plugin_sdk::catalogue::SmtpConfig;
+
+use crate::masterkey::Purpose;
+
+/// What SMTP passwords are sealed for, with the instance id as owner (the
+/// masterkey rotation re-seals them).
+pub const SMTP_PASSWORD: Purpose = Purpose("smtp-password");
 
 /// Notifications handed to a channel, labelled `channel` (`log`, `smtp`)
 /// and `result` (`sent`, `failed`).
@@ -93,14 +100,23 @@ pub async fn deliver(
 ) -> Result<(), NotifyError> {
     let result = match channel {
         Channel::Log => {
+            // Whoever reads the log at info level must not be able to use
+            // a user's code: it shows at debug level only.
+            let body = match &message.code {
+                Some(code) => message.body.replace(code, "<code: debug level only>"),
+                None => message.body.clone(),
+            };
             tracing::info!(
                 target: "rampart::notifier",
                 instance = instance_id,
                 to = %to.address,
                 subject = %message.subject,
-                body = %message.body,
-                "notification (log channel: the instance has no SMTP server)"
+                body = %body,
+                "notification (log channel: no SMTP server, or a text message)"
             );
+            if let Some(code) = &message.code {
+                tracing::debug!(target: "rampart::notifier", to = %to.address, code = %code, "notification code");
+            }
             Ok(())
         }
         Channel::Smtp(config) => smtp::send(config, to, message).await,

@@ -11,10 +11,9 @@ use rampart_plugin_sdk::catalogue::{
 };
 
 use super::model::InstanceModel;
-use crate::command::notify::SMTP_PASSWORD;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written, domain, required};
-use crate::notifier::template;
+use crate::notifier::{SMTP_PASSWORD, template};
 
 /// Longest template subject, in characters.
 pub(crate) const MAX_SUBJECT: usize = 200;
