@@ -16,6 +16,9 @@ pub struct Rendered {
     pub subject: String,
     /// The plain-text body.
     pub body: String,
+    /// The one-time code the message carries, if any: the log channel shows
+    /// it only at debug level.
+    pub code: Option<String>,
 }
 
 /// The built-in template of `kind`.
@@ -57,9 +60,14 @@ pub fn render(template: &MessageTemplate, values: &Values) -> Rendered {
             text.replace(&format!("{{{{{name}}}}}"), value)
         })
     };
+    let code = values
+        .iter()
+        .find(|(name, value)| *name == "code" && !value.is_empty())
+        .map(|(_, value)| value.clone());
     Rendered {
         subject: fill(&template.subject),
         body: fill(&template.body),
+        code,
     }
 }
 
@@ -72,7 +80,9 @@ pub fn unknown_placeholders(text: &str) -> Vec<String> {
         let Some(end) = after.find("}}") else {
             break;
         };
-        let name = after[..end].trim();
+        // Exact names only, as `render` fills them: `{{ code }}` would be
+        // sent as typed.
+        let name = &after[..end];
         if !PLACEHOLDERS.contains(&name) && !unknown.iter().any(|u| u == name) {
             unknown.push(name.to_owned());
         }
@@ -99,6 +109,7 @@ mod tests {
         let rendered = render(&template, &values);
         assert_eq!(rendered.subject, "Code for ada");
         assert_eq!(rendered.body, "ABCD2345 (60 min), ABCD2345");
+        assert_eq!(rendered.code.as_deref(), Some("ABCD2345"));
     }
 
     #[test]
@@ -113,8 +124,8 @@ mod tests {
     #[test]
     fn given_a_typo_when_checked_then_the_unknown_placeholder_is_named() {
         assert_eq!(
-            unknown_placeholders("Hi {{ usename }}, {{code}} {{x}}"),
-            ["usename", "x"]
+            unknown_placeholders("Hi {{usename}}, {{code}} {{x}} {{ code }}"),
+            ["usename", "x", " code "]
         );
     }
 }
