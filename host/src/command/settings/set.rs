@@ -174,6 +174,14 @@ impl OrgSettingsCommand {
     /// # Errors
     /// [`CommandError::InvalidArgument`] for a record that breaks a rule.
     pub(crate) fn set(org_id: &str, value: SettingsValue) -> Result<Self, CommandError> {
+        if let SettingsValue::Domain(domain) = &value
+            && !domain.validate_org_domains
+        {
+            // An organization must not waive the proof of its own domains.
+            return Err(CommandError::invalid(
+                "only the instance may turn domain validation off (validateOrgDomains)",
+            ));
+        }
         Ok(Self {
             org_id: org_id.to_owned(),
             change: OrgChange::Set(SetOrgSettings(checked(value)?)),

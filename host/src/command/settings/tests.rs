@@ -80,6 +80,16 @@ async fn given_an_org_without_its_own_record_when_reset_then_there_is_nothing_to
         );
 }
 
+#[test]
+fn given_an_org_when_it_turns_its_own_domain_validation_off_then_it_is_refused() {
+    let off = SettingsValue::Domain(DomainSettings {
+        validate_org_domains: false,
+        ..DomainSettings::default()
+    });
+    let err = OrgSettingsCommand::set("org-1", off).unwrap_err();
+    assert!(err.to_string().contains("only the instance"), "{err}");
+}
+
 #[tokio::test]
 async fn given_no_org_when_setting_its_settings_then_it_is_not_found() {
     given(instance_added("localhost"))

@@ -7,15 +7,16 @@ use rampart_plugin_sdk::catalogue::{
     PasswordCodeFailed, ResetPassword,
 };
 
-use super::code::{self, Tried};
+use super::code::{self, Tried, redacted_debug};
 use super::model::UserModel;
 use super::verification::CodeIssued;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written};
 use crate::config::CodesConfig;
 
-/// Gives user `user_id` a new password reset code.
-#[derive(Debug, Clone)]
+/// Gives user `user_id` a new password reset code. `Debug` never shows the
+/// code.
+#[derive(Clone)]
 pub(crate) struct AddPasswordCodeCommand {
     user_id: String,
     payload: AddPasswordCode,
@@ -62,6 +63,12 @@ impl Decide for AddPasswordCodeCommand {
 
     async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
         model.require_human("a password")?;
+        if model.email.is_empty() && !self.payload.return_code {
+            return Err(CommandError::precondition(
+                "the user has no e-mail address to send the code to; ask for it with \
+                 returnCode to deliver it yourself",
+            ));
+        }
         let code_hash = env.hash_password(&self.code).await?;
         Ok(Decision::new(vec![env.event(&PasswordCodeAdded {
             code_hash,
@@ -142,6 +149,8 @@ impl Decide for ResetPasswordCommand {
         })
     }
 }
+
+redacted_debug!(AddPasswordCodeCommand { user_id, payload }, code);
 
 impl Commands {
     /// Gives a human user a new password reset code, sent through the
