@@ -46,7 +46,8 @@ pub(crate) const MAX_LIFETIME: Duration = Duration::days(3653);
 static PERMITS: Semaphore = Semaphore::const_new(MAX_CONCURRENT);
 
 /// A freshly generated RSA key pair. `Debug` leaves the private key out;
-/// the private PEM is wiped from memory when dropped.
+/// the host's own copy of the private PEM is wiped from memory when
+/// dropped (the copy an API answer is encoded into is not).
 #[derive(Clone)]
 pub(crate) struct KeyPair {
     /// The public key, PEM (`-----BEGIN PUBLIC KEY-----`): stored.
@@ -212,8 +213,8 @@ pub struct KeyWritten {
     pub key_id: String,
     /// When the key stops working.
     pub expires_at: DateTime<Utc>,
-    /// The JSON key file with the private key, wiped from memory when
-    /// dropped.
+    /// The JSON key file with the private key; this copy is wiped from
+    /// memory when dropped (the API answer's encoded copy is not).
     pub key_file: Zeroizing<String>,
 }
 

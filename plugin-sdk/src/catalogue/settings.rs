@@ -92,6 +92,7 @@ pub struct LockoutSettings {
     /// Failed password checks in a row that lock the user; 0: never.
     pub max_password_attempts: u32,
     /// Failed one-time-password checks in a row that lock the user; 0: never.
+    /// Applied once one-time passwords exist (the login).
     pub max_otp_attempts: u32,
     /// Whether a failed check tells the user how many attempts are left.
     pub show_lockout_failures: bool,

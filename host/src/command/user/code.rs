@@ -14,8 +14,9 @@ const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// Characters per code: 40 bits, against at most `MaxAttempts` tries.
 pub(crate) const LENGTH: usize = 8;
 
-/// A code waiting to be used, as the write model holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A code waiting to be used, as the write model holds it. `Debug` never
+/// shows the hash.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct PendingCode {
     /// Its argon2id hash.
     pub(crate) hash: String,
@@ -24,6 +25,30 @@ pub(crate) struct PendingCode {
     /// Wrong tries so far.
     pub(crate) failures: u32,
 }
+
+/// `Debug` for `$ty` showing `$shown` and standing
+/// [`REDACTED`](rampart_plugin_sdk::catalogue::REDACTED) in for `$secret`.
+macro_rules! redacted_debug {
+    ($ty:ident { $($shown:ident),* }, $secret:ident) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($shown), &self.$shown))*
+                    .field(stringify!($secret), &rampart_plugin_sdk::catalogue::REDACTED)
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use redacted_debug;
+
+redacted_debug!(
+    PendingCode {
+        expires_at,
+        failures
+    },
+    hash
+);
 
 impl PendingCode {
     /// A fresh code's record.

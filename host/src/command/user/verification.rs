@@ -9,15 +9,15 @@ use rampart_plugin_sdk::catalogue::{
     VerifyEmail, VerifyPhone,
 };
 
-use super::code::{self, PendingCode, Tried};
+use super::code::{self, PendingCode, Tried, redacted_debug};
 use super::model::UserModel;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written};
 use crate::config::CodesConfig;
 use crate::eventstore::NewEvent;
 
-/// What adding a code leaves the caller with.
-#[derive(Debug, Clone, PartialEq)]
+/// What adding a code leaves the caller with. `Debug` never shows the code.
+#[derive(Clone, PartialEq)]
 pub struct CodeIssued {
     /// Where the code's event landed.
     pub written: Written,
@@ -111,8 +111,8 @@ impl Contact {
 }
 
 /// Gives user `user_id` a new verification code for a contact (replacing
-/// any earlier one).
-#[derive(Debug, Clone)]
+/// any earlier one). `Debug` never shows the code.
+#[derive(Clone)]
 pub(crate) struct AddCodeCommand {
     user_id: String,
     contact: Contact,
@@ -182,8 +182,9 @@ impl Decide for AddCodeCommand {
     }
 }
 
-/// Verifies one of user `user_id`'s contacts with a code.
-#[derive(Debug, Clone)]
+/// Verifies one of user `user_id`'s contacts with a code. `Debug` never
+/// shows the code.
+#[derive(Clone)]
 pub(crate) struct VerifyCommand {
     user_id: String,
     contact: Contact,
@@ -246,6 +247,17 @@ impl Decide for VerifyCommand {
         })
     }
 }
+
+redacted_debug!(CodeIssued { written }, code);
+redacted_debug!(
+    AddCodeCommand {
+        user_id,
+        contact,
+        return_code
+    },
+    code
+);
+redacted_debug!(VerifyCommand { user_id, contact }, code);
 
 impl Commands {
     /// Gives a human user a new code that verifies their e-mail address or
