@@ -14,7 +14,9 @@
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use rampart_plugin_sdk::catalogue::{AddHumanUser, AddMachineUser, AddOrg, Email, Profile};
+use rampart_plugin_sdk::catalogue::{
+    AccessTokenType, AddHumanUser, AddMachineUser, AddOrg, Email, Profile,
+};
 use rand::RngExt;
 
 use crate::auth::token;
@@ -113,6 +115,7 @@ pub async fn setup_instance(
                 username: setup.admin_username.clone(),
                 name: setup.admin_name.clone(),
                 description: None,
+                access_token_type: AccessTokenType::default(),
             },
         ),
         token: PlannedToken {

@@ -4,6 +4,10 @@
 //! find the token's owner with one indexed read, the secret (32 random
 //! bytes, hex) is the credential. Only the secret's SHA-256 is stored; the
 //! token is shown once, when it is created.
+//!
+//! Client secrets (of applications and of machine users) are made the same
+//! way ([`new_secret`]): 32 random bytes, hex, shown once, stored as their
+//! SHA-256 and checked with [`secret_matches`].
 
 use rand::RngExt;
 use sha2::{Digest, Sha256};
@@ -43,11 +47,48 @@ pub struct PresentedToken {
     pub hash: String,
 }
 
-/// A new token for `user_id` with id `token_id`.
-pub fn generate(user_id: &str, token_id: &str) -> NewToken {
+/// A client secret just made: what to show once and what to store.
+/// `Debug` shows neither.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewSecret {
+    /// The secret, 32 random bytes in hex: shown once, never stored.
+    pub plain: String,
+    /// Its SHA-256, hex: the only thing stored.
+    pub hash: String,
+}
+
+impl std::fmt::Debug for NewSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSecret").finish_non_exhaustive()
+    }
+}
+
+/// A new client secret: 256 random bits, so a fast hash stores it as
+/// safely as a slow one and checking it at the token endpoint stays cheap.
+pub fn new_secret() -> NewSecret {
+    let plain = random_hex();
+    NewSecret {
+        hash: digest(&plain),
+        plain,
+    }
+}
+
+/// Whether `secret` is the one whose hash is `hash` (as [`new_secret`]
+/// stores it), in time independent of where a wrong one differs.
+pub fn secret_matches(hash: &str, secret: &str) -> bool {
+    same_hash(hash, &digest(secret))
+}
+
+/// [`SECRET_BYTES`] random bytes, hex.
+fn random_hex() -> String {
     let mut secret = [0u8; SECRET_BYTES];
     rand::rng().fill(&mut secret[..]);
-    let secret = hex::encode(secret);
+    hex::encode(secret)
+}
+
+/// A new token for `user_id` with id `token_id`.
+pub fn generate(user_id: &str, token_id: &str) -> NewToken {
+    let secret = random_hex();
     NewToken {
         token_id: token_id.to_owned(),
         token: format!("{PREFIX}{user_id}_{token_id}_{secret}"),
@@ -101,6 +142,19 @@ mod tests {
         assert_eq!(presented.token_id, "t1");
         assert!(same_hash(&presented.hash, &new.hash));
         assert_ne!(generate("u1", "t1").token, new.token, "random");
+    }
+
+    #[test]
+    fn a_new_secret_is_random_hex_whose_hash_matches_it_alone() {
+        let secret = new_secret();
+        assert_eq!(secret.plain.len(), SECRET_BYTES * 2);
+        assert!(secret.plain.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(secret.hash, digest(&secret.plain));
+        assert!(secret_matches(&secret.hash, &secret.plain));
+        assert!(!secret_matches(&secret.hash, &new_secret().plain));
+        assert!(!secret_matches(&secret.hash, ""));
+        let shown = format!("{secret:?}");
+        assert!(!shown.contains(&secret.plain) && !shown.contains(&secret.hash));
     }
 
     #[test]

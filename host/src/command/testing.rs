@@ -266,7 +266,7 @@ pub(crate) mod fixtures {
     }
 
     /// Machine user `id` of org `org_id` named `username`, display name
-    /// "CI", no description.
+    /// "CI", no description, opaque access tokens.
     pub(crate) fn machine_added(
         id: &str,
         org_id: &str,
@@ -279,6 +279,7 @@ pub(crate) mod fixtures {
                 username: username.into(),
                 name: "CI".into(),
                 description: None,
+                ..MachineUserAdded::default()
             },
         )
     }

@@ -1,16 +1,27 @@
-//! OAuth clients (applications) by client id, read from the eventstore:
-//! the client id names the project (`<app id>@<project id>`), so one
-//! indexed read of the project's events, folded by the command side's
-//! write model, answers, and a new or rotated secret counts at once. This
-//! is what the token endpoint authenticates clients with.
+//! OAuth clients by client id, read from the eventstore: what the token
+//! endpoint authenticates clients with.
+//!
+//! - Applications: the client id names the project (`<app id>@<project
+//!   id>`), so one indexed read of the project's events, folded by the
+//!   command side's write model, answers, and a new or rotated secret
+//!   counts at once.
+//! - Machine users (client-credentials grant): the client id is the
+//!   username, unique in the instance. The users read model turns it into
+//!   the user id, after catching up with the instance's newest user event
+//!   (so a user added just before is found); then the user's events,
+//!   folded by its write model, answer, so a new, replaced or removed
+//!   secret, or a state change, counts at once, and a read model lagging
+//!   behind a removal or a reused username cannot hand out the wrong user.
 
 use std::fmt;
 
-use rampart_plugin_sdk::catalogue::{ApiConfig, OidcConfig};
+use rampart_plugin_sdk::catalogue::{AccessTokenType, ApiConfig, OidcConfig};
 
-use super::{Queries, QueryError};
-use crate::auth::token::{digest, same_hash};
+use super::credentials::live_user;
+use super::{Queries, QueryError, USERS};
+use crate::auth::token::secret_matches;
 use crate::command::project::{self, model::ProjectModel, model::ProjectState};
+use crate::command::user::model::{UserKind, UserState};
 use crate::command::write_model::{self, StoreSource, WriteModel as _};
 use crate::eventstore::{AggregateRef, EventStore};
 
@@ -48,7 +59,57 @@ impl Client {
     pub fn verify_secret(&self, secret: &str) -> bool {
         self.secret_hash
             .as_deref()
-            .is_some_and(|hash| same_hash(hash, &digest(secret)))
+            .is_some_and(|hash| secret_matches(hash, secret))
+    }
+}
+
+/// A machine user as a client of the token endpoint (client-credentials
+/// grant). `Debug` leaves the secret's hash out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MachineClient {
+    /// Its client id: the machine user's username.
+    pub client_id: String,
+    /// The machine user's id (the subject of its tokens).
+    pub user_id: String,
+    /// The user's organization.
+    pub org_id: String,
+    /// Whether the user may authenticate: active, not inactive nor locked
+    /// (a removed user is no client at all).
+    pub active: bool,
+    /// The form of the access tokens to issue it.
+    pub access_token_type: AccessTokenType,
+    secret_hash: Option<String>,
+}
+
+impl MachineClient {
+    /// Whether `secret` is the machine user's current client secret (in
+    /// time independent of where a wrong one differs). `false` for a user
+    /// without a secret.
+    pub fn verify_secret(&self, secret: &str) -> bool {
+        self.secret_hash
+            .as_deref()
+            .is_some_and(|hash| secret_matches(hash, secret))
+    }
+
+    /// Whether the machine user has a client secret at all.
+    pub fn has_secret(&self) -> bool {
+        self.secret_hash.is_some()
+    }
+}
+
+impl fmt::Debug for MachineClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MachineClient")
+            .field("client_id", &self.client_id)
+            .field("user_id", &self.user_id)
+            .field("org_id", &self.org_id)
+            .field("active", &self.active)
+            .field("access_token_type", &self.access_token_type)
+            .field(
+                "secret_hash",
+                &self.secret_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
     }
 }
 
@@ -84,6 +145,39 @@ impl Queries {
     ) -> Result<Option<Client>, QueryError> {
         client(self.store.as_ref(), instance_id, client_id).await
     }
+
+    /// The machine user whose username is `client_id` in `instance_id`
+    /// (case-insensitive, as usernames are), as a client of the token
+    /// endpoint. `None` when no user has that username, or it is a human.
+    /// An inactive or locked user, or one without a secret, is returned,
+    /// for the caller to refuse. Reads its own writes: the users read
+    /// model first catches up with the instance's newest user event, and
+    /// the answer is folded from the user's events.
+    ///
+    /// # Errors
+    /// [`QueryError::Store`], or what reading the users read model fails
+    /// with ([`QueryError::Unavailable`] while its projection is not
+    /// loaded).
+    pub async fn machine_client(
+        &self,
+        instance_id: &str,
+        client_id: &str,
+    ) -> Result<Option<MachineClient>, QueryError> {
+        let username = client_id.trim().to_lowercase();
+        if username.is_empty() {
+            return Ok(None);
+        }
+        let Some(row) = self
+            .find(&USERS, Some(instance_id), "username", &username)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(user_id) = row.get("id").and_then(|id| id.as_str()) else {
+            return Ok(None);
+        };
+        machine_client(self.store.as_ref(), instance_id, user_id, &username).await
+    }
 }
 
 /// See [`Queries::client`].
@@ -116,5 +210,30 @@ pub(super) async fn client(
         oidc: app.oidc.clone(),
         api: app.api.clone(),
         secret_hash: app.secret_hash.clone(),
+    }))
+}
+
+/// See [`Queries::machine_client`]: user `user_id`, if its events say it
+/// exists, is a machine and is called `username` (the read model that
+/// named it may lag behind a removal and a reuse of the username).
+pub(super) async fn machine_client(
+    store: &dyn EventStore,
+    instance_id: &str,
+    user_id: &str,
+    username: &str,
+) -> Result<Option<MachineClient>, QueryError> {
+    let Some(user) = live_user(store, instance_id, user_id).await? else {
+        return Ok(None);
+    };
+    if user.kind != UserKind::Machine || user.username != username {
+        return Ok(None);
+    }
+    Ok(Some(MachineClient {
+        client_id: user.username,
+        user_id: user_id.to_owned(),
+        org_id: user.org_id,
+        active: user.state == UserState::Active,
+        access_token_type: user.access_token_type.unwrap_or_default(),
+        secret_hash: user.secret.map(|secret| secret.hash),
     }))
 }

@@ -82,6 +82,7 @@ pub(super) async fn fixture() -> Fixture {
         username: "ci-bot".into(),
         name: "CI".into(),
         description: None,
+        ..AddMachineUser::default()
     };
     let bot = commands
         .add_machine_user(&ctx, &org, machine)
@@ -419,6 +420,7 @@ async fn given_a_machine_user_when_a_human_takes_its_username_then_already_exist
         username: "ADA".into(),
         name: "Ada bot".into(),
         description: None,
+        ..AddMachineUser::default()
     };
     let err = f
         .commands

@@ -62,7 +62,8 @@ pub enum ResponseType {
     IdTokenToken,
 }
 
-/// The form of the access tokens issued to an application.
+/// The form of the access tokens issued to an application or a machine
+/// user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessTokenType {

@@ -83,9 +83,10 @@ pub use settings::{
 };
 pub use user::{
     AddHumanUser, AddMachineUser, AddPersonalAccessToken, ChangeHumanEmail, ChangeHumanProfile,
-    ChangeMachineUser, DeactivateUser, Email, HumanEmailChanged, HumanPasswordChanged,
-    HumanProfileChanged, HumanUserAdded, LockUser, MachineUserAdded, MachineUserChanged,
-    PersonalAccessTokenAdded, PersonalAccessTokenRemoved, Profile, ReactivateUser,
+    ChangeMachineUser, DeactivateUser, Email, GenerateMachineSecret, HumanEmailChanged,
+    HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, LockUser, MachineSecretRemoved,
+    MachineSecretSet, MachineUserAdded, MachineUserChanged, PersonalAccessTokenAdded,
+    PersonalAccessTokenRemoved, Profile, ReactivateUser, RemoveMachineSecret,
     RemovePersonalAccessToken, RemoveUser, SetHumanPassword, UnlockUser, UserDeactivated,
     UserLocked, UserReactivated, UserRemoved, UserUnlocked,
 };

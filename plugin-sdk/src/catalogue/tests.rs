@@ -161,6 +161,8 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         RemoveUser::NAME,
         AddMachineUser::NAME,
         ChangeMachineUser::NAME,
+        GenerateMachineSecret::NAME,
+        RemoveMachineSecret::NAME,
         AddPersonalAccessToken::NAME,
         RemovePersonalAccessToken::NAME,
         AddMachineKey::NAME,
@@ -204,6 +206,8 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         UserRemoved::TYPE,
         MachineUserAdded::TYPE,
         MachineUserChanged::TYPE,
+        MachineSecretSet::TYPE,
+        MachineSecretRemoved::TYPE,
         PersonalAccessTokenAdded::TYPE,
         PersonalAccessTokenRemoved::TYPE,
         MachineKeyAdded::TYPE,
@@ -242,11 +246,12 @@ fn given_a_machine_user_added_when_serialized_then_it_records_its_org_and_omits_
         username: "ci-bot".into(),
         name: "CI".into(),
         description: None,
+        access_token_type: AccessTokenType::Jwt,
     };
     let value = serde_json::to_value(&event).unwrap();
     assert_eq!(
         value,
-        json!({ "orgId": "o-1", "username": "ci-bot", "name": "CI" })
+        json!({ "orgId": "o-1", "username": "ci-bot", "name": "CI", "accessTokenType": "jwt" })
     );
     assert_eq!(
         serde_json::from_value::<MachineUserAdded>(value).unwrap(),
@@ -348,6 +353,10 @@ fn given_payloads_with_secrets_then_their_marks_name_real_keys() {
         PersonalAccessTokenAdded::SECRET_FIELDS,
     );
     marked_keys_exist(
+        &MachineSecretSet::default(),
+        MachineSecretSet::SECRET_FIELDS,
+    );
+    marked_keys_exist(
         &AddHumanUser {
             password: hash,
             ..Default::default()
@@ -407,5 +416,60 @@ fn given_a_machine_key_added_when_serialized_then_it_holds_the_public_key_and_no
     assert_eq!(
         command_secret_fields("project.application.key.add"),
         Some(&[][..])
+    );
+}
+
+#[test]
+fn given_machine_events_written_before_access_token_types_then_they_decode_as_opaque_and_unchanged()
+{
+    let added: MachineUserAdded =
+        serde_json::from_str(r#"{"orgId":"o-1","username":"ci-bot","name":"CI"}"#).unwrap();
+    assert_eq!(added.access_token_type, AccessTokenType::Opaque);
+    let changed: MachineUserChanged = serde_json::from_str(r#"{"name":"CI"}"#).unwrap();
+    assert_eq!(changed.access_token_type, None);
+    let change: ChangeMachineUser = serde_json::from_str(r#"{"name":"CI"}"#).unwrap();
+    assert_eq!(change.access_token_type, None);
+    let change = ChangeMachineUser {
+        name: "CI".into(),
+        description: None,
+        access_token_type: Some(AccessTokenType::Jwt),
+    };
+    assert_eq!(
+        serde_json::to_value(&change).unwrap(),
+        json!({ "name": "CI", "accessTokenType": "jwt" })
+    );
+}
+
+#[test]
+fn given_a_machine_secret_then_only_its_hash_is_stored_marked_secret_and_never_debug_printed() {
+    assert_eq!(GenerateMachineSecret::NAME, "user.machine.secret.generate");
+    assert_eq!(RemoveMachineSecret::NAME, "user.machine.secret.remove");
+    assert_eq!(MachineSecretSet::TYPE, "user.machine.secret.set");
+    assert_eq!(MachineSecretRemoved::TYPE, "user.machine.secret.removed");
+    let set = MachineSecretSet {
+        secret_hash: "abc123".into(),
+    };
+    let value = serde_json::to_value(&set).unwrap();
+    assert_eq!(value, json!({ "secretHash": "abc123" }));
+    assert_eq!(
+        serde_json::from_value::<MachineSecretSet>(value).unwrap(),
+        set
+    );
+    assert!(!format!("{set:?}").contains("abc123"));
+    assert_eq!(
+        event_secret_fields("user.machine.secret.set"),
+        Some(&["secretHash"][..])
+    );
+    assert_eq!(
+        event_secret_fields("user.machine.secret.removed"),
+        Some(&[][..])
+    );
+    assert_eq!(
+        command_secret_fields("user.machine.secret.generate"),
+        Some(&[][..])
+    );
+    assert_eq!(
+        serde_json::to_value(GenerateMachineSecret {}).unwrap(),
+        json!({})
     );
 }

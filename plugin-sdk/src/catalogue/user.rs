@@ -5,16 +5,23 @@
 //! usernames: humans (`user.human.*`: profile, e-mail, password) and
 //! machines (`user.machine.*`: a name and a description, for service
 //! accounts). Machine users authenticate with personal access tokens
-//! (`user.pat.*`), of which only a hash is stored.
+//! (`user.pat.*`), of which only a hash is stored, with keys
+//! (`user.machine.key.*`, in `keys`) or with a client secret
+//! (`user.machine.secret.*`: the OAuth client-credentials grant, the
+//! username being the client id), of which only the SHA-256 is stored; a
+//! machine user's access tokens are opaque bearer tokens or JWTs
+//! ([`AccessTokenType`], opaque unless told).
 //!
-//! Payloads carrying a password, a password hash or a token hash print it
-//! as `"<redacted>"` in their `Debug` output, so logging one leaks nothing.
+//! Payloads carrying a password, a password hash, a token hash or a secret
+//! hash print it as `"<redacted>"` in their `Debug` output, so logging one
+//! leaks nothing.
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::app::AccessTokenType;
 use super::{REDACTED, command_names, event_types};
 
 /// A human user's name and language.
@@ -233,9 +240,14 @@ pub struct AddMachineUser {
     /// What the machine is for, if told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The form of the access tokens issued to the machine (opaque bearer
+    /// tokens unless told).
+    #[serde(default)]
+    pub access_token_type: AccessTokenType,
 }
 
-/// `user.machine.change`: replace a machine user's name and description.
+/// `user.machine.change`: replace a machine user's name and description,
+/// and the form of its access tokens if told.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeMachineUser {
@@ -244,7 +256,21 @@ pub struct ChangeMachineUser {
     /// The new description; `None` clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The new form of its access tokens; `None` keeps the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_type: Option<AccessTokenType>,
 }
+
+/// `user.machine.secret.generate`: give a machine user a client secret,
+/// replacing the one it has. No payload: the host makes the secret, so no
+/// validator ever sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GenerateMachineSecret {}
+
+/// `user.machine.secret.remove`: the machine user no longer has a client
+/// secret.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RemoveMachineSecret {}
 
 /// `user.pat.add`: a personal access token for a machine user. Validators
 /// see the token's id and expiry only; the hash never reaches them.
@@ -279,9 +305,14 @@ pub struct MachineUserAdded {
     /// What the machine is for, if told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The form of its access tokens (opaque in events written before the
+    /// field existed).
+    #[serde(default)]
+    pub access_token_type: AccessTokenType,
 }
 
-/// `user.machine.changed`: name and description replaced.
+/// `user.machine.changed`: name and description replaced, and the form of
+/// the access tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MachineUserChanged {
@@ -290,7 +321,35 @@ pub struct MachineUserChanged {
     /// The new description, `None` when cleared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The form of its access tokens from now on; `None` (events written
+    /// before the field existed) leaves it as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_type: Option<AccessTokenType>,
 }
+
+/// `user.machine.secret.set`: a machine user's client secret, new or
+/// replacing the previous one (which stops working at once). Only the
+/// secret's SHA-256 is stored: it is 32 random bytes, so a fast hash is as
+/// safe as a slow one.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineSecretSet {
+    /// SHA-256 of the secret, hex.
+    pub secret_hash: String,
+}
+
+impl fmt::Debug for MachineSecretSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MachineSecretSet")
+            .field("secret_hash", &REDACTED)
+            .finish()
+    }
+}
+
+/// `user.machine.secret.removed`: the machine user's client secret no
+/// longer authenticates.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MachineSecretRemoved {}
 
 /// `user.pat.added`: a personal access token, of which only a hash is
 /// stored (what the hash is of is the token format's business).
@@ -335,6 +394,8 @@ command_names! {
     RemoveUser => "user.remove",
     AddMachineUser => "user.machine.add",
     ChangeMachineUser => "user.machine.change",
+    GenerateMachineSecret => "user.machine.secret.generate",
+    RemoveMachineSecret => "user.machine.secret.remove",
     AddPersonalAccessToken => "user.pat.add",
     RemovePersonalAccessToken => "user.pat.remove",
 }
@@ -351,6 +412,8 @@ event_types! {
     UserRemoved => "user.removed",
     MachineUserAdded => "user.machine.added",
     MachineUserChanged => "user.machine.changed",
+    MachineSecretSet => "user.machine.secret.set" secret ["secretHash"],
+    MachineSecretRemoved => "user.machine.secret.removed",
     PersonalAccessTokenAdded => "user.pat.added" secret ["tokenHash"],
     PersonalAccessTokenRemoved => "user.pat.removed",
 }

@@ -7,13 +7,15 @@
 //!
 //! | table | key | columns |
 //! |---|---|---|
-//! | `users` | `instance_id`, `id` | `org_id`, `kind` (`human` \| `machine`), `username`, `given_name`, `family_name`, `display_name` (nullable), `preferred_language` (nullable), `email`, `email_verified`, `phone` (nullable, E.164), `phone_verified`, `name` (nullable), `description` (nullable), `state` (`active` \| `inactive` \| `locked`), `password_set`, `password_changed_at` (nullable), `creator`, `created_at`, `changed_at`, `sequence`; indexes `users_username`, `users_org`, `users_email` |
+//! | `users` | `instance_id`, `id` | `org_id`, `kind` (`human` \| `machine`), `username`, `given_name`, `family_name`, `display_name` (nullable), `preferred_language` (nullable), `email`, `email_verified`, `phone` (nullable, E.164), `phone_verified`, `name` (nullable), `description` (nullable), `access_token_type` (nullable: `opaque` \| `jwt` for machines), `has_secret`, `state` (`active` \| `inactive` \| `locked`), `password_set`, `password_changed_at` (nullable), `creator`, `created_at`, `changed_at`, `sequence`; indexes `users_username`, `users_org`, `users_email` |
 //! | `user_metadata` | `instance_id`, `user_id`, `key` | `org_id`, `value` (base64 of the bytes), `created_at`, `changed_at`, `sequence`; index `user_metadata_user` on `instance_id, user_id, key` |
 //!
-//! Humans have no `name` nor `description`; machines have empty given and
-//! family names and e-mail (`""`, not verified), no phone number and never a
-//! password. Personal access tokens (`user.pat.*`) are not projected: the
-//! host reads them from the events.
+//! Humans have no `name`, `description` nor `access_token_type` and never
+//! a secret; machines have empty given and family names and e-mail (`""`,
+//! not verified), no phone number and never a password. Personal access
+//! tokens (`user.pat.*`), keys and client secrets are not projected (the
+//! host reads them from the events): of a client secret only whether there
+//! is one (`has_secret`), never its hash.
 //!
 //! A metadata row's `created_at` is declared nullable only so that setting
 //! an existing key keeps it (an upsert rewrites every column it names): the
@@ -26,7 +28,8 @@
 //! |---|---|
 //! | `user.human.added` | upserts the user, a human, active |
 //! | `user.machine.added` | upserts the user, a machine, active |
-//! | `user.machine.changed` | replaces the machine's name and description |
+//! | `user.machine.changed` | replaces the machine's name and description, and its access token type when the event names one |
+//! | `user.machine.secret.set` / `user.machine.secret.removed` | `has_secret` true / false |
 //! | `user.human.profile.changed` | replaces the names and the language |
 //! | `user.human.email.changed` | replaces the address and its verification |
 //! | `user.human.email.verified` | the address is verified (by code) |
@@ -46,10 +49,11 @@
 //! no capabilities, times come from the event.
 
 use rampart_plugin_sdk::catalogue::{
-    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanPhoneChanged,
-    HumanPhoneRemoved, HumanPhoneVerified, HumanProfileChanged, HumanUserAdded, MachineUserAdded,
-    MachineUserChanged, UserDeactivated, UserLocked, UserMetadataChanged, UserMetadataRemoved,
-    UserReactivated, UserRemoved, UserUnlocked,
+    AccessTokenType, HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged,
+    HumanPhoneChanged, HumanPhoneRemoved, HumanPhoneVerified, HumanProfileChanged, HumanUserAdded,
+    MachineSecretRemoved, MachineSecretSet, MachineUserAdded, MachineUserChanged, UserDeactivated,
+    UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated, UserRemoved,
+    UserUnlocked,
 };
 use rampart_plugin_sdk::prelude::*;
 use rampart_plugin_sdk::serde_json;
@@ -65,7 +69,9 @@ const METADATA: &str = "user_metadata";
 /// Revision 2: `kind`, `name`, `description`; machine users.
 /// Revision 3: `phone`, `phone_verified`; the `user_metadata` table;
 /// addresses and numbers verified by code (`user.human.*.verified`).
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+schema.3");
+/// Revision 4: `access_token_type`, `has_secret` (machine users' token
+/// form and client secret).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+schema.4");
 
 /// The `users` projection.
 pub struct UserProjection;
@@ -95,6 +101,8 @@ impl Projection for UserProjection {
                 .column(Column::boolean("phone_verified"))
                 .column(Column::text("name").nullable())
                 .column(Column::text("description").nullable())
+                .column(Column::text("access_token_type").nullable())
+                .column(Column::boolean("has_secret"))
                 .column(Column::text("state"))
                 .column(Column::boolean("password_set"))
                 .column(Column::timestamp("password_changed_at").nullable())
@@ -140,9 +148,21 @@ impl Projection for UserProjection {
             MachineUserAdded::TYPE => machine_added(event, decode(event)?, sequence),
             MachineUserChanged::TYPE => {
                 let changed: MachineUserChanged = decode(event)?;
-                touched()
+                let touched = touched()
                     .set("name", changed.name)
-                    .set("description", changed.description)
+                    .set("description", changed.description);
+                match changed.access_token_type {
+                    Some(kind) => touched.set("access_token_type", token_type(kind)),
+                    None => touched,
+                }
+            }
+            MachineSecretSet::TYPE => {
+                decode::<MachineSecretSet>(event)?;
+                touched().set("has_secret", true)
+            }
+            MachineSecretRemoved::TYPE => {
+                decode::<MachineSecretRemoved>(event)?;
+                touched().set("has_secret", false)
             }
             HumanProfileChanged::TYPE => {
                 let profile = decode::<HumanProfileChanged>(event)?.profile;
@@ -217,6 +237,8 @@ fn added(event: &Event, added: HumanUserAdded, sequence: i64) -> Statement {
         .set("phone_verified", false)
         .set("name", Value::Null)
         .set("description", Value::Null)
+        .set("access_token_type", Value::Null)
+        .set("has_secret", false)
         .set("state", "active")
         .set("password_set", password_set)
         .set(
@@ -249,6 +271,8 @@ fn machine_added(event: &Event, added: MachineUserAdded, sequence: i64) -> State
         .set("phone_verified", false)
         .set("name", added.name)
         .set("description", added.description)
+        .set("access_token_type", token_type(added.access_token_type))
+        .set("has_secret", false)
         .set("state", "active")
         .set("password_set", false)
         .set("password_changed_at", Value::Null)
@@ -257,6 +281,14 @@ fn machine_added(event: &Event, added: MachineUserAdded, sequence: i64) -> State
         .set("changed_at", event.created_at)
         .set("sequence", sequence)
         .conflict(["instance_id", "id"])
+}
+
+/// The `access_token_type` column's value of `kind`.
+fn token_type(kind: AccessTokenType) -> &'static str {
+    match kind {
+        AccessTokenType::Opaque => "opaque",
+        AccessTokenType::Jwt => "jwt",
+    }
 }
 
 /// `user.metadata.changed`: the entry's row (inserted with `created_at`

@@ -1,10 +1,10 @@
 //! Given/when/then tests through the SDK's native harness.
 
 use rampart_plugin_sdk::catalogue::{
-    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanPhoneVerified,
-    HumanProfileChanged, HumanUserAdded, MachineUserAdded, MachineUserChanged,
-    PersonalAccessTokenAdded, Profile, UserDeactivated, UserLocked, UserReactivated, UserRemoved,
-    UserUnlocked,
+    AccessTokenType, HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged,
+    HumanPhoneVerified, HumanProfileChanged, HumanUserAdded, MachineSecretRemoved,
+    MachineSecretSet, MachineUserAdded, MachineUserChanged, PersonalAccessTokenAdded, Profile,
+    UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
 };
 use rampart_plugin_sdk::chrono::TimeZone;
 use rampart_plugin_sdk::prelude::*;
@@ -77,6 +77,8 @@ fn ada_row(password_set: bool, password_changed_at: Option<DateTime>) -> Stateme
         .set("phone_verified", false)
         .set("name", Value::Null)
         .set("description", Value::Null)
+        .set("access_token_type", Value::Null)
+        .set("has_secret", false)
         .set("state", "active")
         .set("password_set", password_set)
         .set("password_changed_at", password_changed_at)
@@ -274,7 +276,7 @@ fn given_the_manifest_when_read_then_it_handles_user_events_without_capabilities
     assert_eq!(manifest.version, VERSION);
     assert_eq!(
         manifest.version,
-        concat!(env!("CARGO_PKG_VERSION"), "+schema.3")
+        concat!(env!("CARGO_PKG_VERSION"), "+schema.4")
     );
     assert_eq!(manifest.handles, ["user.*"]);
     assert!(manifest.capabilities.is_empty());
@@ -309,6 +311,7 @@ fn given_the_table_when_declared_then_key_and_indexes_match_the_query_side() {
             "phone",
             "name",
             "description",
+            "access_token_type",
             "password_changed_at"
         ]
     );
@@ -321,6 +324,7 @@ fn given_a_machine_user_added_when_projected_then_it_is_a_machine_with_empty_hum
         username: "ci-bot".into(),
         name: "CI".into(),
         description: Some("builds".into()),
+        access_token_type: AccessTokenType::Jwt,
     });
     assert_eq!(
         project(&added),
@@ -341,6 +345,8 @@ fn given_a_machine_user_added_when_projected_then_it_is_a_machine_with_empty_hum
                 .set("phone_verified", false)
                 .set("name", "CI")
                 .set("description", "builds")
+                .set("access_token_type", "jwt")
+                .set("has_secret", false)
                 .set("state", "active")
                 .set("password_set", false)
                 .set("password_changed_at", Value::Null)
@@ -358,6 +364,7 @@ fn given_a_machine_user_changed_when_projected_then_name_and_description_follow(
     let changed = event(&MachineUserChanged {
         name: "Deployer".into(),
         description: None,
+        access_token_type: Some(AccessTokenType::Opaque),
     });
     assert_eq!(
         project(&changed),
@@ -365,7 +372,36 @@ fn given_a_machine_user_changed_when_projected_then_name_and_description_follow(
             touch()
                 .set("name", "Deployer")
                 .set("description", Value::Null)
+                .set("access_token_type", "opaque")
         ])
+    );
+    // Written before the field existed: the type stays as it was.
+    let old = event(&MachineUserChanged {
+        name: "Deployer".into(),
+        description: None,
+        access_token_type: None,
+    });
+    assert_eq!(
+        project(&old),
+        Ok(vec![
+            touch()
+                .set("name", "Deployer")
+                .set("description", Value::Null)
+        ])
+    );
+}
+
+#[test]
+fn given_a_machine_secret_set_or_removed_when_projected_then_only_whether_there_is_one_is_kept() {
+    let set = event(&MachineSecretSet {
+        secret_hash: "secret-hash".into(),
+    });
+    let statements = project(&set).unwrap();
+    assert_eq!(statements, vec![touch().set("has_secret", true)]);
+    assert!(!format!("{statements:?}").contains("secret-hash"));
+    assert_eq!(
+        project(&event(&MachineSecretRemoved {})),
+        Ok(vec![touch().set("has_secret", false)])
     );
 }
 

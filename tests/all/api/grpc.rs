@@ -36,6 +36,7 @@ async fn generated_clients_call_the_api_over_h2c_on_both_backends() {
                     username: "grpc-robot".into(),
                     name: "gRPC robot".into(),
                     description: String::new(),
+                    access_token_type: 0,
                 },
                 &token,
             ))

@@ -1,9 +1,12 @@
-//! Machine-user and application keys through the public API, on both
-//! backends: the JSON key file comes once with the answer, its private key
-//! signs what the public key in the audit trail verifies, listings and the
-//! audit trail never show private material, and the refusals (a human
-//! user, a past expiry, an application using a client secret, an owner of
-//! another organization) keep their status.
+//! Machine-user and application keys, and machine users' client secrets,
+//! through the public API, on both backends: the JSON key file comes once
+//! with the answer, its private key signs what the public key in the audit
+//! trail verifies, listings and the audit trail never show private
+//! material, and the refusals (a human user, a past expiry, an application
+//! using a client secret, an owner of another organization) keep their
+//! status. A client secret is shown once (never by `GetUser` nor the audit
+//! trail), a second one replaces it in the store, removing it works once,
+//! and the access token type set on add and update reads back.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -14,11 +17,13 @@ use rsa::pkcs8::DecodePublicKey;
 use rsa::signature::{Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
+
+use rampart::eventstore::{AggregateRef, EventQuery, EventStore};
 
 use super::{project, refused};
 use crate::cqrs::{Backend, start};
-use crate::support::Api;
+use crate::support::{Api, TestServer};
 
 /// The path of `UserService` method `name`.
 fn user(name: &str) -> String {
@@ -62,6 +67,9 @@ async fn keys(backend: Backend) {
     machine_keys(&admin, &org).await;
     app_keys(&admin, &org).await;
     tenant_isolation(&admin, &org).await;
+    let secrets = machine_secrets(&admin, &org).await;
+    access_token_types(&admin, &org).await;
+    secrets.stored_as_hashes(server, &backend).await;
 }
 
 async fn machine_keys(admin: &Api, org: &str) {
@@ -270,6 +278,8 @@ async fn tenant_isolation(admin: &Api, acme: &str) {
     for (method, body) in [
         (user("AddMachineKey"), json!({ "userId": bot })),
         (user("ListMachineKeys"), json!({ "userId": bot })),
+        (user("GenerateMachineSecret"), json!({ "userId": bot })),
+        (user("RemoveMachineSecret"), json!({ "userId": bot })),
         (
             user("RemoveMachineKey"),
             json!({ "userId": bot, "keyId": "0000000000000001" }),
@@ -295,4 +305,218 @@ async fn tenant_isolation(admin: &Api, acme: &str) {
     owner
         .ok(&user("AddMachineKey"), json!({ "userId": own_bot }))
         .await;
+    let own = owner
+        .ok(&user("GenerateMachineSecret"), json!({ "userId": own_bot }))
+        .await;
+    assert_eq!(own["clientId"], "globex-bot", "{own}");
+    owner
+        .ok(&user("RemoveMachineSecret"), json!({ "userId": own_bot }))
+        .await;
+}
+
+/// The secrets `machine_secrets` was shown, oldest first, to check the
+/// store against.
+struct ShownSecrets {
+    bot: String,
+    shown: Vec<String>,
+}
+
+/// SHA-256 of `text`, hex: what the store keeps of a secret.
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+async fn machine_secrets(admin: &Api, org: &str) -> ShownSecrets {
+    let bot = admin
+        .ok(
+            &user("AddMachineUser"),
+            json!({ "orgId": org, "username": "Token-Bot", "name": "Tokens" }),
+        )
+        .await["userId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = admin.ok(&user("GetUser"), json!({ "userId": bot })).await;
+    assert_eq!(got["user"]["machine"].get("hasSecret"), None, "{got}");
+
+    let first = admin
+        .ok(&user("GenerateMachineSecret"), json!({ "userId": bot }))
+        .await;
+    assert_eq!(first["clientId"], "token-bot", "the username: {first}");
+    let first = first["clientSecret"].as_str().unwrap().to_owned();
+    assert_eq!(first.len(), 64);
+    assert!(first.bytes().all(|b| b.is_ascii_hexdigit()), "{first}");
+
+    // Shown once: neither the user nor the audit trail carries it.
+    let got = admin.ok(&user("GetUser"), json!({ "userId": bot })).await;
+    assert_eq!(got["user"]["machine"]["hasSecret"], true, "{got}");
+    let text = got.to_string();
+    assert!(!text.contains(&first) && !text.contains(&sha256_hex(&first)));
+    let audit = trail(admin, "user", &bot).await;
+    assert!(audit.contains("user.machine.secret.set"), "{audit}");
+    assert!(audit.contains("<redacted>"), "{audit}");
+    assert!(
+        !audit.contains(&first) && !audit.contains(&sha256_hex(&first)),
+        "{audit}"
+    );
+
+    // A second one replaces it.
+    let second = admin
+        .ok(&user("GenerateMachineSecret"), json!({ "userId": bot }))
+        .await["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(second, first);
+
+    // Removing works once.
+    admin
+        .ok(&user("RemoveMachineSecret"), json!({ "userId": bot }))
+        .await;
+    let got = admin.ok(&user("GetUser"), json!({ "userId": bot })).await;
+    assert_eq!(got["user"]["machine"].get("hasSecret"), None, "{got}");
+    let again = admin
+        .call(&user("RemoveMachineSecret"), json!({ "userId": bot }))
+        .await;
+    refused(
+        &again,
+        StatusCode::BAD_REQUEST,
+        "failed_precondition",
+        "FAILED_PRECONDITION",
+        "the machine user has no client secret",
+    );
+    let third = admin
+        .ok(&user("GenerateMachineSecret"), json!({ "userId": bot }))
+        .await["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A human has none, nor an unknown user.
+    let ada = admin.add_user(org, "grace", None).await;
+    for method in ["GenerateMachineSecret", "RemoveMachineSecret"] {
+        let human = admin.call(&user(method), json!({ "userId": ada })).await;
+        refused(
+            &human,
+            StatusCode::BAD_REQUEST,
+            "failed_precondition",
+            "FAILED_PRECONDITION",
+            "only machine users have client secrets",
+        );
+    }
+    let unknown = admin
+        .call(
+            &user("GenerateMachineSecret"),
+            json!({ "userId": "0000000000000001" }),
+        )
+        .await;
+    assert_eq!(unknown.0, StatusCode::NOT_FOUND, "{}", unknown.1);
+    ShownSecrets {
+        bot,
+        shown: vec![first, second, third],
+    }
+}
+
+impl ShownSecrets {
+    /// Stops `server` and reads the bot's history from its store: the
+    /// secret events hold the SHA-256 of the secrets shown, the newest one
+    /// last, and never a secret itself.
+    async fn stored_as_hashes(&self, server: TestServer, backend: &Backend) {
+        let dir = server.dir.clone();
+        let (status, log) = server.terminate().await.expect("the server stops");
+        assert!(status.success(), "{log}");
+        for secret in &self.shown {
+            assert!(!log.contains(secret.as_str()), "the log shows a secret");
+        }
+        let store: Box<dyn EventStore> = match backend {
+            Backend::Sqlite => {
+                let cfg = rampart::config::SqliteConfig {
+                    dir: dir.join("data"),
+                    ..rampart::config::Config::defaults().database.sqlite
+                };
+                Box::new(
+                    rampart::eventstore::sqlite::SqliteStore::open(&cfg, crate::support::limits())
+                        .await
+                        .expect("open the server's store"),
+                )
+            }
+            Backend::Postgres(db) => Box::new(crate::support::postgres_store_on(db).await),
+        };
+        let query = EventQuery::new()
+            .aggregate_type("user")
+            .aggregate_id(self.bot.clone())
+            .event_type("user.machine.secret.set");
+        let events = store.query(&query).await.unwrap();
+        let hashes: Vec<&str> = events
+            .iter()
+            .map(|e| e.payload["secretHash"].as_str().unwrap())
+            .collect();
+        let expected: Vec<String> = self.shown.iter().map(|s| sha256_hex(s)).collect();
+        assert_eq!(
+            hashes, expected,
+            "each secret shown, hashed, the newest last"
+        );
+        let all = store
+            .query(&EventQuery::aggregate(&AggregateRef::new(
+                &events[0].aggregate.instance_id,
+                "user",
+                &self.bot,
+            )))
+            .await
+            .unwrap();
+        let text =
+            serde_json::to_string(&all.iter().map(|e| &e.payload).collect::<Vec<_>>()).unwrap();
+        for secret in &self.shown {
+            assert!(!text.contains(secret.as_str()), "{text}");
+        }
+        store.close().await;
+    }
+}
+
+/// The access token type set on add and update reads back from `GetUser`;
+/// an update not naming it keeps it.
+async fn access_token_types(admin: &Api, org: &str) {
+    let jwt = admin
+        .ok(
+            &user("AddMachineUser"),
+            json!({ "orgId": org, "username": "jwt-bot", "name": "JWT",
+                    "accessTokenType": "ACCESS_TOKEN_TYPE_JWT" }),
+        )
+        .await["userId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = |id: String| async move {
+        let got = admin.ok(&user("GetUser"), json!({ "userId": id })).await;
+        got["user"]["machine"]["accessTokenType"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a token type in {got}"))
+            .to_owned()
+    };
+    assert_eq!(read(jwt.clone()).await, "ACCESS_TOKEN_TYPE_JWT");
+    admin
+        .ok(
+            &user("UpdateMachineUser"),
+            json!({ "userId": jwt, "name": "Renamed" }),
+        )
+        .await;
+    assert_eq!(read(jwt.clone()).await, "ACCESS_TOKEN_TYPE_JWT", "kept");
+    admin
+        .ok(
+            &user("UpdateMachineUser"),
+            json!({ "userId": jwt, "name": "Renamed",
+                    "accessTokenType": "ACCESS_TOKEN_TYPE_BEARER" }),
+        )
+        .await;
+    assert_eq!(read(jwt.clone()).await, "ACCESS_TOKEN_TYPE_BEARER");
+    let unchanged = admin
+        .call(
+            &user("UpdateMachineUser"),
+            json!({ "userId": jwt, "name": "Renamed",
+                    "accessTokenType": "ACCESS_TOKEN_TYPE_BEARER" }),
+        )
+        .await;
+    assert_eq!(unchanged.0, StatusCode::BAD_REQUEST, "{}", unchanged.1);
+    let (plain, _) = admin.add_machine(org, "plain-bot", &[]).await;
+    assert_eq!(read(plain).await, "ACCESS_TOKEN_TYPE_BEARER", "the default");
 }

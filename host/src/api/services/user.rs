@@ -1,14 +1,14 @@
 //! `rampart.user.v1.UserService`: human and machine users, their
 //! credentials and personal access tokens; phone numbers and metadata in
-//! `details`, machine users' keys in `keys`.
+//! `details`, machine users' keys and client secrets in `keys`.
 
 mod details;
 pub(crate) mod keys;
 
 use rampart_plugin_sdk::catalogue::{
-    AddHumanUser, AddMachineUser, AddPasswordCode, ChangeHumanEmail, ChangeHumanProfile,
-    ChangeMachineUser, Email as CatalogueEmail, Profile as CatalogueProfile, ResetPassword,
-    SetHumanPassword,
+    AccessTokenType as TokenType, AddHumanUser, AddMachineUser, AddPasswordCode, ChangeHumanEmail,
+    ChangeHumanProfile, ChangeMachineUser, Email as CatalogueEmail, Profile as CatalogueProfile,
+    ResetPassword, SetHumanPassword,
 };
 use tonic::{Request, Response, Status};
 
@@ -98,9 +98,15 @@ pub fn user(row: &Row) -> User {
         _ => UserState::Unspecified,
     };
     let kind = if text(row, "kind") == "machine" {
+        let access_token_type = match text(row, "accessTokenType").as_str() {
+            "jwt" => AccessTokenType::Jwt,
+            _ => AccessTokenType::Bearer,
+        };
         user::Type::Machine(Machine {
             name: text(row, "name"),
             description: text(row, "description"),
+            access_token_type: access_token_type.into(),
+            has_secret: flag(row, "hasSecret"),
         })
     } else {
         user::Type::Human(Human {
@@ -147,6 +153,16 @@ fn email(e: Option<Email>) -> CatalogueEmail {
     CatalogueEmail {
         address: e.address,
         verified: e.verified,
+    }
+}
+
+/// The catalogue's access token type a request names; `None` when it
+/// leaves it unspecified.
+fn token_type(requested: AccessTokenType) -> Option<TokenType> {
+    match requested {
+        AccessTokenType::Unspecified => None,
+        AccessTokenType::Bearer => Some(TokenType::Opaque),
+        AccessTokenType::Jwt => Some(TokenType::Jwt),
     }
 }
 
@@ -199,6 +215,7 @@ impl UserService for Users {
         let caller = caller(&request)?;
         let req = request.into_inner();
         let command = AddMachineUser {
+            access_token_type: token_type(req.access_token_type()).unwrap_or_default(),
             username: req.username,
             name: req.name,
             description: (!req.description.is_empty()).then_some(req.description),
@@ -330,6 +347,7 @@ impl UserService for Users {
         self.authorize(&caller, &req.user_id).await?;
         let commands = &self.state.cqrs()?.commands;
         let change = ChangeMachineUser {
+            access_token_type: token_type(req.access_token_type()),
             name: req.name,
             description: (!req.description.is_empty()).then_some(req.description),
         };
@@ -612,6 +630,20 @@ impl UserService for Users {
         request: Request<RemoveMachineKeyRequest>,
     ) -> Result<Response<RemoveMachineKeyResponse>, Status> {
         keys::remove_key(self, request).await
+    }
+
+    async fn generate_machine_secret(
+        &self,
+        request: Request<GenerateMachineSecretRequest>,
+    ) -> Result<Response<GenerateMachineSecretResponse>, Status> {
+        keys::generate_secret(self, request).await
+    }
+
+    async fn remove_machine_secret(
+        &self,
+        request: Request<RemoveMachineSecretRequest>,
+    ) -> Result<Response<RemoveMachineSecretResponse>, Status> {
+        keys::remove_secret(self, request).await
     }
 
     async fn set_user_metadata(

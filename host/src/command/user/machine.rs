@@ -1,6 +1,9 @@
 //! `user.machine.add` and `user.machine.change`: machine users (service
 //! accounts) in an active organization. Their usernames share the
-//! namespace of human usernames ([`USERNAME_KIND`]).
+//! namespace of human usernames ([`USERNAME_KIND`]); the username is also
+//! the machine's OAuth client id. Each has an access token type (opaque
+//! bearer tokens unless told, or JWTs), which a change keeps unless it
+//! names another.
 
 use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{
@@ -36,6 +39,7 @@ impl AddMachineUserCommand {
                 username: required(&cmd.username, "the username")?.to_lowercase(),
                 name: required(&cmd.name, "the machine user's name")?,
                 description: optional(cmd.description.as_deref()),
+                access_token_type: cmd.access_token_type,
             },
         })
     }
@@ -70,13 +74,15 @@ impl Decide for AddMachineUserCommand {
             username: p.username.clone(),
             name: p.name.clone(),
             description: p.description.clone(),
+            access_token_type: p.access_token_type,
         });
         let taken = format!("the username {} is already taken", p.username);
         Ok(Decision::new(vec![event]).unique(env.claim(USERNAME_KIND, &p.username, taken)))
     }
 }
 
-/// Replaces machine user `user_id`'s name and description.
+/// Replaces machine user `user_id`'s name and description, and its access
+/// token type if the input names one.
 #[derive(Debug, Clone)]
 pub(crate) struct ChangeMachineUserCommand {
     user_id: String,
@@ -85,7 +91,7 @@ pub(crate) struct ChangeMachineUserCommand {
 
 impl ChangeMachineUserCommand {
     /// Checks and trims the name and description (an empty description
-    /// clears it).
+    /// clears it); the access token type is kept as given (`None`: keep).
     ///
     /// # Errors
     /// [`CommandError::InvalidArgument`] for an empty name.
@@ -95,6 +101,7 @@ impl ChangeMachineUserCommand {
             payload: ChangeMachineUser {
                 name: required(&cmd.name, "the machine user's name")?,
                 description: optional(cmd.description.as_deref()),
+                access_token_type: cmd.access_token_type,
             },
         })
     }
@@ -123,23 +130,30 @@ impl Decide for ChangeMachineUserCommand {
     async fn decide(&self, model: &UserModel, env: &Env<'_>) -> Result<Decision, CommandError> {
         model.require_machine("a name and a description")?;
         let p = &self.payload;
-        if model.name.as_deref() == Some(p.name.as_str()) && model.description == p.description {
+        let current = model.access_token_type.unwrap_or_default();
+        let access_token_type = p.access_token_type.unwrap_or(current);
+        if model.name.as_deref() == Some(p.name.as_str())
+            && model.description == p.description
+            && access_token_type == current
+        {
             return Err(CommandError::precondition(
-                "the machine user's name and description are unchanged",
+                "the machine user's name, description and access token type are unchanged",
             ));
         }
         Ok(Decision::new(vec![env.event(&MachineUserChanged {
             name: p.name.clone(),
             description: p.description.clone(),
+            access_token_type: Some(access_token_type),
         })]))
     }
 }
 
 impl Commands {
     /// Adds a machine user (a service account) to organization `org_id`
-    /// (which must exist and be active). The username is stored lowercase
-    /// and must be unique in the instance among human and machine users
-    /// alike. The new user id is `Written::aggregate`'s.
+    /// (which must exist and be active), with the access token type the
+    /// input names. The username is stored lowercase and must be unique in
+    /// the instance among human and machine users alike. The new user id is
+    /// `Written::aggregate`'s.
     ///
     /// # Errors
     /// [`CommandError::InvalidArgument`] for an empty username or name,
@@ -158,7 +172,8 @@ impl Commands {
     }
 
     /// Replaces a machine user's name and description (`None` or blank
-    /// clears the description).
+    /// clears the description), and its access token type unless the input
+    /// leaves it `None`.
     ///
     /// # Errors
     /// [`CommandError::InvalidArgument`] for an empty name,

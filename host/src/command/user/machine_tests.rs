@@ -3,8 +3,8 @@
 
 use chrono::{Duration, Utc};
 use rampart_plugin_sdk::catalogue::{
-    AddMachineUser, ChangeHumanEmail, ChangeHumanProfile, ChangeMachineUser, MachineUserAdded,
-    MachineUserChanged, OrgDeactivated, OrgRemoved, PersonalAccessTokenAdded,
+    AccessTokenType, AddMachineUser, ChangeHumanEmail, ChangeHumanProfile, ChangeMachineUser,
+    MachineUserAdded, MachineUserChanged, OrgDeactivated, OrgRemoved, PersonalAccessTokenAdded,
     PersonalAccessTokenRemoved, SetHumanPassword, UserDeactivated, UserLocked, UserRemoved,
 };
 
@@ -44,6 +44,7 @@ fn add_input() -> AddMachineUser {
         username: "  CI-Bot ".into(),
         name: " CI pipeline ".into(),
         description: Some("  ".into()),
+        ..AddMachineUser::default()
     }
 }
 
@@ -57,6 +58,7 @@ fn change(name: &str, description: Option<&str>) -> ChangeMachineUserCommand {
         ChangeMachineUser {
             name: name.into(),
             description: description.map(str::to_owned),
+            access_token_type: None,
         },
     )
     .unwrap()
@@ -117,6 +119,7 @@ async fn given_an_active_org_when_adding_a_machine_then_added_lowercase_and_clai
             username: "ci-bot".into(),
             name: "CI pipeline".into(),
             description: None,
+            access_token_type: AccessTokenType::Opaque,
         })]);
     assert_eq!(
         decision.unique,
@@ -182,6 +185,7 @@ async fn given_a_machine_when_changed_then_changed_and_the_same_values_are_uncha
         .then(vec![expected(&MachineUserChanged {
             name: "Deployer".into(),
             description: Some("ships builds".into()),
+            access_token_type: Some(AccessTokenType::Opaque),
         })]);
     bot_exists(vec![])
         .when(change("CI", Some(" ")))
@@ -388,6 +392,7 @@ fn given_machine_events_when_folded_then_the_model_has_kind_name_and_pats_withou
             &MachineUserChanged {
                 name: "Deployer".into(),
                 description: Some("ships".into()),
+                access_token_type: None,
             },
         ),
         pat_added("tok-1"),

@@ -15,6 +15,9 @@
 //! - `pat`: `user.pat.add`, `user.pat.remove`.
 //! - `machine_key`: `user.machine.key.add`, `user.machine.key.remove` (RSA
 //!   keys for the JWT-profile grant; only the public key is stored).
+//! - `machine_secret`: `user.machine.secret.generate`,
+//!   `user.machine.secret.remove` (a client secret for the
+//!   client-credentials grant; only its SHA-256 is stored).
 //! - `profile`: `user.human.profile.change`, `user.human.email.change`.
 //! - `password`: `user.human.password.set`.
 //! - `phone`: `user.human.phone.change`, `user.human.phone.remove` (E.164).
@@ -34,6 +37,7 @@ mod check;
 pub(crate) mod code;
 pub(crate) mod machine;
 pub(crate) mod machine_key;
+pub(crate) mod machine_secret;
 mod metadata;
 pub(crate) mod model;
 pub(crate) mod password;
@@ -49,6 +53,8 @@ mod verification;
 mod details_tests;
 #[cfg(test)]
 mod machine_key_tests;
+#[cfg(test)]
+mod machine_secret_tests;
 #[cfg(test)]
 mod machine_tests;
 #[cfg(test)]
@@ -67,6 +73,7 @@ pub(crate) const AGGREGATE_TYPE: &str = "user";
 /// Unique-value kind of usernames (per instance).
 pub(crate) const USERNAME_KIND: &str = "username";
 
+pub use machine_secret::MachineSecretWritten;
 pub use verification::{CodeIssued, Contact};
 
 /// What adding user `id` of either kind to organization `org_id` needs: no

@@ -1,19 +1,20 @@
 //! The user write model: kind, org, username, state; a human's profile,
 //! e-mail, phone number and whether it has a password; a machine's name,
-//! description, personal access tokens and keys; the metadata keys of
-//! either.
+//! description, access token type, personal access tokens, keys and client
+//! secret; the metadata keys of either.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    EmailCodeAdded, EmailCodeFailed, EventPayload, HumanEmailChanged, HumanEmailVerified,
-    HumanPasswordChanged, HumanPhoneChanged, HumanPhoneRemoved, HumanPhoneVerified,
-    HumanProfileChanged, HumanUserAdded, MachineKeyAdded, MachineKeyRemoved, MachineUserAdded,
-    MachineUserChanged, PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded,
-    PasswordCodeFailed, PersonalAccessTokenAdded, PersonalAccessTokenRemoved, PhoneCodeAdded,
-    PhoneCodeFailed, Profile, UserDeactivated, UserLocked, UserMetadataChanged,
-    UserMetadataRemoved, UserReactivated, UserRemoved, UserUnlocked,
+    AccessTokenType, EmailCodeAdded, EmailCodeFailed, EventPayload, HumanEmailChanged,
+    HumanEmailVerified, HumanPasswordChanged, HumanPhoneChanged, HumanPhoneRemoved,
+    HumanPhoneVerified, HumanProfileChanged, HumanUserAdded, MachineKeyAdded, MachineKeyRemoved,
+    MachineSecretRemoved, MachineSecretSet, MachineUserAdded, MachineUserChanged,
+    PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded, PasswordCodeFailed,
+    PersonalAccessTokenAdded, PersonalAccessTokenRemoved, PhoneCodeAdded, PhoneCodeFailed, Profile,
+    UserDeactivated, UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated,
+    UserRemoved, UserUnlocked,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -96,6 +97,18 @@ pub(crate) struct MachineKey {
     pub(crate) removed: bool,
 }
 
+/// A machine user's client secret. Validators see when it was set, never
+/// its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MachineSecret {
+    /// SHA-256 of the secret, hex (for the query side's client check).
+    #[serde(skip)]
+    pub(crate) hash: String,
+    /// When it was set.
+    pub(crate) set_at: DateTime<Utc>,
+}
+
 /// One metadata entry of a user as its commands see it: the value's size
 /// and a digest of it (to tell a repeated value), never the value itself,
 /// so the state stays small however large the values are.
@@ -120,10 +133,10 @@ impl MetadataEntry {
 }
 
 /// A user as its commands (and the query side's credential reads) see it.
-/// Neither the password hash nor token hashes nor public keys are
-/// serialized: validators see only whether there is a password, and the
-/// tokens' and keys' dates; of metadata they see the keys and the values'
-/// sizes.
+/// Neither the password hash nor token or secret hashes nor public keys
+/// are serialized: validators see only whether there is a password, and
+/// the tokens', keys' and client secret's dates; of metadata they see the
+/// keys and the values' sizes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UserModel {
@@ -168,6 +181,12 @@ pub(crate) struct UserModel {
     /// A machine's description.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<String>,
+    /// The form of a machine's access tokens (`None` for humans).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) access_token_type: Option<AccessTokenType>,
+    /// A machine's client secret, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) secret: Option<MachineSecret>,
     /// A machine's personal access tokens by token id, removed ones too.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) pats: BTreeMap<String, Pat>,
@@ -250,6 +269,7 @@ impl WriteModel for UserModel {
                         username: p.username,
                         name: Some(p.name),
                         description: p.description,
+                        access_token_type: Some(p.access_token_type),
                         ..UserModel::default()
                     };
                 }
@@ -258,8 +278,20 @@ impl WriteModel for UserModel {
                 if let Some(p) = payload::<MachineUserChanged>(event) {
                     self.name = Some(p.name);
                     self.description = p.description;
+                    if p.access_token_type.is_some() {
+                        self.access_token_type = p.access_token_type;
+                    }
                 }
             }
+            MachineSecretSet::TYPE => {
+                if let Some(p) = payload::<MachineSecretSet>(event) {
+                    self.secret = Some(MachineSecret {
+                        hash: p.secret_hash,
+                        set_at: event.created_at,
+                    });
+                }
+            }
+            MachineSecretRemoved::TYPE => self.secret = None,
             PersonalAccessTokenAdded::TYPE => {
                 if let Some(p) = payload::<PersonalAccessTokenAdded>(event) {
                     let pat = Pat {

@@ -1,8 +1,9 @@
-//! The `UserService` methods of machine users' keys: commands through the
-//! user's write model, the listing folded from it too (as for personal
-//! access tokens: a key is listed the moment it is added), each after the
-//! caller is authorized in the user's organization. The private key is in
-//! the answer to `AddMachineKey` and nowhere else.
+//! The `UserService` methods of machine users' keys and client secrets:
+//! commands through the user's write model, the listing folded from it too
+//! (as for personal access tokens: a key is listed the moment it is added),
+//! each after the caller is authorized in the user's organization. The
+//! private key is in the answer to `AddMachineKey`, the client secret in
+//! the answer to `GenerateMachineSecret`, and nowhere else.
 
 use tonic::{Request, Response, Status};
 
@@ -90,6 +91,42 @@ pub(super) async fn remove_key(
         .remove_machine_key(&caller.ctx(), &req.user_id, &req.key_id)
         .await?;
     Ok(Response::new(RemoveMachineKeyResponse {
+        details: details(&written),
+    }))
+}
+
+/// `GenerateMachineSecret`.
+pub(super) async fn generate_secret(
+    users: &Users,
+    request: Request<GenerateMachineSecretRequest>,
+) -> Result<Response<GenerateMachineSecretResponse>, Status> {
+    let caller = caller(&request)?;
+    let req = request.into_inner();
+    users.authorize(&caller, &req.user_id).await?;
+    let commands = &users.state.cqrs()?.commands;
+    let generated = commands
+        .generate_machine_secret(&caller.ctx(), &req.user_id)
+        .await?;
+    Ok(Response::new(GenerateMachineSecretResponse {
+        details: details(&generated.written),
+        client_id: generated.client_id,
+        client_secret: generated.client_secret,
+    }))
+}
+
+/// `RemoveMachineSecret`.
+pub(super) async fn remove_secret(
+    users: &Users,
+    request: Request<RemoveMachineSecretRequest>,
+) -> Result<Response<RemoveMachineSecretResponse>, Status> {
+    let caller = caller(&request)?;
+    let req = request.into_inner();
+    users.authorize(&caller, &req.user_id).await?;
+    let commands = &users.state.cqrs()?.commands;
+    let written = commands
+        .remove_machine_secret(&caller.ctx(), &req.user_id)
+        .await?;
+    Ok(Response::new(RemoveMachineSecretResponse {
         details: details(&written),
     }))
 }
