@@ -601,7 +601,11 @@ async fn auth(store: Store, node_rt: &tokio::runtime::Handle, window: Duration, 
             let cqrs = node.state.cqrs.as_ref().expect("cqrs");
             let principal = cqrs
                 .auth
-                .authenticate(&first.instance_id, Some(&format!("Bearer {token}")))
+                .authenticate(
+                    &first.instance_id,
+                    "http://localhost",
+                    Some(&format!("Bearer {token}")),
+                )
                 .await
                 .expect("the admin token authenticates");
             let caller = Caller {

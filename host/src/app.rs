@@ -319,8 +319,16 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
         &cfg.internal_authz.role_permission_mappings,
         &crate::api::rules::known_permissions(),
     )?;
+    let oidc = crate::oidc::Provider::new(
+        store.clone(),
+        queries.clone(),
+        cfg.oidc.clone(),
+        commands.keyring_cell(),
+    );
     let cqrs = Cqrs {
-        auth: Authenticator::watching(queries.clone(), Arc::new(roles), store.clone()),
+        auth: Authenticator::watching(queries.clone(), Arc::new(roles), store.clone())
+            .with_tokens(oidc.clone()),
+        oidc: Arc::new(oidc),
         commands: commands.clone(),
         caches,
         queries,

@@ -35,6 +35,7 @@ pub mod eventstore;
 pub mod masterkey;
 pub mod milestone;
 pub mod notifier;
+pub mod oidc;
 pub mod plugins;
 pub mod private_files;
 pub mod query;

@@ -17,5 +17,6 @@ mod edge;
 mod eventstore;
 mod http;
 mod masterkey;
+mod oidc;
 mod plugins;
 mod support;

@@ -193,9 +193,15 @@ async fn admit(
         .headers
         .get(AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default());
+    let authority = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()));
+    let issuer = cqrs.oidc.issuer_at(authority).unwrap_or_default();
     let principal = cqrs
         .auth
-        .authenticate(&instance_id, authorization)
+        .authenticate(&instance_id, &issuer, authorization)
         .await
         .map_err(unauthenticated)?;
 

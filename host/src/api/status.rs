@@ -63,6 +63,7 @@ pub fn invalid_field(violation: &Violation) -> Status {
 pub fn unauthenticated(error: AuthError) -> Status {
     match error {
         AuthError::Query(error) => error.into(),
+        AuthError::Unavailable(message) => with_reason(Code::Unavailable, "UNAVAILABLE", message),
         other => with_reason(Code::Unauthenticated, "UNAUTHENTICATED", other.to_string()),
     }
 }

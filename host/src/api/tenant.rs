@@ -40,7 +40,7 @@ pub(crate) fn host_name(parts: &Parts) -> Result<String, ApiError> {
     Ok(strip_port(raw).to_ascii_lowercase())
 }
 
-fn strip_port(authority: &str) -> &str {
+pub(crate) fn strip_port(authority: &str) -> &str {
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     if let Some(rest) = host.strip_prefix('[') {
         return rest.split_once(']').map_or(rest, |(ip, _)| ip);

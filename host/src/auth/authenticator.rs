@@ -44,6 +44,7 @@ const AUTH_EVENTS: &[&str] = &[
     "project.member.changed",
     "project.member.removed",
     "project.removed",
+    "oauth_token.revoked",
 ];
 /// The `Authorization` scheme of bearer credentials.
 const BEARER: &str = "Bearer ";
@@ -56,9 +57,18 @@ pub enum AuthError {
     Missing,
     /// A header that is no bearer token of Rampart's shape.
     #[error(
-        "the credential is malformed: expected `Authorization: Bearer <personal access token>`"
+        "the credential is malformed: expected `Authorization: Bearer <personal access token \
+         or access token>`"
     )]
     Malformed,
+    /// An access token whose audience does not include the API.
+    #[error(
+        "the access token is not for this API: request it with the scope urn:rampart:iam:api:aud"
+    )]
+    Audience,
+    /// The token store could not answer.
+    #[error("the token store cannot answer: {0}")]
+    Unavailable(String),
     /// Unknown, revoked, of another instance, or of a removed user.
     #[error("the token is not valid on this instance (unknown or revoked)")]
     Invalid,
@@ -78,6 +88,7 @@ pub enum AuthError {
 #[derive(Clone)]
 pub struct Authenticator {
     queries: Queries,
+    tokens: Option<crate::oidc::Provider>,
     roles: Arc<RoleTable>,
     cache: Cache<String, Arc<Principal>>,
 }
@@ -97,6 +108,7 @@ impl Authenticator {
     pub fn watching(queries: Queries, roles: Arc<RoleTable>, store: Arc<dyn EventStore>) -> Self {
         let auth = Self {
             queries,
+            tokens: None,
             roles,
             cache: Cache::builder()
                 .max_capacity(CAPACITY)
@@ -110,20 +122,29 @@ impl Authenticator {
         auth
     }
 
+    /// The same authenticator, also accepting the access tokens `provider`
+    /// issues (JWT or opaque) whose audience includes the API.
+    pub fn with_tokens(mut self, provider: crate::oidc::Provider) -> Self {
+        self.tokens = Some(provider);
+        self
+    }
+
     /// The role table permissions come from.
     pub fn roles(&self) -> &RoleTable {
         &self.roles
     }
 
     /// The principal `authorization` (the header's value) stands for in
-    /// `instance_id`.
+    /// `instance_id`, whose issuer (for access tokens) is `issuer`.
     ///
     /// # Errors
     /// [`AuthError`]: missing, malformed, unknown or revoked, expired, a
-    /// user that is not active, or a store that cannot answer.
+    /// user that is not active, an access token not meant for the API, or
+    /// a store that cannot answer.
     pub async fn authenticate(
         &self,
         instance_id: &str,
+        issuer: &str,
         authorization: Option<&str>,
     ) -> Result<Arc<Principal>, AuthError> {
         let header = authorization.ok_or(AuthError::Missing)?;
@@ -132,23 +153,22 @@ impl Authenticator {
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .ok_or(AuthError::Malformed)?;
-        let presented = token::parse(bearer).ok_or(AuthError::Malformed)?;
-        let key = format!("{instance_id}:{}", presented.hash);
-        if let Some(principal) = self.cache.get(&key) {
-            if principal.expires_at <= Utc::now() {
-                self.cache.invalidate(&key);
-                return Err(AuthError::Expired);
+        let (key, owner) = match token::parse(bearer) {
+            Some(presented) => {
+                let key = format!("{instance_id}:{}", presented.hash);
+                if let Some(principal) = self.cached(&key)? {
+                    return Ok(principal);
+                }
+                (key, self.pat(instance_id, &presented).await?)
             }
-            return Ok(principal);
-        }
-        let owner = self
-            .queries
-            .pat_owner(instance_id, &presented.user_id, &presented.token_id)
-            .await?
-            .ok_or(AuthError::Invalid)?;
-        if !token::same_hash(&owner.token_hash, &presented.hash) {
-            return Err(AuthError::Invalid);
-        }
+            None => {
+                let key = format!("{instance_id}:{}", token::digest(bearer));
+                if let Some(principal) = self.cached(&key)? {
+                    return Ok(principal);
+                }
+                (key, self.access_token(instance_id, issuer, bearer).await?)
+            }
+        };
         if owner.expires_at <= Utc::now() {
             return Err(AuthError::Expired);
         }
@@ -172,6 +192,77 @@ impl Authenticator {
         ));
         self.cache.insert(key, principal.clone());
         Ok(principal)
+    }
+
+    /// The cached principal under `key`, unless it expired.
+    fn cached(&self, key: &str) -> Result<Option<Arc<Principal>>, AuthError> {
+        let Some(principal) = self.cache.get(key) else {
+            return Ok(None);
+        };
+        if principal.expires_at <= Utc::now() {
+            self.cache.invalidate(key);
+            return Err(AuthError::Expired);
+        }
+        Ok(Some(principal))
+    }
+
+    /// The owner of a personal access token.
+    async fn pat(
+        &self,
+        instance_id: &str,
+        presented: &token::PresentedToken,
+    ) -> Result<Owner, AuthError> {
+        let owner = self
+            .queries
+            .pat_owner(instance_id, &presented.user_id, &presented.token_id)
+            .await?
+            .ok_or(AuthError::Invalid)?;
+        if !token::same_hash(&owner.token_hash, &presented.hash) {
+            return Err(AuthError::Invalid);
+        }
+        Ok(Owner {
+            user_id: owner.user_id,
+            org_id: owner.org_id,
+            username: owner.username,
+            active: owner.active,
+            expires_at: owner.expires_at,
+        })
+    }
+
+    /// The owner of an access token issued by this instance for the API.
+    async fn access_token(
+        &self,
+        instance_id: &str,
+        issuer: &str,
+        bearer: &str,
+    ) -> Result<Owner, AuthError> {
+        let provider = self.tokens.as_ref().ok_or(AuthError::Malformed)?;
+        if crate::oidc::tokens::Presented::parse(bearer).is_none() {
+            return Err(AuthError::Malformed);
+        }
+        let stored = provider
+            .access_token(instance_id, issuer, bearer)
+            .await
+            .map_err(|e| AuthError::Unavailable(e.description))?
+            .ok_or(AuthError::Invalid)?;
+        if stored.revoked {
+            return Err(AuthError::Invalid);
+        }
+        if !stored.record.audience.iter().any(|a| a == issuer) {
+            return Err(AuthError::Audience);
+        }
+        let subject = self
+            .queries
+            .subject(instance_id, &stored.record.user_id)
+            .await?
+            .ok_or(AuthError::Invalid)?;
+        Ok(Owner {
+            user_id: subject.user_id,
+            org_id: subject.org_id,
+            username: subject.username,
+            active: subject.active,
+            expires_at: stored.record.expires_at,
+        })
     }
 
     /// Drops every cached principal of `user_id` in `instance_id` (after a
@@ -215,6 +306,10 @@ impl Authenticator {
                         let instance = &event.aggregate.instance_id;
                         if event.event_type.starts_with("user.") {
                             self.forget_user(instance, &event.aggregate.aggregate_id);
+                        } else if event.event_type == crate::oidc::tokens::REVOKED {
+                            if let Some(user) = crate::oidc::tokens::revoked_user(&event.payload) {
+                                self.forget_user(instance, user);
+                            }
                         } else {
                             self.forget_instance(instance);
                         }
@@ -227,4 +322,13 @@ impl Authenticator {
             }
         }
     }
+}
+
+/// Whom a credential stands for, before their memberships are read.
+struct Owner {
+    user_id: String,
+    org_id: String,
+    username: String,
+    active: bool,
+    expires_at: chrono::DateTime<Utc>,
 }

@@ -80,7 +80,7 @@ pub use pipeline::Written;
 pub use project::{AppAction, AppWritten, GrantAction, RoleAction};
 pub use settings::{InEffect, SettingsLayer, SettingsLevel};
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
-pub use user::{CodeIssued, Contact};
+pub use user::{CodeIssued, Contact, MachineSecretWritten};
 pub use write_model_cache::{WRITE_MODEL_READS_METRIC, WriteModelCache};
 
 use std::sync::{Arc, OnceLock};
@@ -151,6 +151,12 @@ impl Commands {
     /// seals and opens secrets at rest. Later calls change nothing.
     pub fn set_keyring(&self, keyring: Keyring) {
         let _ = self.keyring.set(keyring);
+    }
+
+    /// The cell the verified masterkey's keyring is set into, for other
+    /// parts of the node that seal secrets (the OIDC signing keys).
+    pub fn keyring_cell(&self) -> Arc<OnceLock<Keyring>> {
+        self.keyring.clone()
     }
 
     /// The same command side, reading and invalidating `caches` (by default

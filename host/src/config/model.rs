@@ -43,6 +43,8 @@ pub struct Config {
     pub internal_authz: InternalAuthzConfig,
     /// `Caches`: the object caches and the connectors they use (seed 004).
     pub caches: CachesConfig,
+    /// `Oidc`: the OpenID Connect provider and OAuth 2.0 authorization server.
+    pub oidc: OidcConfig,
 }
 
 impl Config {
@@ -52,6 +54,7 @@ impl Config {
     /// The key at fault and what is wrong with it.
     pub(super) fn check(&self) -> Result<(), (String, String)> {
         self.database.postgres.check()?;
+        self.oidc.check()?;
         self.caches.check(self.database.backend)
     }
 }
@@ -231,6 +234,80 @@ pub struct DatabaseConfig {
     pub sqlite: SqliteConfig,
     /// `Postgres`: settings used when the backend is PostgreSQL.
     pub postgres: PostgresConfig,
+}
+
+/// `Oidc`: the OpenID Connect provider and OAuth 2.0 authorization server
+/// every instance serves at its own domains.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct OidcConfig {
+    /// `ExternalSecure`: whether clients reach the server over https (TLS
+    /// here or at a proxy in front); the issuer of an instance is
+    /// `http(s)://<the request's host>` (default false).
+    pub external_secure: bool,
+    /// `MachineTokenLifetime`: how long access tokens of machine users
+    /// (client credentials, JWT bearer grant) live (default 1h, at most 24h).
+    #[serde(with = "duration")]
+    pub machine_token_lifetime: Duration,
+    /// `SigningKeys`: the keys tokens are signed with.
+    pub signing_keys: SigningKeysConfig,
+}
+
+/// The longest any signed token lives: access and ID tokens of applications
+/// and machine users alike (application settings enforce it too). A
+/// replaced signing key stays published this long.
+pub const MAX_SIGNED_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+impl OidcConfig {
+    fn check(&self) -> Result<(), (String, String)> {
+        let fail = |key: &str, why: String| Err((format!("Oidc.{key}"), why));
+        if self.machine_token_lifetime.is_zero()
+            || self.machine_token_lifetime > MAX_SIGNED_TOKEN_LIFETIME
+        {
+            return fail(
+                "MachineTokenLifetime",
+                "must be more than 0 and at most 24h".into(),
+            );
+        }
+        let keys = &self.signing_keys;
+        if keys.publish_ahead >= keys.rotation_interval {
+            return fail(
+                "SigningKeys.PublishAhead",
+                "must be shorter than SigningKeys.RotationInterval".into(),
+            );
+        }
+        if keys.rotation_interval < Duration::from_secs(3600) {
+            return fail("SigningKeys.RotationInterval", "must be at least 1h".into());
+        }
+        Ok(())
+    }
+}
+
+/// `Oidc.SigningKeys`: each instance's token signing keys, generated and
+/// rotated by the server, stored sealed with the masterkey.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SigningKeysConfig {
+    /// `Algorithm`: of new keys, `ES256` or `RS256` (default ES256); a
+    /// change applies from the next rotation.
+    pub algorithm: SigningAlgorithm,
+    /// `RotationInterval`: how long a key signs before the next one takes
+    /// over (default 720h).
+    #[serde(with = "duration")]
+    pub rotation_interval: Duration,
+    /// `PublishAhead`: how long the next key is in the JWKS before it signs,
+    /// so relying parties that cache the key set know it (default 1h).
+    #[serde(with = "duration")]
+    pub publish_ahead: Duration,
+}
+
+/// `Oidc.SigningKeys.Algorithm`: the JWS algorithm of new signing keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SigningAlgorithm {
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys.
+    RS256,
 }
 
 /// `Database.Backend`: which storage backend to use.

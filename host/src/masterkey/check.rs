@@ -189,7 +189,8 @@ pub struct Rotation {
 /// Re-seals every secret sealed with a previous key under `current`, and
 /// records `current` as the store's key. Idempotent.
 ///
-/// Sealed today: the key check and the instances' SMTP passwords. Secrets
+/// Sealed today: the key check, the instances' SMTP passwords and their
+/// OIDC signing keys. Secrets
 /// added by later features register here, so a rotation never leaves one
 /// behind.
 ///
@@ -209,16 +210,22 @@ pub async fn rotate(
         if key_id == ring.current_id() {
             return Ok(Rotation {
                 key_id,
-                resealed: reseal_smtp_passwords(store, &ring).await?,
+                resealed: reseal_all(store, &ring).await?,
             });
         }
         if self::record(store, &ring, &salt, sequence).await? {
             return Ok(Rotation {
                 key_id: ring.current_id().to_owned(),
-                resealed: 1 + reseal_smtp_passwords(store, &ring).await?,
+                resealed: 1 + reseal_all(store, &ring).await?,
             });
         }
     }
+}
+
+/// Re-seals every secret sealed with another key than `ring`'s current
+/// one: SMTP passwords and OIDC signing keys; how many it re-sealed.
+async fn reseal_all(store: &dyn EventStore, ring: &Keyring) -> Result<usize, MasterKeyError> {
+    Ok(reseal_smtp_passwords(store, ring).await? + crate::oidc::keys::reseal(store, ring).await?)
 }
 
 /// Re-seals with `ring`'s current key every instance's SMTP password sealed

@@ -150,3 +150,68 @@ pub(super) async fn pat_owner(
         username: user.username,
     }))
 }
+
+/// A user as the subject of a token: who, in which organization, and
+/// whether they may act now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// The user's id.
+    pub user_id: String,
+    /// The user's organization.
+    pub org_id: String,
+    /// The user's username.
+    pub username: String,
+    /// Whether the user's state is active (not inactive, not locked).
+    pub active: bool,
+    /// Whether the user is a machine user.
+    pub machine: bool,
+    /// Given name (humans).
+    pub given_name: String,
+    /// Family name (humans).
+    pub family_name: String,
+    /// Display name: a human's chosen one, or a machine user's name.
+    pub display_name: Option<String>,
+    /// Preferred language, a BCP 47 tag.
+    pub preferred_language: Option<String>,
+    /// E-mail address (humans; empty otherwise).
+    pub email: String,
+    /// Whether the address is verified.
+    pub email_verified: bool,
+    /// Phone number, E.164.
+    pub phone: Option<String>,
+    /// Whether the phone number is verified.
+    pub phone_verified: bool,
+}
+
+impl Queries {
+    /// User `user_id` as a token's subject; `None` when unknown or
+    /// removed. One indexed read of the user's events, so a deactivation
+    /// counts at once.
+    ///
+    /// # Errors
+    /// [`QueryError::Store`].
+    pub async fn subject(
+        &self,
+        instance_id: &str,
+        user_id: &str,
+    ) -> Result<Option<Subject>, QueryError> {
+        let Some(user) = live_user(self.store.as_ref(), instance_id, user_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Subject {
+            user_id: user_id.to_owned(),
+            active: user.state == UserState::Active,
+            machine: user.kind == UserKind::Machine,
+            org_id: user.org_id,
+            username: user.username,
+            given_name: user.profile.given_name,
+            family_name: user.profile.family_name,
+            display_name: user.profile.display_name.or(user.name),
+            preferred_language: user.profile.preferred_language,
+            email: user.email,
+            email_verified: user.email_verified,
+            phone: user.phone,
+            phone_verified: user.phone_verified,
+        }))
+    }
+}

@@ -17,8 +17,9 @@
 //!
 //! Authorization reads fold events instead, so they never lag behind a
 //! write: members and memberships (`members`), personal access tokens
-//! (`credentials`), OAuth clients (`clients`), machine and application
-//! keys (`keys`). So do instances (`instances`) and organizations
+//! (`credentials`), OAuth clients (`clients`: applications, and machine
+//! users by username, which the users read model resolves first), machine
+//! and application keys (`keys`). So do instances (`instances`) and organizations
 //! (`organizations`), read through their caches (seed 004): a miss folds
 //! the aggregate's events, which are never behind; and the settings in
 //! effect (`settings`), which live on them.
@@ -40,13 +41,15 @@ mod settings;
 #[cfg(test)]
 mod key_tests;
 #[cfg(test)]
+mod machine_client_tests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
 
 pub use audit::{AuditEvent, AuditPage};
-pub use clients::Client;
-pub use credentials::{PatInfo, PatOwner};
+pub use clients::{Client, MachineClient};
+pub use credentials::{PatInfo, PatOwner, Subject};
 pub use error::QueryError;
 pub use keys::{KeyInfo, PublicKeyInfo};
 pub use list::{ListParams, ListResult};

@@ -40,6 +40,8 @@ pub struct Cqrs {
     pub caches: Arc<Caches>,
     /// Bearer credential → principal.
     pub auth: Authenticator,
+    /// The OpenID Connect provider and OAuth endpoints.
+    pub oidc: Arc<crate::oidc::Provider>,
 }
 
 /// What the handlers share.
@@ -91,6 +93,7 @@ pub fn router(state: AppState) -> Router {
     let grpc = crate::api::grpc_service(state.clone());
     Router::new()
         .nest("/debug", debug::router())
+        .merge(crate::oidc::router())
         .route(
             crate::api::OPENAPI_PATH,
             axum::routing::get(|| async {
