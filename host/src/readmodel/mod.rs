@@ -130,6 +130,9 @@ impl ReadStore {
         SQLITE_MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(cfg.max_readers.max(1))
+            // A local file does not drop connections as a network peer may:
+            // no ping (a round trip to the connection's thread) per read.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Self {

@@ -166,9 +166,17 @@ impl Spoolers {
     /// The serving generation of `projection`, if this node's spooler of it
     /// has already applied everything up to `position`: no wait, no query.
     pub fn caught_up(&self, projection: &str, position: Position) -> Option<Generation> {
+        let (generation, applied) = self.applied(projection)?;
+        (applied >= position).then_some(generation)
+    }
+
+    /// The serving generation of `projection` and the position this node's
+    /// spooler of it has applied, if this node leads it: what a read that
+    /// starts now is sure to see.
+    pub fn applied(&self, projection: &str) -> Option<(Generation, Position)> {
         let generation = self.serving(projection)?;
         let applied = *self.local_worker(&generation)?.borrow();
-        (applied >= position).then_some(generation)
+        Some((generation, applied))
     }
 
     /// Waits until the serving generation of `projection` has applied the

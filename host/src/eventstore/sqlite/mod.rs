@@ -79,6 +79,8 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(cfg.max_readers.max(1))
             .min_connections(1)
+            // A local file does not drop connections: no ping per query.
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
