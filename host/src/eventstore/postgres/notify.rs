@@ -70,6 +70,9 @@ async fn send_loop(pool: PgPool, notifier: Arc<Notifier>, wake: Arc<Notify>, int
             .execute(&pool)
             .await
         {
+            if pool.is_closed() {
+                return;
+            }
             tracing::warn!(error = %e, "could not notify other nodes of new events; they will poll");
         }
     }
@@ -79,6 +82,8 @@ async fn listen_loop(pool: PgPool, notifier: Arc<Notifier>) {
     loop {
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(l) => l,
+            // The store is closing: nothing left to listen for.
+            Err(_) if pool.is_closed() => return,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot listen for other nodes' events; retrying in 1s");
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -95,6 +100,7 @@ async fn listen_loop(pool: PgPool, notifier: Arc<Notifier>) {
                 // The payload is informative only: any role of the database
                 // can send one, so it only wakes (see `Notifier`).
                 Ok(_) => notifier.committed_elsewhere(),
+                Err(_) if pool.is_closed() => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "lost the notification connection; reconnecting");
                     break;
