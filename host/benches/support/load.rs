@@ -222,3 +222,72 @@ pub(crate) fn median(values: &[f64]) -> f64 {
         (sorted[mid - 1] + sorted[mid]) / 2.0
     }
 }
+
+/// An open loop for in-process calls: a thread of its own keeps the
+/// schedule (the OS sleep, finer than the runtime's 1 ms timer, so a send is
+/// never late by the timer's grain) and spawns each call at its time on
+/// `runtime`; latency runs from the scheduled time. Calls scheduled in the
+/// warm-up run but are not counted; only successes count.
+pub(crate) async fn open_loop_spawned<F, Fut>(
+    runtime: tokio::runtime::Handle,
+    rate: f64,
+    warmup: Duration,
+    window: Duration,
+    op: F,
+) -> OpenLoop
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let rate = rate.max(1.0);
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let skipped = (warmup.as_secs_f64() * rate) as u64;
+    let total = skipped + (window.as_secs_f64() * rate) as u64;
+    let scheduler = std::thread::spawn(move || {
+        let start = Instant::now() + Duration::from_millis(10);
+        let calls: Vec<_> = (0..total)
+            .map(|n| {
+                let scheduled = start + period.mul_f64(n as f64);
+                if let Some(wait) = scheduled.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                let call = op(n);
+                runtime.spawn(async move { (call.await, scheduled.elapsed()) })
+            })
+            .collect();
+        (start + period.mul_f64(skipped as f64), calls)
+    });
+    let (counted_from, calls) = tokio::task::spawn_blocking(move || scheduler.join())
+        .await
+        .expect("join")
+        .expect("scheduler thread");
+    let mut samples = Vec::with_capacity(calls.len());
+    let mut failed = 0;
+    for (n, call) in calls.into_iter().enumerate() {
+        let (succeeded, latency) = call.await.expect("call task");
+        if (n as u64) < skipped {
+            continue;
+        }
+        if succeeded {
+            samples.push(latency);
+        } else {
+            failed += 1;
+        }
+    }
+    let elapsed = counted_from.elapsed().as_secs_f64();
+    samples.sort_unstable();
+    let pct = |p: f64| {
+        samples
+            .get(((samples.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(Duration::MAX)
+    };
+    OpenLoop {
+        offered: rate,
+        ok_rate: samples.len() as f64 / elapsed,
+        failed,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        max: pct(1.0),
+    }
+}
