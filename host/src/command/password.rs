@@ -28,6 +28,7 @@ pub const HASHES_RUNNING_GAUGE: &str = "rampart_password_hashes_running";
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Arc<Argon2<'static>>,
+    params: Params,
     permits: Arc<Semaphore>,
     running: Arc<Running>,
 }
@@ -81,7 +82,12 @@ impl PasswordHasher {
             n => n as usize,
         };
         Ok(Self {
-            argon2: Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, params)),
+            argon2: Arc::new(Argon2::new(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                params.clone(),
+            )),
+            params,
             permits: Arc::new(Semaphore::new(permits)),
             running: Arc::default(),
         })
@@ -128,6 +134,27 @@ impl PasswordHasher {
 }
 
 impl PasswordHasher {
+    /// Whether `hash` was made otherwise than this hasher would make it now
+    /// (another algorithm, version, memory, iterations or lanes): a login
+    /// that proved the password then stores it hashed anew. A hash that does
+    /// not parse is not outdated (it matches nothing anyway).
+    pub fn outdated(&self, hash: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(hash) else {
+            return false;
+        };
+        let made_now = parsed.algorithm == Algorithm::Argon2id.ident()
+            && parsed.version == Some(Version::V0x13.into())
+            && Params::try_from(&parsed).is_ok_and(|params| {
+                (params.m_cost(), params.t_cost(), params.p_cost())
+                    == (
+                        self.params.m_cost(),
+                        self.params.t_cost(),
+                        self.params.p_cost(),
+                    )
+            });
+        !made_now
+    }
+
     /// Whether `candidate` matches the PHC string `hash`, computed on the
     /// blocking pool under the same bound as [`PasswordHasher::hash`] (a
     /// burst of checks cannot take every core either).

@@ -247,6 +247,12 @@ impl<'a> Env<'a> {
             .cloned()
     }
 
+    /// Whether the password `hash` was made with other parameters than the
+    /// configured ones (then a proven password is hashed anew).
+    pub(crate) fn password_outdated(&self, hash: &str) -> bool {
+        self.hasher.outdated(hash)
+    }
+
     /// Whether `candidate` matches the argon2id `hash` (a password or a
     /// code), checked under the hasher's bound.
     ///

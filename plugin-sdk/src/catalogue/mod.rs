@@ -84,11 +84,11 @@ pub use settings::{
 pub use user::{
     AddHumanUser, AddMachineUser, AddPersonalAccessToken, ChangeHumanEmail, ChangeHumanProfile,
     ChangeMachineUser, DeactivateUser, Email, GenerateMachineSecret, HumanEmailChanged,
-    HumanPasswordChanged, HumanProfileChanged, HumanUserAdded, LockUser, MachineSecretRemoved,
-    MachineSecretSet, MachineUserAdded, MachineUserChanged, PersonalAccessTokenAdded,
-    PersonalAccessTokenRemoved, Profile, ReactivateUser, RemoveMachineSecret,
-    RemovePersonalAccessToken, RemoveUser, SetHumanPassword, UnlockUser, UserDeactivated,
-    UserLocked, UserReactivated, UserRemoved, UserUnlocked,
+    HumanPasswordChanged, HumanPasswordRehashed, HumanProfileChanged, HumanUserAdded, LockUser,
+    MachineSecretRemoved, MachineSecretSet, MachineUserAdded, MachineUserChanged,
+    PersonalAccessTokenAdded, PersonalAccessTokenRemoved, Profile, ReactivateUser,
+    RemoveMachineSecret, RemovePersonalAccessToken, RemoveUser, SetHumanPassword, UnlockUser,
+    UserDeactivated, UserLocked, UserReactivated, UserRemoved, UserUnlocked,
 };
 pub use user_codes::{
     AddEmailCode, AddPasswordCode, AddPhoneCode, CheckPassword, EmailCodeAdded, EmailCodeFailed,

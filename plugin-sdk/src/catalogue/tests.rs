@@ -199,6 +199,7 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         HumanProfileChanged::TYPE,
         HumanEmailChanged::TYPE,
         HumanPasswordChanged::TYPE,
+        HumanPasswordRehashed::TYPE,
         UserDeactivated::TYPE,
         UserReactivated::TYPE,
         UserLocked::TYPE,
@@ -347,6 +348,10 @@ fn given_payloads_with_secrets_then_their_marks_name_real_keys() {
     marked_keys_exist(
         &HumanPasswordChanged::default(),
         HumanPasswordChanged::SECRET_FIELDS,
+    );
+    marked_keys_exist(
+        &HumanPasswordRehashed::default(),
+        HumanPasswordRehashed::SECRET_FIELDS,
     );
     marked_keys_exist(
         &PersonalAccessTokenAdded::default(),

@@ -205,6 +205,24 @@ impl fmt::Debug for HumanPasswordChanged {
     }
 }
 
+/// `user.human.password.rehashed`: the same password, hashed again with the
+/// parameters configured now, after a check succeeded with a hash made
+/// under others (`Commands.PasswordHash` changed). Not a password change.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HumanPasswordRehashed {
+    /// Hash of the same password, with the current parameters.
+    pub password_hash: String,
+}
+
+impl fmt::Debug for HumanPasswordRehashed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HumanPasswordRehashed")
+            .field("password_hash", &REDACTED)
+            .finish()
+    }
+}
+
 /// `user.deactivated` (no payload).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct UserDeactivated {}
@@ -405,6 +423,7 @@ event_types! {
     HumanProfileChanged => "user.human.profile.changed",
     HumanEmailChanged => "user.human.email.changed",
     HumanPasswordChanged => "user.human.password.changed" secret ["passwordHash"],
+    HumanPasswordRehashed => "user.human.password.rehashed" secret ["passwordHash"],
     UserDeactivated => "user.deactivated",
     UserReactivated => "user.reactivated",
     UserLocked => "user.locked",

@@ -1,11 +1,15 @@
 //! `user.human.password.check`: is this the user's password? Every check is
 //! an event, so the lockout settings in effect can count failures in a row
 //! on every node; the failure that reaches the limit locks the user in the
-//! same push.
+//! same push. A success with a hash made under other parameters than
+//! `Commands.PasswordHash` now names stores the password hashed anew
+//! (`user.human.password.rehashed`), so raising them reaches every user who
+//! logs in.
 
 use async_trait::async_trait;
 use rampart_plugin_sdk::catalogue::{
-    CheckPassword, CommandPayload, PasswordCheckFailed, PasswordCheckSucceeded, UserLocked,
+    CheckPassword, CommandPayload, HumanPasswordRehashed, PasswordCheckFailed,
+    PasswordCheckSucceeded, UserLocked,
 };
 
 use super::model::{UserModel, UserState};
@@ -61,7 +65,12 @@ impl Decide for CheckPasswordCommand {
             return Err(CommandError::precondition("the user has no password"));
         };
         if env.matches(hash, &self.payload.password).await? {
-            return Ok(Decision::new(vec![env.event(&PasswordCheckSucceeded {})]));
+            let mut events = vec![env.event(&PasswordCheckSucceeded {})];
+            if env.password_outdated(hash) {
+                let password_hash = env.hash_password(&self.payload.password).await?;
+                events.push(env.event(&HumanPasswordRehashed { password_hash }));
+            }
+            return Ok(Decision::new(events));
         }
         let org = env.org(&model.org_id).await?;
         let in_effect = env.settings(org.as_ref().map(|o| &o.settings)).await?;

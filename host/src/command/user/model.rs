@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
     AccessTokenType, EmailCodeAdded, EmailCodeFailed, EventPayload, HumanEmailChanged,
-    HumanEmailVerified, HumanPasswordChanged, HumanPhoneChanged, HumanPhoneRemoved,
-    HumanPhoneVerified, HumanProfileChanged, HumanUserAdded, MachineKeyAdded, MachineKeyRemoved,
-    MachineSecretRemoved, MachineSecretSet, MachineUserAdded, MachineUserChanged,
-    PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded, PasswordCodeFailed,
-    PersonalAccessTokenAdded, PersonalAccessTokenRemoved, PhoneCodeAdded, PhoneCodeFailed, Profile,
-    UserDeactivated, UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated,
-    UserRemoved, UserUnlocked,
+    HumanEmailVerified, HumanPasswordChanged, HumanPasswordRehashed, HumanPhoneChanged,
+    HumanPhoneRemoved, HumanPhoneVerified, HumanProfileChanged, HumanUserAdded, MachineKeyAdded,
+    MachineKeyRemoved, MachineSecretRemoved, MachineSecretSet, MachineUserAdded,
+    MachineUserChanged, PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded,
+    PasswordCodeFailed, PersonalAccessTokenAdded, PersonalAccessTokenRemoved, PhoneCodeAdded,
+    PhoneCodeFailed, Profile, UserDeactivated, UserLocked, UserMetadataChanged,
+    UserMetadataRemoved, UserReactivated, UserRemoved, UserUnlocked,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -338,6 +338,11 @@ impl WriteModel for UserModel {
                     self.email = p.address;
                     self.email_verified = p.verified;
                     self.email_code = None;
+                }
+            }
+            HumanPasswordRehashed::TYPE => {
+                if let Some(p) = payload::<HumanPasswordRehashed>(event) {
+                    self.password_hash = Some(p.password_hash);
                 }
             }
             HumanPasswordChanged::TYPE => {

@@ -6,23 +6,23 @@ use std::time::Duration;
 use chrono::Utc;
 use rampart_plugin_sdk::catalogue::{
     AddPasswordCode, CheckPassword, EmailCodeAdded, EmailCodeFailed, EventPayload,
-    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanPhoneChanged,
-    HumanPhoneVerified, InstanceSettingsSet, LockoutSettings, OrgSettingsSet, PasswordCheckFailed,
-    PasswordCheckSucceeded, PasswordCodeAdded, PhoneCodeAdded, ResetPassword, SettingsValue,
-    UserLocked, UserUnlocked,
+    HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged, HumanPasswordRehashed,
+    HumanPhoneChanged, HumanPhoneVerified, InstanceSettingsSet, LockoutSettings, OrgSettingsSet,
+    PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded, PhoneCodeAdded, ResetPassword,
+    SettingsValue, UserLocked, UserUnlocked,
 };
 
 use super::check::CheckPasswordCommand;
 use super::model::UserModel;
 use super::reset::{AddPasswordCodeCommand, ResetPasswordCommand};
 use super::verification::{AddCodeCommand, Contact, VerifyCommand};
-use crate::command::password::verify;
+use crate::command::password::{PasswordHasher, verify};
 use crate::command::testing::fixtures::{
     instance_added, instance_ref, org_added, org_ref, user_added, user_ref,
 };
 use crate::command::testing::{Given, cheap_hasher, event, expected, given};
 use crate::command::write_model::WriteModel;
-use crate::config::CodesConfig;
+use crate::config::{CodesConfig, PasswordHashConfig};
 use crate::eventstore::{AggregateRef, Event, NewEvent};
 
 const CODES: CodesConfig = CodesConfig {
@@ -208,6 +208,47 @@ async fn given_a_password_when_checked_right_then_it_succeeds_and_wrong_then_the
         decision.mismatch,
         Some(("PASSWORD_INVALID", "the password is wrong".into()))
     );
+}
+
+#[tokio::test]
+async fn given_a_hash_made_with_other_parameters_when_the_password_is_proven_then_it_is_hashed_anew()
+ {
+    let stronger = PasswordHasher::new(&PasswordHashConfig {
+        memory: bytesize::ByteSize::kib(16),
+        iterations: 2,
+        parallelism: 1,
+        max_concurrent: 0,
+    })
+    .unwrap();
+    let old = event(
+        &user_ref("user-1"),
+        &HumanPasswordChanged {
+            password_hash: stronger.hash("Secret-1").await.unwrap(),
+        },
+    );
+    let decision = ada(vec![old]).when(check("Secret-1")).await.decision();
+    assert_eq!(decision.events.len(), 2, "{:?}", decision.events);
+    assert_eq!(decision.events[0], expected(&PasswordCheckSucceeded {}));
+    assert_eq!(decision.events[1].event_type, HumanPasswordRehashed::TYPE);
+    let rehashed: HumanPasswordRehashed =
+        serde_json::from_value(decision.events[1].payload.clone()).unwrap();
+    assert!(verify(&rehashed.password_hash, "Secret-1"));
+    assert!(!cheap_hasher().outdated(&rehashed.password_hash));
+    assert!(cheap_hasher().outdated(&stronger.hash("x").await.unwrap()));
+
+    // Once rehashed, the model holds the new hash and a proof adds nothing.
+    let mut model = UserModel::default();
+    for e in [
+        user_added("user-1", "org-1", "ada"),
+        (user_ref("user-1"), decision.events[1].clone()),
+    ] {
+        model.apply(&stored(e));
+    }
+    assert_eq!(model.password_hash, Some(rehashed.password_hash));
+    ada(vec![password("Secret-1").await])
+        .when(check("Secret-1"))
+        .await
+        .then(vec![expected(&PasswordCheckSucceeded {})]);
 }
 
 #[tokio::test]
