@@ -1112,19 +1112,14 @@ async fn check_in_process(stack: &Stack, instance: &str, project: &str, users: V
         )
         .await;
         println!(
-            "  Queries::project_roles in process, open loop at {rate}/s: {:>5.0} /s ok ({} failed); \
-             p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            "  Queries::project_roles in process, open loop at {rate}/s: {:>5.0} /s ok ({} failed); {}",
             open.ok_rate,
             open.failed,
-            load::ms(open.p50),
-            load::ms(open.p99),
-            load::ms(open.max)
+            open.latencies()
         );
         println!(
-            "    floor (same schedule, a call that only yields): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            load::ms(floor.p50),
-            load::ms(floor.p99),
-            load::ms(floor.max)
+            "    floor (same schedule, a call that only yields): {}",
+            floor.latencies()
         );
     }
     node.stop().await;

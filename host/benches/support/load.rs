@@ -185,21 +185,43 @@ where
     // The window runs from the first counted request's schedule to the last
     // answer.
     let counted_from = start + period.mul_f64(skipped as f64);
-    let elapsed = counted_from.elapsed().as_secs_f64();
-    samples.sort_unstable();
-    let pct = |p: f64| {
-        samples
-            .get(((samples.len().max(1) - 1) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or(Duration::MAX)
-    };
-    OpenLoop {
-        offered: rate,
-        ok_rate: samples.len() as f64 / elapsed,
-        failed: failed.load(Ordering::Relaxed),
-        p50: pct(0.50),
-        p99: pct(0.99),
-        max: pct(1.0),
+    OpenLoop::of(
+        rate,
+        samples,
+        failed.load(Ordering::Relaxed),
+        counted_from.elapsed(),
+    )
+}
+
+impl OpenLoop {
+    /// `p50 … ms, p99 … ms, max … ms`, for printing.
+    pub(crate) fn latencies(&self) -> String {
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            ms(self.p50),
+            ms(self.p99),
+            ms(self.max)
+        )
+    }
+
+    /// The figures of `samples` (latencies of successes) and `failed`
+    /// requests offered at `rate` over `elapsed`.
+    fn of(rate: f64, mut samples: Vec<Duration>, failed: u64, elapsed: Duration) -> Self {
+        samples.sort_unstable();
+        let pct = |p: f64| {
+            samples
+                .get(((samples.len().max(1) - 1) as f64 * p).round() as usize)
+                .copied()
+                .unwrap_or(Duration::MAX)
+        };
+        OpenLoop {
+            offered: rate,
+            ok_rate: samples.len() as f64 / elapsed.as_secs_f64(),
+            failed,
+            p50: pct(0.50),
+            p99: pct(0.99),
+            max: pct(1.0),
+        }
     }
 }
 
@@ -274,20 +296,5 @@ where
             failed += 1;
         }
     }
-    let elapsed = counted_from.elapsed().as_secs_f64();
-    samples.sort_unstable();
-    let pct = |p: f64| {
-        samples
-            .get(((samples.len().max(1) - 1) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or(Duration::MAX)
-    };
-    OpenLoop {
-        offered: rate,
-        ok_rate: samples.len() as f64 / elapsed,
-        failed,
-        p50: pct(0.50),
-        p99: pct(0.99),
-        max: pct(1.0),
-    }
+    OpenLoop::of(rate, samples, failed, counted_from.elapsed())
 }
