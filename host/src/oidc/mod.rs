@@ -19,14 +19,18 @@
 //! ([`crate::auth::Authenticator`]).
 
 pub mod assertion;
+pub mod auth_request;
+pub mod claims;
 pub mod client;
 mod discovery;
 mod error;
 pub mod grants;
 mod introspection;
 pub mod keys;
+pub mod refresh;
 mod revocation;
 pub mod scopes;
+pub mod session;
 mod token_endpoint;
 pub mod tokens;
 
