@@ -327,6 +327,11 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
         queries.clone(),
         cfg.oidc.clone(),
         commands.keyring_cell(),
+        Arc::new(crate::oidc::session::CommandSessions::new(
+            store.clone(),
+            commands.clone(),
+            queries.clone(),
+        )),
     );
     let cqrs = Cqrs {
         auth: Authenticator::watching(queries.clone(), Arc::new(roles), store.clone())

@@ -9,10 +9,18 @@
 //! - ending it when the user logs out at a relying party
 //!   ([`Sessions::terminate`]).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::OidcError;
+use crate::command::session::AGGREGATE_TYPE;
+use crate::command::session::model::SessionModel;
+use crate::command::write_model::{self, StoreSource, WriteModel as _};
+use crate::command::{CommandContext, CommandError, Commands};
+use crate::eventstore::{AggregateRef, EventStore};
+use crate::query::Queries;
 
 /// The `amr` value of a password check (RFC 8176).
 pub const AMR_PASSWORD: &str = "pwd";
@@ -78,3 +86,86 @@ pub trait Sessions: Send + Sync {
     ) -> Result<(), OidcError>;
 }
 
+/// The sessions of the session API: its write model answers whether a
+/// token is current (compared by hash, as the session commands do), the
+/// user's events whether the user may still log in, and its terminate
+/// command ends a session.
+#[derive(Clone)]
+pub struct CommandSessions {
+    store: Arc<dyn EventStore>,
+    commands: Arc<Commands>,
+    queries: Queries,
+}
+
+impl std::fmt::Debug for CommandSessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandSessions").finish_non_exhaustive()
+    }
+}
+
+impl CommandSessions {
+    /// Sessions over `store`, ended through `commands`, their users read
+    /// through `queries`.
+    pub fn new(store: Arc<dyn EventStore>, commands: Arc<Commands>, queries: Queries) -> Self {
+        Self {
+            store,
+            commands,
+            queries,
+        }
+    }
+}
+
+#[async_trait]
+impl Sessions for CommandSessions {
+    async fn authenticated(
+        &self,
+        instance_id: &str,
+        session_id: &str,
+        token: &str,
+    ) -> Result<Option<LoginSession>, OidcError> {
+        let aggregate = AggregateRef::new(instance_id, AGGREGATE_TYPE, session_id);
+        let session =
+            write_model::load::<SessionModel>(&StoreSource(self.store.as_ref()), &aggregate)
+                .await?
+                .model;
+        let live = session.exists()
+            && session.require_token(token).is_ok()
+            && session.require_usable(Utc::now()).is_ok();
+        let (true, Some(user_id), Some(org_id)) = (live, session.user_id, session.org_id) else {
+            return Ok(None);
+        };
+        let user_active = self
+            .queries
+            .subject(instance_id, &user_id)
+            .await?
+            .is_some_and(|user| user.active && !user.machine);
+        Ok(Some(LoginSession {
+            session_id: session_id.to_owned(),
+            user_id,
+            org_id,
+            password_checked_at: session.password_checked_at,
+            user_active,
+        }))
+    }
+
+    async fn terminate(
+        &self,
+        instance_id: &str,
+        session_id: &str,
+        actor: &str,
+    ) -> Result<(), OidcError> {
+        let ctx = CommandContext::new(instance_id, actor);
+        match self
+            .commands
+            .terminate_session(&ctx, session_id, None)
+            .await
+        {
+            Ok(_)
+            | Err(CommandError::NotFound { .. })
+            | Err(CommandError::FailedPrecondition(_)) => Ok(()),
+            Err(e) => Err(OidcError::server(format!(
+                "the session could not be ended: {e}"
+            ))),
+        }
+    }
+}

@@ -9,6 +9,7 @@ pub mod convert;
 pub mod event;
 pub mod instance;
 pub mod member;
+pub mod oidc;
 pub mod org;
 pub mod plugin;
 pub mod project;
@@ -103,6 +104,7 @@ pub fn add_all(routes: Routes, state: &AppState) -> Routes {
         .add_service(event::server(state))
         .add_service(instance::server(state))
         .add_service(member::server(state))
+        .add_service(oidc::server(state))
         .add_service(org::server(state))
         .add_service(plugin::server(state))
         .add_service(project::server(state))
