@@ -39,6 +39,7 @@ packages!(
     plugin => "rampart.plugin.v1.rs",
     project => "rampart.project.v1.rs",
     projection => "rampart.projection.v1.rs",
+    session => "rampart.session.v1.rs",
     settings => "rampart.settings.v1.rs",
     user => "rampart.user.v1.rs",
 );

@@ -14,6 +14,7 @@ pub mod org;
 pub mod plugin;
 pub mod project;
 pub mod projection;
+pub mod session;
 pub mod settings;
 pub mod user;
 
@@ -109,6 +110,7 @@ pub fn add_all(routes: Routes, state: &AppState) -> Routes {
         .add_service(plugin::server(state))
         .add_service(project::server(state))
         .add_service(projection::server(state))
+        .add_service(session::server(state))
         .add_service(settings::server(state))
         .add_service(user::server(state))
 }
