@@ -193,6 +193,12 @@ impl FamilyModel {
         model
     }
 
+    /// Whether `hash` is the hash of one of the family's tokens, current or
+    /// spent.
+    pub fn holds(&self, hash: &str) -> bool {
+        same_hash(&self.current_hash, hash) || self.spent.iter().any(|s| same_hash(s, hash))
+    }
+
     /// `client_id` presents the token whose secret hashes to `hash` at
     /// `now`: what the family grants, when the token is the current one.
     ///
@@ -206,11 +212,10 @@ impl FamilyModel {
         now: DateTime<Utc>,
     ) -> Result<&FamilyStarted, RefreshError> {
         let started = self.started.as_ref().ok_or(RefreshError::Unknown)?;
-        let current = same_hash(&self.current_hash, hash);
-        let spent = self.spent.iter().any(|s| same_hash(s, hash));
-        if !current && !spent {
+        if !self.holds(hash) {
             return Err(RefreshError::Unknown);
         }
+        let spent = !same_hash(&self.current_hash, hash);
         if started.client_id != client_id {
             return Err(RefreshError::OtherClient);
         }

@@ -336,6 +336,7 @@ async fn code_flow(backend: Backend) {
             CsrfToken::new_random,
             Nonce::new_random,
         )
+        .add_scope(Scope::new("offline_access".into()))
         .set_pkce_challenge(challenge)
         .url();
     let client = (client_id.as_str(), secret.as_str());
@@ -392,7 +393,8 @@ fn with_param(url: &url::Url, name: &str, value: Option<&str>) -> String {
 }
 
 /// An unregistered redirect URI, a public client without PKCE (or with
-/// `plain`), a wrong code verifier, a replayed code.
+/// `plain`), a wrong code verifier, a revoked refresh token, a replayed
+/// code.
 async fn refusals(flow: &Flow<'_>, auth_url: &url::Url, state: &str, verifier: &PkceCodeVerifier) {
     let Flow {
         issuer,
@@ -464,6 +466,33 @@ async fn refusals(flow: &Flow<'_>, auth_url: &url::Url, state: &str, verifier: &
     let (status, tokens) = exchange(verifier.secret().clone()).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     let access = tokens["access_token"].as_str().unwrap().to_owned();
+    // RFC 7009 revokes a refresh token (its family) for its client.
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let (status, _) = post_form(
+        issuer,
+        "/oauth/v2/revoke",
+        None,
+        basic,
+        &[
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, refused) = post_form(
+        issuer,
+        TOKEN,
+        None,
+        basic,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"], "invalid_grant", "revoked: {refused}");
     let userinfo = |token: String| async move {
         reqwest::Client::new()
             .get(format!("{issuer}/oauth/v2/userinfo"))
