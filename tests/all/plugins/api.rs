@@ -101,6 +101,7 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
             "projects",
             "redirect-uri-policy",
             "role-key-format",
+            "sessions",
             "username-format",
             "users"
         ]
