@@ -315,6 +315,9 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
     )
     .await;
     let queries = Queries::new(store.clone(), spoolers.clone()).with_caches(caches.clone());
+    // Session checks name users by login name, which only the users read
+    // model knows.
+    commands.set_login_names(Arc::new(queries.clone()));
     let roles = RoleTable::new(
         &cfg.internal_authz.role_permission_mappings,
         &crate::api::rules::known_permissions(),
@@ -324,6 +327,11 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
         queries.clone(),
         cfg.oidc.clone(),
         commands.keyring_cell(),
+        Arc::new(crate::oidc::session::CommandSessions::new(
+            store.clone(),
+            commands.clone(),
+            queries.clone(),
+        )),
     );
     let cqrs = Cqrs {
         auth: Authenticator::watching(queries.clone(), Arc::new(roles), store.clone())

@@ -19,4 +19,5 @@ mod http;
 mod masterkey;
 mod oidc;
 mod plugins;
+mod session;
 mod support;

@@ -34,10 +34,12 @@ packages!(
     event => "rampart.event.v1.rs",
     instance => "rampart.instance.v1.rs",
     member => "rampart.member.v1.rs",
+    oidc => "rampart.oidc.v1.rs",
     org => "rampart.org.v1.rs",
     plugin => "rampart.plugin.v1.rs",
     project => "rampart.project.v1.rs",
     projection => "rampart.projection.v1.rs",
+    session => "rampart.session.v1.rs",
     settings => "rampart.settings.v1.rs",
     user => "rampart.user.v1.rs",
 );

@@ -14,7 +14,7 @@ use prost_reflect::{
 
 use super::proto::DESCRIPTOR_SET;
 use super::proto::rampart::api::v1::{Authz, FieldRules, Scope};
-use crate::auth::roles::SYSTEM_MEMBER_WRITE;
+use crate::auth::roles::{SESSION_DELETE, SYSTEM_MEMBER_WRITE};
 
 /// Services of these packages are Rampart's own, gated and documented.
 pub const PACKAGE_PREFIX: &str = "rampart.";
@@ -195,14 +195,16 @@ fn extension(pool: &DescriptorPool, name: &str) -> Result<ExtensionDescriptor, S
         .ok_or_else(|| format!("the option {name} is not defined"))
 }
 
-/// Every permission a method checks, and [`SYSTEM_MEMBER_WRITE`], which
-/// granting `SYSTEM_*` roles needs: what `InternalAuthZ` may map.
+/// Every permission a method checks, [`SYSTEM_MEMBER_WRITE`], which
+/// granting `SYSTEM_*` roles needs, and [`SESSION_DELETE`], which
+/// terminating a session without its token needs: what `InternalAuthZ`
+/// may map.
 pub fn known_permissions() -> BTreeSet<String> {
     RULES
         .methods()
         .map(|rule| rule.permission.clone())
         .filter(|p| !p.is_empty())
-        .chain([SYSTEM_MEMBER_WRITE.to_owned()])
+        .chain([SYSTEM_MEMBER_WRITE.to_owned(), SESSION_DELETE.to_owned()])
         .collect()
 }
 

@@ -11,6 +11,11 @@ use crate::config::RolePermissionMapping;
 /// The permission that lets a member grant `SYSTEM_*` roles.
 pub const SYSTEM_MEMBER_WRITE: &str = "system.member.write";
 
+/// The permission that lets a caller terminate any session of its
+/// instance without the session's token (`DeleteSession` checks it itself:
+/// with the token, `session.write` suffices).
+pub const SESSION_DELETE: &str = "session.delete";
+
 /// Where a role is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RoleLevel {

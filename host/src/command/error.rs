@@ -56,6 +56,18 @@ pub enum CommandError {
         message: String,
     },
 
+    /// The caller may not act on the resource with what it presented (a
+    /// wrong or missing session token). Nothing was stored. HTTP `403` /
+    /// gRPC `PERMISSION_DENIED`, with `code` as the reason; the caller must
+    /// present the right credential, not retry.
+    #[error("{message}")]
+    Denied {
+        /// Stable code, e.g. `SESSION_TOKEN_INVALID`.
+        code: &'static str,
+        /// What the caller is told (never the credential).
+        message: String,
+    },
+
     /// The store refused a unique value (username, domain) that belongs to
     /// someone else. HTTP `409` / gRPC `ALREADY_EXISTS`, with `message`.
     #[error("{message}")]
@@ -107,6 +119,7 @@ impl CommandError {
             CommandError::Rejected { code, .. } => code,
             CommandError::InvalidArgument(_) => "INVALID_ARGUMENT",
             CommandError::Mismatch { code, .. } => code,
+            CommandError::Denied { code, .. } => code,
             CommandError::NotFound { .. } => "NOT_FOUND",
             CommandError::FailedPrecondition(_) => "FAILED_PRECONDITION",
             CommandError::AlreadyExists { .. } => "ALREADY_EXISTS",
@@ -135,6 +148,7 @@ impl CommandError {
                 | CommandError::NotFound { .. }
                 | CommandError::FailedPrecondition(_)
                 | CommandError::AlreadyExists { .. }
+                | CommandError::Denied { .. }
         )
     }
 

@@ -26,7 +26,8 @@
 //! tokens, machine keys, phone numbers, metadata), `project/` (projects,
 //! their roles, grants, applications and application keys),
 //! `authorization/` (which users may use a project, with which roles),
-//! `settings/` (the instance's policies, overridable per organization).
+//! `settings/` (the instance's policies, overridable per organization),
+//! `session/` (sessions a login UI creates with user and password checks).
 //! Members of instances and organizations (`member`) are kept on the
 //! instance and org aggregates. Input is normalized before validation
 //! (usernames and domains trimmed and lowercased, roles trimmed, distinct
@@ -56,6 +57,7 @@ pub(crate) mod org;
 mod password;
 mod pipeline;
 pub(crate) mod project;
+pub(crate) mod session;
 pub(crate) mod settings;
 mod setup;
 pub(crate) mod user;
@@ -78,6 +80,7 @@ pub use password::{
 };
 pub use pipeline::Written;
 pub use project::{AppAction, AppWritten, GrantAction, RoleAction};
+pub use session::{LoginNames, SessionChecks, SessionWritten, UserCheck};
 pub use settings::{InEffect, SettingsLayer, SettingsLevel};
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
 pub use user::{CodeIssued, Contact, MachineSecretWritten};
@@ -111,6 +114,9 @@ pub struct Commands {
     /// Seals and opens secrets at rest (SMTP passwords); set once the
     /// masterkey is verified against the store ([`Commands::set_keyring`]).
     keyring: Arc<OnceLock<Keyring>>,
+    /// Turns login names into user ids (the query side), set once at
+    /// start-up ([`Commands::set_login_names`]).
+    login_names: Arc<OnceLock<Arc<dyn LoginNames>>>,
 }
 
 impl std::fmt::Debug for Commands {
@@ -144,6 +150,7 @@ impl Commands {
             caches,
             codes: config.codes,
             keyring: Arc::new(OnceLock::new()),
+            login_names: Arc::new(OnceLock::new()),
         })
     }
 

@@ -251,6 +251,11 @@ pub struct OidcConfig {
     pub machine_token_lifetime: Duration,
     /// `SigningKeys`: the keys tokens are signed with.
     pub signing_keys: SigningKeysConfig,
+    /// `LoginUrl`: where the authorize endpoint sends the browser to log
+    /// in; `{id}` is replaced by the auth request's id (default
+    /// `/ui/login/?authRequest={id}`). Relative to the instance's issuer, or
+    /// absolute for a login UI elsewhere.
+    pub login_url: String,
 }
 
 /// The longest any signed token lives: access and ID tokens of applications
@@ -267,6 +272,12 @@ impl OidcConfig {
             return fail(
                 "MachineTokenLifetime",
                 "must be more than 0 and at most 24h".into(),
+            );
+        }
+        if !self.login_url.contains("{id}") {
+            return fail(
+                "LoginUrl",
+                "must contain {id}, where the auth request's id goes".into(),
             );
         }
         let keys = &self.signing_keys;

@@ -38,6 +38,12 @@ pub struct TokenResponse {
     /// The granted scopes.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// The ID token, when `openid` was granted to a user's login.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// The refresh token, when `offline_access` was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// The token format of a machine user's access-token type.
@@ -133,6 +139,42 @@ async fn machine_token(
         secret_hash: None,
     };
     let token_id = uuid::Uuid::now_v7().simple().to_string();
+    let roles = granted.roles.then_some(granted.projects.as_slice());
+    let access_token = hand_out(
+        provider,
+        instance_id,
+        issuer,
+        &token_id,
+        record,
+        roles,
+        serde_json::Map::new(),
+    )
+    .await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: lifetime.num_seconds(),
+        scope: granted.joined(),
+        id_token: None,
+        refresh_token: None,
+    })
+}
+
+/// Stores access token `token_id` of `record` and hands it out: a JWT
+/// (RFC 9068) signed for `issuer` with the roles claim of `roles`'
+/// projects when given and the `extra` claims, or an opaque token.
+///
+/// # Errors
+/// [`OidcError`]: storing, signing, the query side.
+pub async fn hand_out(
+    provider: &Provider,
+    instance_id: &str,
+    issuer: &str,
+    token_id: &str,
+    record: TokenRecord,
+    roles: Option<&[String]>,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Result<String, OidcError> {
     let signed = match record.format {
         TokenFormat::Jwt => {
             let mut claims = serde_json::json!({
@@ -140,21 +182,20 @@ async fn machine_token(
                 "sub": record.user_id,
                 "aud": record.audience,
                 "exp": record.expires_at.timestamp(),
-                "iat": now.timestamp(),
-                "nbf": now.timestamp(),
+                "iat": record.issued_at.timestamp(),
+                "nbf": record.issued_at.timestamp(),
                 "jti": token_id,
                 "client_id": record.client_id,
-                "scope": granted.joined(),
+                "scope": record.scopes.join(" "),
             });
-            if granted.roles {
-                let roles = scopes::roles_claim(
-                    &provider.queries,
-                    instance_id,
-                    &record.user_id,
-                    &granted.projects,
-                )
-                .await?;
+            if let Some(projects) = roles {
+                let roles =
+                    scopes::roles_claim(&provider.queries, instance_id, &record.user_id, projects)
+                        .await?;
                 claims[scopes::ROLES_CLAIM] = serde_json::json!(roles);
+            }
+            if let Some(object) = claims.as_object_mut() {
+                object.extend(extra);
             }
             Some(
                 provider
@@ -165,14 +206,8 @@ async fn machine_token(
         }
         TokenFormat::Opaque => None,
     };
-    let opaque = tokens::issue(provider.store.as_ref(), instance_id, &token_id, record).await?;
-    let access_token = signed
+    let opaque = tokens::issue(provider.store.as_ref(), instance_id, token_id, record).await?;
+    signed
         .or(opaque)
-        .ok_or_else(|| OidcError::server("no token was made"))?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: lifetime.num_seconds(),
-        scope: granted.joined(),
-    })
+        .ok_or_else(|| OidcError::server("no token was made"))
 }

@@ -339,6 +339,35 @@ impl SigningKeys {
         typ: Option<&str>,
         token: &str,
     ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, OidcError> {
+        self.verify_with(instance_id, issuer, typ, token, true)
+            .await
+    }
+
+    /// As [`Self::verify`], but an expired token passes: for an
+    /// `id_token_hint`, which names a past login (RP-Initiated Logout
+    /// 1.0 §2). It must still be signed by a key the instance publishes.
+    ///
+    /// # Errors
+    /// [`OidcError`] when the store cannot answer.
+    pub async fn verify_hint(
+        &self,
+        instance_id: &str,
+        issuer: &str,
+        typ: Option<&str>,
+        token: &str,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, OidcError> {
+        self.verify_with(instance_id, issuer, typ, token, false)
+            .await
+    }
+
+    async fn verify_with(
+        &self,
+        instance_id: &str,
+        issuer: &str,
+        typ: Option<&str>,
+        token: &str,
+        check_exp: bool,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, OidcError> {
         let Ok(header) = jsonwebtoken::decode_header(token) else {
             return Ok(None);
         };
@@ -370,6 +399,7 @@ impl SigningKeys {
         let mut validation = jsonwebtoken::Validation::new(header.alg);
         validation.set_issuer(&[issuer]);
         validation.validate_aud = false;
+        validation.validate_exp = check_exp;
         validation.set_required_spec_claims(&["exp", "iss"]);
         let decoding = key.decoding_key()?;
         Ok(

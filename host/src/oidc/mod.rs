@@ -9,26 +9,46 @@
 //! |---|---|
 //! | `/.well-known/openid-configuration`, `/.well-known/oauth-authorization-server` | discovery (OpenID Connect Discovery 1.0, RFC 8414) |
 //! | `/oauth/v2/keys` | the instance's JWKS |
-//! | `/oauth/v2/token` | token endpoint: client credentials, JWT bearer (RFC 7523) |
+//! | `/oauth/v2/authorize` | authorization endpoint: the code flow with PKCE ([`authorize`]) |
+//! | `/oauth/v2/token` | token endpoint: authorization code, refresh token, client credentials, JWT bearer (RFC 7523) |
+//! | `/oauth/v2/userinfo` | the user's claims (OpenID Connect Core §5.3) |
 //! | `/oauth/v2/introspect` | token introspection (RFC 7662) |
 //! | `/oauth/v2/revoke` | token revocation (RFC 7009) |
+//! | `/oidc/v1/end_session` | RP-initiated logout |
 //!
-//! Signing keys ([`keys`]) and issued tokens ([`tokens`]) are events; the
-//! API accepts the access tokens issued here through the same
+//! Signing keys ([`keys`]), issued tokens ([`tokens`]), auth requests
+//! ([`auth_request`]) and refresh token families ([`refresh`]) are events;
+//! the API accepts the access tokens issued here through the same
 //! authentication seam as personal access tokens
 //! ([`crate::auth::Authenticator`]).
+//!
+//! A user's login happens in a login UI, not here: the authorize endpoint
+//! stores the request and sends the browser to `Oidc.LoginUrl`; the login
+//! UI authenticates the user into a session and finishes the request
+//! through `rampart.oidc.v1.OidcService` ([`callback`]), which answers the
+//! URL that takes the browser back to the application with a code.
 
 pub mod assertion;
+pub mod auth_request;
+mod authorize;
+pub mod callback;
+pub mod claims;
 pub mod client;
+pub mod code_grant;
 mod discovery;
+mod end_session;
 mod error;
 pub mod grants;
 mod introspection;
 pub mod keys;
+pub mod refresh;
 mod revocation;
 pub mod scopes;
+pub mod session;
 mod token_endpoint;
 pub mod tokens;
+pub mod user_tokens;
+mod userinfo;
 
 pub use error::OidcError;
 
@@ -51,6 +71,12 @@ pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 /// Path of the JWKS.
 pub const JWKS_PATH: &str = "/oauth/v2/keys";
+/// Path of the authorization endpoint.
+pub const AUTHORIZE_PATH: &str = "/oauth/v2/authorize";
+/// Path of the userinfo endpoint.
+pub const USERINFO_PATH: &str = "/oauth/v2/userinfo";
+/// Path of the RP-initiated logout endpoint.
+pub const END_SESSION_PATH: &str = "/oidc/v1/end_session";
 /// Path of the token endpoint.
 pub const TOKEN_PATH: &str = "/oauth/v2/token";
 /// Path of the introspection endpoint.
@@ -69,6 +95,8 @@ pub struct Provider {
     /// The instances' signing keys.
     pub keys: keys::SigningKeys,
     config: OidcConfig,
+    /// The sessions logins end in.
+    sessions: Arc<dyn session::Sessions>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -82,18 +110,20 @@ impl std::fmt::Debug for Provider {
 impl Provider {
     /// A provider over `store` and `queries`, configured by `Oidc`, sealing
     /// keys with the keyring set into `keyring` once the masterkey is
-    /// verified.
+    /// verified, finishing logins with the sessions of `sessions`.
     pub fn new(
         store: Arc<dyn EventStore>,
         queries: Queries,
         config: OidcConfig,
         keyring: Arc<OnceLock<Keyring>>,
+        sessions: Arc<dyn session::Sessions>,
     ) -> Self {
         Self {
             keys: keys::SigningKeys::new(store.clone(), config.signing_keys.clone(), keyring),
             store,
             queries,
             config,
+            sessions,
         }
     }
 
@@ -276,7 +306,19 @@ pub fn router() -> Router<AppState> {
         .route(DISCOVERY_PATH, get(discovery::openid_configuration))
         .route(METADATA_PATH, get(discovery::authorization_server))
         .route(JWKS_PATH, get(discovery::jwks))
+        .route(
+            AUTHORIZE_PATH,
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
         .route(TOKEN_PATH, post(token_endpoint::token))
+        .route(
+            USERINFO_PATH,
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route(
+            END_SESSION_PATH,
+            get(end_session::end_session_get).post(end_session::end_session_post),
+        )
         .route(INTROSPECTION_PATH, post(introspection::introspect))
         .route(REVOCATION_PATH, post(revocation::revoke))
 }

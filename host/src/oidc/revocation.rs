@@ -1,14 +1,16 @@
-//! `POST /oauth/v2/revoke` (RFC 7009): a client revokes an access token it
-//! was issued. An unknown, expired or malformed token is answered 200 like
-//! a revoked one (§2.2), so the answer says nothing about other clients'
-//! tokens.
+//! `POST /oauth/v2/revoke` (RFC 7009): a client revokes an access token or
+//! a refresh token it was issued (a refresh token: its whole family). An
+//! unknown, expired or malformed token is answered 200 like a revoked one
+//! (§2.2), so the answer says nothing about other clients' tokens.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
+use super::client::Authenticated;
 use super::introspection::no_store;
+use super::refresh::{self, RevokeReason};
 use super::{OidcError, client, form, locate, tokens};
 use crate::server::AppState;
 
@@ -37,6 +39,28 @@ pub(super) async fn revoke(
                 "token_type_hint {other:?} is not one of access_token, refresh_token"
             )));
         }
+    }
+    if let Some((family_id, hash)) = refresh::parse(token) {
+        let store = provider.store.as_ref();
+        let family = refresh::load(store, &at.instance_id, family_id).await?;
+        let Some(started) = family.started.as_ref().filter(|_| family.holds(&hash)) else {
+            return Ok(no_store(serde_json::json!({})));
+        };
+        let own = matches!(&caller, Authenticated::App(app) if app.client_id == started.client_id);
+        if !own {
+            return Err(OidcError::unauthorized_client(
+                "the token was not issued to this client",
+            ));
+        }
+        refresh::revoke(
+            store,
+            &at.instance_id,
+            family_id,
+            RevokeReason::Revocation,
+            &started.client_id,
+        )
+        .await?;
+        return Ok(no_store(serde_json::json!({})));
     }
     let Some(stored) = provider
         .access_token(&at.instance_id, &at.issuer, token)

@@ -19,6 +19,8 @@ use crate::query::Queries;
 
 /// The OpenID Connect scopes.
 pub const OPENID_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
+/// Asks for a refresh token (OpenID Connect Core §11).
+pub const OFFLINE_ACCESS: &str = "offline_access";
 /// Adds the roles claim.
 pub const PROJECT_ROLES: &str = "urn:rampart:iam:project:roles";
 /// Adds the issuer (Rampart's API) to the audience.

@@ -1,10 +1,12 @@
-//! `POST /oauth/v2/token`: dispatches on `grant_type`.
+//! `POST /oauth/v2/token`: dispatches on `grant_type` (users' logins in
+//! [`super::code_grant`], machine users' grants in [`super::grants`]).
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use super::code_grant::{self, AUTHORIZATION_CODE, REFRESH_TOKEN};
 use super::grants::{self, CLIENT_CREDENTIALS, JWT_BEARER};
 use super::{OidcError, client, form, locate};
 use crate::server::AppState;
@@ -26,10 +28,18 @@ pub(super) async fn token(
         .into_response(),
         JWT_BEARER => axum::Json(grants::jwt_bearer(provider, instance, issuer, &params).await?)
             .into_response(),
+        AUTHORIZATION_CODE => axum::Json(
+            code_grant::authorization_code(provider, instance, issuer, &headers, &params).await?,
+        )
+        .into_response(),
+        REFRESH_TOKEN => axum::Json(
+            code_grant::refresh_token(provider, instance, issuer, &headers, &params).await?,
+        )
+        .into_response(),
         other => {
             return Err(OidcError::unsupported_grant_type(format!(
-                "the grant type {other:?} is not supported; supported: {CLIENT_CREDENTIALS}, \
-                 {JWT_BEARER}"
+                "the grant type {other:?} is not supported; supported: {AUTHORIZATION_CODE}, \
+                 {REFRESH_TOKEN}, {CLIENT_CREDENTIALS}, {JWT_BEARER}"
             )));
         }
     };

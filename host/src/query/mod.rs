@@ -41,6 +41,7 @@ mod members;
 mod milestones;
 mod organizations;
 mod resource;
+mod sessions;
 mod settings;
 
 #[cfg(test)]
@@ -61,8 +62,9 @@ pub use list::{ListParams, ListResult};
 pub use members::{Member, Memberships};
 pub use resource::{
     AUTHORIZATIONS, INSTANCE_DOMAINS, INSTANCES, ORG_DOMAINS, ORGS, PROJECT_APPS, PROJECT_GRANTS,
-    PROJECT_ROLES, PROJECTS, Resource, USER_METADATA, USERS,
+    PROJECT_ROLES, PROJECTS, Resource, SESSIONS, USER_METADATA, USERS,
 };
+pub use sessions::{SessionPage, SessionView};
 
 use crate::cache::Caches;
 use crate::eventstore::{AggregateRef, EventQuery, EventStore};

@@ -118,3 +118,13 @@ pub const AUTHORIZATIONS: Resource = Resource {
     id_column: "id",
     also_follows: &["project", "user"],
 };
+
+/// Sessions (`sessions` plugin). Filled by the session's own events only;
+/// whether its user is still active is read from [`USERS`] at read time.
+pub const SESSIONS: Resource = Resource {
+    projection: "sessions",
+    table: "sessions",
+    aggregate_type: "session",
+    id_column: "id",
+    also_follows: &[],
+};

@@ -191,6 +191,9 @@ impl From<CommandError> for ApiError {
             CommandError::Mismatch { code, message } => {
                 Self::new(StatusCode::BAD_REQUEST, code, message)
             }
+            CommandError::Denied { code, message } => {
+                Self::new(StatusCode::FORBIDDEN, code, message)
+            }
             CommandError::NotFound { .. } => Self::not_found(message),
             CommandError::FailedPrecondition(_) => {
                 Self::new(StatusCode::BAD_REQUEST, "FAILED_PRECONDITION", message)

@@ -28,6 +28,7 @@ mod milestone;
 mod notification;
 mod org;
 mod project;
+mod session;
 mod settings;
 mod user;
 mod user_codes;
@@ -75,6 +76,10 @@ pub use project::{
     ProjectReactivated, ProjectRemoved, ProjectRoleAdded, ProjectRoleChanged, ProjectRoleRemoved,
     ReactivateProject, ReactivateProjectGrant, RemoveProject, RemoveProjectGrant,
     RemoveProjectMember, RemoveProjectRole,
+};
+pub use session::{
+    CreateSession, SessionAdded, SessionLifetimeSet, SessionPasswordChecked, SessionTerminated,
+    SessionTokenSet, SessionUserChecked, SetSession, TerminateSession,
 };
 pub use settings::{
     DomainSettings, InstanceSettingsSet, LockoutSettings, LoginSettings, NotificationSettings,
@@ -162,6 +167,7 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
         notification::EVENTS,
         org::EVENTS,
         project::EVENTS,
+        session::EVENTS,
         settings::EVENTS,
         user::EVENTS,
         user_codes::EVENTS,
@@ -184,6 +190,7 @@ pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
         notification::COMMANDS,
         org::COMMANDS,
         project::COMMANDS,
+        session::COMMANDS,
         settings::COMMANDS,
         user::COMMANDS,
         user_codes::COMMANDS,

@@ -178,6 +178,9 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         AddProjectMember::NAME,
         ChangeProjectMember::NAME,
         RemoveProjectMember::NAME,
+        CreateSession::NAME,
+        SetSession::NAME,
+        TerminateSession::NAME,
     ];
     let events = [
         InstanceAdded::TYPE,
@@ -226,6 +229,12 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         ProjectMemberRemoved::TYPE,
         MilestoneReached::TYPE,
         UserAuthenticationSucceeded::TYPE,
+        SessionAdded::TYPE,
+        SessionUserChecked::TYPE,
+        SessionPasswordChecked::TYPE,
+        SessionTokenSet::TYPE,
+        SessionLifetimeSet::TYPE,
+        SessionTerminated::TYPE,
     ];
     // Commands and events are separate namespaces: "org.domain.primary.set"
     // is both a command and (past tense of "set") the event it causes.
@@ -476,5 +485,35 @@ fn given_a_machine_secret_then_only_its_hash_is_stored_marked_secret_and_never_d
     assert_eq!(
         serde_json::to_value(GenerateMachineSecret {}).unwrap(),
         json!({})
+    );
+}
+
+#[test]
+fn given_a_session_then_only_its_token_hash_is_stored_marked_secret_and_never_debug_printed() {
+    assert_eq!(CreateSession::NAME, "session.create");
+    assert_eq!(SessionTokenSet::TYPE, "session.token.set");
+    let set = SessionTokenSet {
+        token_hash: "abc123".into(),
+    };
+    let value = serde_json::to_value(&set).unwrap();
+    assert_eq!(value, json!({ "tokenHash": "abc123" }));
+    assert!(!format!("{set:?}").contains("abc123"));
+    assert_eq!(
+        event_secret_fields("session.token.set"),
+        Some(&["tokenHash"][..])
+    );
+    assert_eq!(command_secret_fields("session.create"), Some(&[][..]));
+    let added = SessionAdded {
+        user_agent: None,
+        expires_at: None,
+    };
+    assert_eq!(serde_json::to_value(&added).unwrap(), json!({}));
+    let checked: SessionUserChecked = serde_json::from_value(
+        json!({ "userId": "u-1", "orgId": "o-1", "checkedAt": "2030-01-02T03:04:05Z" }),
+    )
+    .unwrap();
+    assert_eq!(
+        (checked.user_id.as_str(), checked.org_id.as_str()),
+        ("u-1", "o-1")
     );
 }

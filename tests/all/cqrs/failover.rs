@@ -83,8 +83,8 @@ async fn users_of(api: &Api, org: &str) -> u64 {
 
 /// How many projections `ListProjections` shows running on the node.
 /// The shipped projections: instances, orgs, users, projects,
-/// authorizations.
-const SHIPPED_PROJECTIONS: usize = 5;
+/// authorizations, sessions.
+const SHIPPED_PROJECTIONS: usize = 6;
 
 fn leaders(status: &serde_json::Value) -> usize {
     status["projections"]

@@ -5,7 +5,13 @@
 //!   with a key file, client credentials with a secret), access tokens used
 //!   on the API, introspection by an API application, revocation, and the
 //!   refusals (bad assertions, wrong secrets, other instances).
+//! - `code_flow`: a human user's login through a real relying party (the
+//!   `openidconnect` crate): authorize, a login UI finishing the auth
+//!   request with a session, the code exchange with PKCE, the ID token,
+//!   userinfo, refresh rotation and reuse detection, RP-initiated logout,
+//!   and the refusals.
 
+mod code_flow;
 mod machine;
 
 use reqwest::StatusCode;

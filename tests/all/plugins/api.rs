@@ -101,6 +101,7 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
             "projects",
             "redirect-uri-policy",
             "role-key-format",
+            "sessions",
             "username-format",
             "users"
         ]
@@ -115,7 +116,7 @@ async fn the_status_api_lists_shipped_plugins_and_contains_a_hostile_one_dropped
         json!({"kind": "PLUGIN_SOURCE_KIND_SHIPPED", "path": "password-policy"})
     );
     assert_eq!(password["hash"].as_str().unwrap().len(), 64);
-    let users = &list["plugins"][10];
+    let users = &list["plugins"][11];
     assert_eq!(users["world"], "PLUGIN_WORLD_PROJECTION");
     assert!(users.get("order").is_none(), "0 is omitted: {users}");
     assert_eq!(

@@ -9,10 +9,12 @@ pub mod convert;
 pub mod event;
 pub mod instance;
 pub mod member;
+pub mod oidc;
 pub mod org;
 pub mod plugin;
 pub mod project;
 pub mod projection;
+pub mod session;
 pub mod settings;
 pub mod user;
 
@@ -103,10 +105,12 @@ pub fn add_all(routes: Routes, state: &AppState) -> Routes {
         .add_service(event::server(state))
         .add_service(instance::server(state))
         .add_service(member::server(state))
+        .add_service(oidc::server(state))
         .add_service(org::server(state))
         .add_service(plugin::server(state))
         .add_service(project::server(state))
         .add_service(projection::server(state))
+        .add_service(session::server(state))
         .add_service(settings::server(state))
         .add_service(user::server(state))
 }

@@ -1,0 +1,108 @@
+//! `session.create`: a new session with a new token, the user check and
+//! the (already passed) password check it starts with.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rampart_plugin_sdk::catalogue::{
+    CommandPayload, CreateSession, SessionAdded, SessionPasswordChecked, SessionTokenSet,
+    SessionUserChecked,
+};
+
+use super::check_user;
+use super::model::SessionModel;
+use crate::auth::token::NewSecret;
+use crate::command::pipeline::{Decide, Decision, Env, json};
+use crate::command::{CommandContext, CommandError};
+
+/// Creates session `session_id`. `Debug` leaves the token out
+/// (`NewSecret`'s own).
+#[derive(Debug)]
+pub(crate) struct CreateSessionCommand {
+    session_id: String,
+    /// What validators see.
+    payload: CreateSession,
+    /// Whether the user's password check passed (through
+    /// `user.human.password.check`, before this command).
+    password_checked: bool,
+    expires_at: Option<DateTime<Utc>>,
+    /// Made once per call, so a retry after a conflict stores the same one.
+    token: NewSecret,
+}
+
+impl CreateSessionCommand {
+    /// Session `session_id` as `payload` describes it, expiring at
+    /// `expires_at`, with `token`; `password_checked` when the password
+    /// check of `payload.user_id` passed.
+    pub(crate) fn new(
+        session_id: &str,
+        payload: CreateSession,
+        password_checked: bool,
+        expires_at: Option<DateTime<Utc>>,
+        token: NewSecret,
+    ) -> Self {
+        Self {
+            session_id: session_id.to_owned(),
+            payload,
+            password_checked,
+            expires_at,
+            token,
+        }
+    }
+
+    /// The token, shown once.
+    pub(crate) fn token(&self) -> &str {
+        &self.token.plain
+    }
+}
+
+#[async_trait]
+impl Decide for CreateSessionCommand {
+    type Model = SessionModel;
+
+    const CREATES: bool = true;
+
+    fn name(&self) -> &'static str {
+        CreateSession::NAME
+    }
+
+    fn aggregate_id<'a>(&'a self, _ctx: &'a CommandContext) -> &'a str {
+        &self.session_id
+    }
+
+    fn org_id(&self, model: &SessionModel) -> Option<String> {
+        model.org_id.clone()
+    }
+
+    fn payload(&self) -> serde_json::Value {
+        json(&self.payload)
+    }
+
+    async fn decide(&self, _model: &SessionModel, env: &Env<'_>) -> Result<Decision, CommandError> {
+        let now = Utc::now();
+        let mut events = vec![env.event(&SessionAdded {
+            user_agent: self.payload.user_agent.clone(),
+            expires_at: self.expires_at,
+        })];
+        match &self.payload.user_id {
+            Some(user_id) => {
+                let org_id = check_user(env, user_id).await?;
+                events.push(env.event(&SessionUserChecked {
+                    user_id: user_id.clone(),
+                    org_id,
+                    checked_at: now,
+                }));
+                if self.password_checked {
+                    events.push(env.event(&SessionPasswordChecked { checked_at: now }));
+                }
+            }
+            None if self.password_checked => {
+                return Err(CommandError::invalid("a password check needs a user check"));
+            }
+            None => {}
+        }
+        events.push(env.event(&SessionTokenSet {
+            token_hash: self.token.hash.clone(),
+        }));
+        Ok(Decision::new(events))
+    }
+}

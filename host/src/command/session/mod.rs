@@ -1,0 +1,383 @@
+//! # Session commands
+//!
+//! A session is the server's record that someone proved who they are: a
+//! login UI of one's own creates one with the checks it has (a user, by id
+//! or login name, and that user's password), later adds checks, and ends
+//! it. One aggregate per session, owned by the instance; the checked
+//! user's organization is the session's once known.
+//!
+//! Every create and change answers with a new session token (32 random
+//! bytes, hex, from `auth::token::new_secret`): only its SHA-256 is
+//! stored, compared in constant time, and a change replaces it, so a token
+//! works once. A wrong or missing token is [`CommandError::Denied`]
+//! (`SESSION_TOKEN_INVALID`); a terminated or expired session is
+//! [`CommandError::FailedPrecondition`].
+//!
+//! A password check goes through [`Commands::check_password`] before the
+//! session's own command: a wrong password is recorded on the user (it
+//! counts toward lockout) and fails the call, so no `session.password.
+//! checked` is stored; an inactive or locked user fails both checks. For
+//! a change, the token is checked first, so nobody can guess passwords
+//! through a session that is not theirs.
+//!
+//! - `model`: the write model; `create`: `session.create`; `set`:
+//!   `session.set`; `terminate`: `session.terminate`.
+
+mod create;
+pub(crate) mod model;
+mod set;
+mod terminate;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rampart_plugin_sdk::catalogue::{CheckPassword, CreateSession, SetSession};
+
+use self::create::CreateSessionCommand;
+use self::model::SessionModel;
+use self::set::SetSessionCommand;
+use self::terminate::TerminateSessionCommand;
+use super::pipeline::Env;
+use super::user::model::{UserKind, UserModel, UserState};
+use super::write_model::{self, StoreSource, WriteModel as _};
+use super::{CommandContext, CommandError, Commands, Written, new_id};
+use crate::auth::token;
+use crate::eventstore::AggregateRef;
+
+/// The aggregate type of sessions.
+pub(crate) const AGGREGATE_TYPE: &str = "session";
+
+/// Which user a session check names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserCheck {
+    /// The user's id.
+    Id(String),
+    /// A login name: the username, or `username@<a verified domain of the
+    /// user's organization>`, as [`LoginNames`] resolves it.
+    LoginName(String),
+}
+
+/// The checks a session create or change asks for. `Debug` leaves the
+/// password out.
+#[derive(Clone, Default)]
+pub struct SessionChecks {
+    /// The user to check: it must exist and be an active human user.
+    pub user: Option<UserCheck>,
+    /// The password of the session's user, checked through
+    /// [`Commands::check_password`].
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for SessionChecks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionChecks")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// What creating or changing a session wrote, and its new token (shown
+/// only here). `Debug` leaves the token out.
+#[derive(Clone)]
+pub struct SessionWritten {
+    /// Where the session's events landed.
+    pub written: Written,
+    /// The session's id.
+    pub session_id: String,
+    /// The session's token from now on, 64 hex digits: the previous one no
+    /// longer works.
+    pub token: String,
+}
+
+impl std::fmt::Debug for SessionWritten {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionWritten")
+            .field("written", &self.written)
+            .field("session_id", &self.session_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Turns login names into user ids: the query side's users read model
+/// (`Queries::user_by_login_name`), handed to the command side at start-up
+/// ([`Commands::set_login_names`]), since no event stream is keyed by
+/// login name.
+#[async_trait]
+pub trait LoginNames: Send + Sync {
+    /// The id of the user `login_name` names in `instance_id`, if any.
+    ///
+    /// # Errors
+    /// [`CommandError::Store`] or [`CommandError::Internal`] when the read
+    /// model cannot answer.
+    async fn user_id(
+        &self,
+        instance_id: &str,
+        login_name: &str,
+    ) -> Result<Option<String>, CommandError>;
+}
+
+/// The organization of user `user_id`, when it may have a session: it
+/// exists, is human and active.
+///
+/// # Errors
+/// [`CommandError::NotFound`] for an unknown or removed user,
+/// [`CommandError::FailedPrecondition`] for an inactive, locked or machine
+/// user.
+pub(crate) async fn check_user(env: &Env<'_>, user_id: &str) -> Result<String, CommandError> {
+    let user: UserModel = env.load::<UserModel>(user_id).await?.model;
+    if !user.exists() {
+        return Err(CommandError::NotFound {
+            kind: "user",
+            id: user_id.to_owned(),
+        });
+    }
+    if user.kind == UserKind::Machine {
+        return Err(CommandError::precondition(
+            "the user is a machine user; sessions are for human users",
+        ));
+    }
+    if user.state != UserState::Active {
+        return Err(CommandError::precondition(format!(
+            "the user is {}",
+            user.state.as_str()
+        )));
+    }
+    Ok(user.org_id)
+}
+
+/// The user a change of `model` is about: `named` (which must be the
+/// session's user, if it has one) or the session's.
+///
+/// # Errors
+/// [`CommandError::FailedPrecondition`] when `named` is another user than
+/// the session's.
+pub(crate) fn same_user(
+    model: &SessionModel,
+    named: Option<&str>,
+) -> Result<Option<String>, CommandError> {
+    match (model.user_id.as_deref(), named) {
+        (Some(own), Some(named)) if own != named => Err(CommandError::precondition(
+            "the session is about another user; start a new session to check this one",
+        )),
+        (own, named) => Ok(named.or(own).map(str::to_owned)),
+    }
+}
+
+/// `now + lifetime`; `None` without a lifetime.
+///
+/// # Errors
+/// [`CommandError::InvalidArgument`] for a zero or unrepresentable
+/// lifetime.
+fn expiry(lifetime: Option<Duration>) -> Result<Option<DateTime<Utc>>, CommandError> {
+    let Some(lifetime) = lifetime else {
+        return Ok(None);
+    };
+    if lifetime.is_zero() {
+        return Err(CommandError::invalid(
+            "the session lifetime must be positive",
+        ));
+    }
+    chrono::Duration::from_std(lifetime)
+        .ok()
+        .and_then(|d| Utc::now().checked_add_signed(d))
+        .map(Some)
+        .ok_or_else(|| CommandError::invalid("the session lifetime is too long"))
+}
+
+impl Commands {
+    /// Hands the command side what turns login names into user ids (the
+    /// query side). Later calls change nothing.
+    pub fn set_login_names(&self, login_names: Arc<dyn LoginNames>) {
+        let _ = self.login_names.set(login_names);
+    }
+
+    /// The user id `check` names.
+    async fn resolve_user(
+        &self,
+        ctx: &CommandContext,
+        check: &UserCheck,
+    ) -> Result<String, CommandError> {
+        match check {
+            UserCheck::Id(id) => {
+                let id = id.trim();
+                if id.is_empty() {
+                    return Err(CommandError::invalid("the user id must not be empty"));
+                }
+                Ok(id.to_owned())
+            }
+            UserCheck::LoginName(name) => {
+                let resolver = self.login_names.get().ok_or_else(|| {
+                    CommandError::Internal("login names cannot be resolved on this node".into())
+                })?;
+                resolver
+                    .user_id(&ctx.instance_id, name)
+                    .await?
+                    .ok_or_else(|| CommandError::NotFound {
+                        kind: "user",
+                        id: name.trim().to_owned(),
+                    })
+            }
+        }
+    }
+
+    /// Checks `user_id`'s `password` when there is one: whether it passed.
+    async fn session_password(
+        &self,
+        ctx: &CommandContext,
+        user_id: Option<&str>,
+        password: Option<String>,
+    ) -> Result<bool, CommandError> {
+        let Some(password) = password else {
+            return Ok(false);
+        };
+        let Some(user_id) = user_id else {
+            return Err(CommandError::invalid("a password check needs a user check"));
+        };
+        self.check_password(ctx, user_id, CheckPassword { password })
+            .await?;
+        Ok(true)
+    }
+
+    /// Creates a session with `checks`, living `lifetime` (until terminated
+    /// when `None`), for the client `user_agent` describes. The answer holds
+    /// the session's first token.
+    ///
+    /// # Errors
+    /// [`CommandError::NotFound`] for an unknown user,
+    /// [`CommandError::FailedPrecondition`] for an inactive, locked or
+    /// machine user, [`CommandError::Mismatch`] (`PASSWORD_INVALID`) for a
+    /// wrong password (recorded on the user, no session created),
+    /// [`CommandError::InvalidArgument`] for a password without a user or a
+    /// zero lifetime, [`CommandError::Rejected`] when a validator refuses.
+    pub async fn create_session(
+        &self,
+        ctx: &CommandContext,
+        checks: SessionChecks,
+        lifetime: Option<Duration>,
+        user_agent: Option<String>,
+    ) -> Result<SessionWritten, CommandError> {
+        let expires_at = expiry(lifetime)?;
+        let user_id = match &checks.user {
+            Some(check) => Some(self.resolve_user(ctx, check).await?),
+            None => None,
+        };
+        let password_checked = self
+            .session_password(ctx, user_id.as_deref(), checks.password)
+            .await?;
+        let payload = CreateSession {
+            user_id,
+            check_password: password_checked,
+            lifetime_seconds: lifetime.map(|l| l.as_secs()),
+            user_agent: user_agent
+                .map(|ua| ua.trim().to_owned())
+                .filter(|ua| !ua.is_empty()),
+        };
+        let session_id = new_id();
+        let cmd = CreateSessionCommand::new(
+            &session_id,
+            payload,
+            password_checked,
+            expires_at,
+            token::new_secret(),
+        );
+        let written = self.execute(ctx, &cmd).await?;
+        Ok(SessionWritten {
+            written,
+            token: cmd.token().to_owned(),
+            session_id,
+        })
+    }
+
+    /// Adds `checks` to session `session_id`, presented with
+    /// `session_token`, and replaces its token (the answer holds the new
+    /// one); with a `lifetime`, the session expires that long from now.
+    ///
+    /// # Errors
+    /// [`CommandError::Denied`] (`SESSION_TOKEN_INVALID`) for a wrong token,
+    /// [`CommandError::FailedPrecondition`] for a terminated or expired
+    /// session, a check of another user than the session's, or an
+    /// inactive or locked user, [`CommandError::NotFound`] for an unknown
+    /// session or user, [`CommandError::Mismatch`] for a wrong password.
+    pub async fn set_session(
+        &self,
+        ctx: &CommandContext,
+        session_id: &str,
+        session_token: &str,
+        checks: SessionChecks,
+        lifetime: Option<Duration>,
+    ) -> Result<SessionWritten, CommandError> {
+        let expires_at = match lifetime {
+            Some(_) => Some(expiry(lifetime)?),
+            None => None,
+        };
+        // The token and the session's state first: a password is checked
+        // only for whoever holds the session.
+        let aggregate = AggregateRef::new(&ctx.instance_id, AGGREGATE_TYPE, session_id);
+        let source = StoreSource(self.store.as_ref());
+        let session = write_model::load::<SessionModel>(&source, &aggregate)
+            .await?
+            .model;
+        if !session.exists() {
+            return Err(CommandError::NotFound {
+                kind: AGGREGATE_TYPE,
+                id: session_id.to_owned(),
+            });
+        }
+        session.require_token(session_token)?;
+        session.require_usable(Utc::now())?;
+        let named = match &checks.user {
+            Some(check) => Some(self.resolve_user(ctx, check).await?),
+            None => None,
+        };
+        let user_id = same_user(&session, named.as_deref())?;
+        let password_checked = self
+            .session_password(ctx, user_id.as_deref(), checks.password)
+            .await?;
+        let payload = SetSession {
+            user_id: named,
+            check_password: password_checked,
+            lifetime_seconds: lifetime.map(|l| l.as_secs()),
+        };
+        let cmd = SetSessionCommand::new(
+            session_id,
+            session_token,
+            payload,
+            password_checked,
+            expires_at,
+            token::new_secret(),
+        );
+        let written = self.execute(ctx, &cmd).await?;
+        Ok(SessionWritten {
+            written,
+            token: cmd.token().to_owned(),
+            session_id: session_id.to_owned(),
+        })
+    }
+
+    /// Terminates session `session_id`: its token stops working. With
+    /// `session_token`, only its holder may; `None` is for callers the API
+    /// edge allowed to terminate any session (`session.delete`).
+    ///
+    /// # Errors
+    /// [`CommandError::Denied`] (`SESSION_TOKEN_INVALID`) for a wrong token,
+    /// [`CommandError::FailedPrecondition`] for a session already
+    /// terminated, [`CommandError::NotFound`] for an unknown one.
+    pub async fn terminate_session(
+        &self,
+        ctx: &CommandContext,
+        session_id: &str,
+        session_token: Option<&str>,
+    ) -> Result<Written, CommandError> {
+        self.execute(
+            ctx,
+            &TerminateSessionCommand::new(session_id, session_token),
+        )
+        .await
+    }
+}
