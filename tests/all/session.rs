@@ -346,3 +346,52 @@ async fn sessions_are_isolated_between_instances() {
     assert_eq!(home["state"], "SESSION_STATE_ACTIVE", "{home}");
     assert_eq!(sessions_of(&admin, &ada).await, 1);
 }
+
+/// How many `user.human.password.rehashed` events `user` has.
+async fn rehashes(api: &Api, user: &str) -> usize {
+    let events = api
+        .ok(
+            "rampart.event.v1.EventService/ListEvents",
+            json!({ "aggregateType": "user", "aggregateId": user,
+                    "eventTypes": ["user.human.password.rehashed"] }),
+        )
+        .await;
+    events["events"].as_array().map_or(0, Vec::len)
+}
+
+/// Raising `Commands.PasswordHash` reaches users at their next login: a
+/// session's password check that proves a password hashed under the old
+/// parameters stores it hashed anew, once; the password keeps working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_raised_hash_parameters_when_a_session_checks_the_password_then_it_is_rehashed_once()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let cheap = [
+        ("RAMPART_COMMANDS_PASSWORDHASH_MEMORY", "8KiB"),
+        ("RAMPART_COMMANDS_PASSWORDHASH_ITERATIONS", "1"),
+    ];
+    let server = start(dir.path(), &Backend::Sqlite, &cheap).await;
+    let admin = Api::new(&server);
+    let acme = admin.add_org("ACME").await;
+    let ada = admin.add_user(&acme, "ada", Some(PASSWORD)).await;
+    created(&admin, json!({ "userId": ada }), Some(PASSWORD)).await;
+    assert_eq!(
+        rehashes(&admin, &ada).await,
+        0,
+        "same parameters: no rehash"
+    );
+    server.terminate().await.unwrap();
+
+    let server = start(dir.path(), &Backend::Sqlite, &[]).await;
+    let admin = Api::new(&server);
+    created(&admin, json!({ "userId": ada }), Some(PASSWORD)).await;
+    assert_eq!(
+        rehashes(&admin, &ada).await,
+        1,
+        "raised parameters: hashed anew"
+    );
+    created(&admin, json!({ "userId": ada }), Some(PASSWORD)).await;
+    assert_eq!(rehashes(&admin, &ada).await, 1, "once");
+    let (status, answer) = create(&admin, json!({ "userId": ada }), Some("wrong")).await;
+    assert_ne!(status, StatusCode::OK, "{answer}");
+}
