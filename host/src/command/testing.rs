@@ -71,6 +71,15 @@ pub(crate) struct Given {
 
 /// Starts a test from `events` (any aggregates, in order).
 pub(crate) fn given(events: Vec<(AggregateRef, NewEvent)>) -> Given {
+    Given {
+        events: stored(events),
+    }
+}
+
+/// `events` (any aggregates, in order) as the store would hold them: a
+/// position each, sequences counted per aggregate; for folding a write
+/// model directly.
+pub(crate) fn stored(events: Vec<(AggregateRef, NewEvent)>) -> Vec<Event> {
     let mut stored: Vec<Event> = Vec::with_capacity(events.len());
     for (index, (aggregate, new)) in events.into_iter().enumerate() {
         let sequence = stored.iter().filter(|e| e.aggregate == aggregate).count() as u64 + 1;
@@ -85,7 +94,7 @@ pub(crate) fn given(events: Vec<(AggregateRef, NewEvent)>) -> Given {
             created_at: Utc::now(),
         });
     }
-    Given { events: stored }
+    stored
 }
 
 /// Starts a test from an empty store.

@@ -14,9 +14,9 @@ use crate::command::pipeline::json;
 use crate::command::testing::fixtures::{
     instance_added, machine_added, org_added, user_added, user_ref,
 };
-use crate::command::testing::{Given, event, expected, given};
+use crate::command::testing::{Given, event, expected, given, stored};
 use crate::command::write_model::{WriteModel as _, fold};
-use crate::eventstore::{AggregateRef, Event, NewEvent, Position};
+use crate::eventstore::{AggregateRef, NewEvent};
 
 /// Org-1 with human user-1 "ada", machine user-2 "ci-bot" and `more`
 /// events.
@@ -309,24 +309,6 @@ fn given_keys_and_values_out_of_bounds_when_metadata_is_set_then_invalid_argumen
     let longest = "k".repeat(METADATA_KEY_MAX_CHARS);
     assert!(set(&longest, vec![1; METADATA_VALUE_MAX_BYTES]).is_ok());
     assert!(MetadataCommand::remove("user-1", "a b").is_err());
-}
-
-/// The events of `history` as stored.
-fn stored(history: Vec<(AggregateRef, NewEvent)>) -> Vec<Event> {
-    history
-        .into_iter()
-        .enumerate()
-        .map(|(index, (aggregate, new))| Event {
-            position: Position::new(index as i64 + 1, 0),
-            aggregate,
-            sequence: index as u64 + 1,
-            event_type: new.event_type,
-            revision: new.revision,
-            payload: new.payload,
-            creator: new.creator,
-            created_at: chrono::Utc::now(),
-        })
-        .collect()
 }
 
 #[test]

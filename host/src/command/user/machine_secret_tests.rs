@@ -14,9 +14,9 @@ use crate::command::pipeline::{Decide, json};
 use crate::command::testing::fixtures::{
     instance_added, machine_added, org_added, user_added, user_ref,
 };
-use crate::command::testing::{Given, event, expected, given};
+use crate::command::testing::{Given, event, expected, given, stored};
 use crate::command::write_model::{WriteModel as _, fold};
-use crate::eventstore::{AggregateRef, Event, NewEvent, Position};
+use crate::eventstore::{AggregateRef, NewEvent};
 
 /// Org-1 with machine user-1 "ci-bot", human user-2 "ada" and `more`
 /// events.
@@ -152,24 +152,6 @@ async fn given_a_secret_when_removing_it_then_removed_and_a_second_removal_is_re
         .when(RemoveMachineSecretCommand::new("user-1"))
         .await
         .then_error("FAILED_PRECONDITION", "no client secret");
-}
-
-/// The events of `history` as stored (positions, sequences, times).
-fn stored(history: Vec<(AggregateRef, NewEvent)>) -> Vec<Event> {
-    history
-        .into_iter()
-        .enumerate()
-        .map(|(index, (aggregate, new))| Event {
-            position: Position::new(index as i64 + 1, 0),
-            aggregate,
-            sequence: index as u64 + 1,
-            event_type: new.event_type,
-            revision: new.revision,
-            payload: new.payload,
-            creator: new.creator,
-            created_at: chrono::Utc::now(),
-        })
-        .collect()
 }
 
 #[test]

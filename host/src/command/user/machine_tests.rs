@@ -20,9 +20,9 @@ use crate::command::pipeline::{Decide, json};
 use crate::command::testing::fixtures::{
     ada, instance_added, machine_added, org_added, org_ref, user_added, user_ref,
 };
-use crate::command::testing::{Given, INSTANCE, event, expected, given};
+use crate::command::testing::{Given, INSTANCE, event, expected, given, stored};
 use crate::command::write_model::{WriteModel as _, fold};
-use crate::eventstore::{AggregateRef, Event, NewEvent, Position, UniqueOp};
+use crate::eventstore::{AggregateRef, NewEvent, UniqueOp};
 
 /// The instance, org-1 and `more` events.
 fn org(more: Vec<(AggregateRef, NewEvent)>) -> Given {
@@ -363,24 +363,6 @@ async fn given_a_pat_when_removed_then_removed_but_not_twice_nor_an_unknown_one(
         .when(RemovePatCommand::new("user-1", "tok-1"))
         .await
         .then_error("NOT_FOUND", "user user-1 not found");
-}
-
-/// The events of `history` as stored (positions, sequences, times).
-fn stored(history: Vec<(AggregateRef, NewEvent)>) -> Vec<Event> {
-    let mut events = Vec::new();
-    for (index, (aggregate, new)) in history.into_iter().enumerate() {
-        events.push(Event {
-            position: Position::new(index as i64 + 1, 0),
-            aggregate,
-            sequence: index as u64 + 1,
-            event_type: new.event_type,
-            revision: new.revision,
-            payload: new.payload,
-            creator: new.creator,
-            created_at: Utc::now(),
-        });
-    }
-    events
 }
 
 #[test]
