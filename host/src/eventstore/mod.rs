@@ -135,3 +135,24 @@ pub trait EventStore: Send + Sync + 'static {
     /// Waits for in-flight pushes, then closes every connection.
     async fn close(&self);
 }
+
+/// The ids of the aggregates that the events matching `query` belong to,
+/// sorted and each once: what a sweep over every aggregate holding some
+/// event (a re-sealing after a masterkey rotation) visits.
+///
+/// # Errors
+/// As [`EventStore::query`].
+pub async fn aggregate_ids(
+    store: &dyn EventStore,
+    query: &EventQuery,
+) -> Result<Vec<String>, StoreError> {
+    let mut ids: Vec<String> = store
+        .query(query)
+        .await?
+        .into_iter()
+        .map(|e| e.aggregate.aggregate_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}

@@ -238,14 +238,7 @@ async fn reseal_smtp_passwords(
     let with_smtp = EventQuery::new()
         .aggregate_type("instance")
         .event_type(SmtpConfigChanged::TYPE);
-    let mut instances: Vec<String> = store
-        .query(&with_smtp)
-        .await?
-        .into_iter()
-        .map(|e| e.aggregate.aggregate_id)
-        .collect();
-    instances.sort();
-    instances.dedup();
+    let instances = crate::eventstore::aggregate_ids(store, &with_smtp).await?;
     let mut resealed = 0;
     for id in instances {
         // A concurrent change of the instance starts its check over.
@@ -261,7 +254,7 @@ async fn reseal_smtp_passwords(
             let Some(sealed) = smtp.password.take() else {
                 break;
             };
-            if Keyring::key_id_of(&sealed).is_ok_and(|key| key == ring.current_id()) {
+            if ring.sealed_with_current(&sealed) {
                 break;
             }
             let opened = ring

@@ -128,6 +128,12 @@ impl Keyring {
         &self.current.id
     }
 
+    /// Whether `sealed` was sealed with the key that seals now (a secret
+    /// sealed otherwise is re-sealed after a rotation).
+    pub fn sealed_with_current(&self, sealed: &str) -> bool {
+        Self::key_id_of(sealed).is_ok_and(|id| id == self.current_id())
+    }
+
     /// Whether `key_id` is one of this keyring's keys.
     pub fn holds(&self, key_id: &str) -> bool {
         self.find(key_id).is_some()

@@ -565,14 +565,7 @@ pub async fn reseal(store: &dyn EventStore, ring: &Keyring) -> Result<usize, Sto
     let added = EventQuery::new()
         .aggregate_type(AGGREGATE_TYPE)
         .event_type(KEY_ADDED);
-    let mut instances: Vec<String> = store
-        .query(&added)
-        .await?
-        .into_iter()
-        .map(|e| e.aggregate.aggregate_id)
-        .collect();
-    instances.sort();
-    instances.dedup();
+    let instances = crate::eventstore::aggregate_ids(store, &added).await?;
     let mut resealed = 0;
     for instance in instances {
         loop {
@@ -582,7 +575,7 @@ pub async fn reseal(store: &dyn EventStore, ring: &Keyring) -> Result<usize, Sto
             let set = KeySet::from_events(&events);
             let mut pending = Vec::new();
             for key in &set.keys {
-                if Keyring::key_id_of(&key.sealed).is_ok_and(|id| id == ring.current_id()) {
+                if ring.sealed_with_current(&key.sealed) {
                     continue;
                 }
                 let opened = ring
