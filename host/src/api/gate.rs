@@ -193,11 +193,7 @@ async fn admit(
         .headers
         .get(AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default());
-    let authority = parts
-        .headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| parts.uri.authority().map(|a| a.as_str()));
+    let authority = super::tenant::authority(&parts);
     let issuer = cqrs.oidc.issuer_at(authority).unwrap_or_default();
     let principal = cqrs
         .auth

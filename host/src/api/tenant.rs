@@ -29,13 +29,19 @@ pub async fn resolve(queries: &Queries, host: &str, write: bool) -> Result<Strin
     }
 }
 
-/// The request's host name, lowercased, without port or IPv6 brackets.
-pub(crate) fn host_name(parts: &Parts) -> Result<String, ApiError> {
-    let raw = parts
+/// The authority the request was sent to: its `Host` header, or HTTP/2's
+/// `:authority`.
+pub(crate) fn authority(parts: &Parts) -> Option<&str> {
+    parts
         .headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+}
+
+/// The request's host name, lowercased, without port or IPv6 brackets.
+pub(crate) fn host_name(parts: &Parts) -> Result<String, ApiError> {
+    let raw = authority(parts)
         .ok_or_else(|| ApiError::bad_request("the request names no host (Host header)"))?;
     Ok(strip_port(raw).to_ascii_lowercase())
 }
