@@ -3,8 +3,16 @@
 //! another client asks for too, then the creates shared transactions, and
 //! still each got its own answer: one of each pair created, the other told
 //! the name is taken; every created user is readable.
+//!
+//! Whether creates arrive while the slot is busy depends on the machine, so
+//! the test makes the slot busy: a transaction of its own holds the events
+//! table while the creates are sent, the first push waits for it in the
+//! slot, and the others queue behind it.
+
+use std::time::{Duration, Instant};
 
 use serde_json::json;
+use sqlx::{Connection, Executor};
 
 use super::{Api, Backend, start, user_body};
 
@@ -27,6 +35,29 @@ async fn shared_pushes(url: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Returns once a statement waits for a lock in the database `conn` is
+/// connected to (the commit slot's push, waiting for the events table).
+async fn wait_for_a_blocked_push(conn: &mut sqlx::PgConnection) {
+    let since = Instant::now();
+    loop {
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted \
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(30),
+            "no push reached the events table in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn concurrent_creates_share_transactions_and_each_gets_its_own_answer() {
     let backend = Backend::postgres().await;
@@ -37,20 +68,34 @@ async fn concurrent_creates_share_transactions_and_each_gets_its_own_answer() {
         &[("RAMPART_DATABASE_POSTGRES_COMMITSLOTS", "1")],
     )
     .await;
+    let Backend::Postgres(db) = &backend else {
+        unreachable!("group commit is PostgreSQL's")
+    };
     let api = Api::new(&server);
     let org = api.add_org("Crowded").await;
+    let mut blocker = db.connect().await;
 
     // Rounds until the creates did share a transaction (they arrive at
     // once, but a debug build may still serve them one by one).
     for round in 0..10 {
-        let creates = (0..CLIENTS).map(|c| {
-            let (api, org) = (api.clone(), org.clone());
-            let username = format!("r{round}-pair{}", c / 2);
-            tokio::spawn(async move {
-                let answer = api.call(ADD_HUMAN, user_body(&org, &username, None)).await;
-                (username, answer)
+        let mut hold = blocker.begin().await.unwrap();
+        hold.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        let creates: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let (api, org) = (api.clone(), org.clone());
+                let username = format!("r{round}-pair{}", c / 2);
+                tokio::spawn(async move {
+                    let answer = api.call(ADD_HUMAN, user_body(&org, &username, None)).await;
+                    (username, answer)
+                })
             })
-        });
+            .collect();
+        wait_for_a_blocked_push(&mut hold).await;
+        // Time for the other creates to pass their validators and queue.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        hold.commit().await.unwrap();
         let answers: Vec<_> = futures::future::join_all(creates)
             .await
             .into_iter()
