@@ -4,6 +4,8 @@
 //! progress, an [`AuthDecision`], token [`Claim`]s, and how an
 //! [`ExternalIdentity`] maps to a user ([`IdentityMapping`]).
 
+use std::collections::BTreeMap;
+
 use crate::catalogue::AddHumanUser;
 
 /// A login-flow hook; its name goes into the manifest's `handles`.
@@ -66,6 +68,14 @@ pub struct LoginContext {
     pub auth_methods: Vec<String>,
     /// Scopes the client asked for.
     pub requested_scopes: Vec<String>,
+    /// The identified user's roles: administrative roles by name wherever
+    /// held (`"IAM_OWNER"`, `"ORG_OWNER"`, `"PROJECT_OWNER"`, …) and granted
+    /// project roles as `"<project-id>:<role-key>"`. Empty until the user
+    /// is identified.
+    pub roles: Vec<String>,
+    /// The identified user's metadata, by key. Empty until the user is
+    /// identified.
+    pub metadata: BTreeMap<String, Vec<u8>>,
 }
 
 impl LoginContext {
@@ -99,9 +109,33 @@ impl LoginContext {
         self
     }
 
+    /// Adds a role the user holds.
+    #[must_use]
+    pub fn with_role(mut self, role: impl Into<String>) -> Self {
+        self.roles.push(role.into());
+        self
+    }
+
+    /// Adds a metadata entry of the user.
+    #[must_use]
+    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
     /// Whether `method` was passed in this login.
     pub fn has_auth_method(&self, method: &str) -> bool {
         self.auth_methods.iter().any(|passed| passed == method)
+    }
+
+    /// Whether the user holds `role` (as [`LoginContext::roles`] spells it).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|held| held == role)
+    }
+
+    /// The metadata value of `key` as text; `None` when missing or not UTF-8.
+    pub fn metadata_text(&self, key: &str) -> Option<&str> {
+        std::str::from_utf8(self.metadata.get(key)?).ok()
     }
 }
 

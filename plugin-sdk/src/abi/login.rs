@@ -14,6 +14,12 @@ pub(crate) fn context_from_wit(context: types::LoginContext) -> LoginContext {
         user_agent: context.user_agent,
         auth_methods: context.auth_methods,
         requested_scopes: context.requested_scopes,
+        roles: context.roles,
+        metadata: context
+            .metadata
+            .into_iter()
+            .map(|entry| (entry.key, entry.value))
+            .collect(),
     }
 }
 

@@ -135,6 +135,8 @@ fn new_plugins_of_every_world_test_build_and_load() {
         user_agent: None,
         auth_methods: Vec::new(),
         requested_scopes: Vec::new(),
+        roles: Vec::new(),
+        metadata: Vec::new(),
     };
     let claims = registry
         .get("tenant-claim")

@@ -171,6 +171,8 @@ fn login_flow_hooks_decide_and_complement_claims() {
         user_agent: None,
         auth_methods: vec!["password".into()],
         requested_scopes: vec!["openid".into()],
+        roles: Vec::new(),
+        metadata: Vec::new(),
     };
     // then
     assert_eq!(
