@@ -12,7 +12,8 @@
 //!
 //! Only the `code` response type, `query` response mode and PKCE method
 //! `S256` exist; PKCE is required for public clients (auth method
-//! `none`). `prompt=none` is answered `login_required`: single sign-on
+//! `none`) and for confidential ones registered with `pkceRequired`.
+//! `prompt=none` is answered `login_required`: single sign-on
 //! with a browser session (a hosted login setting cookies) comes later.
 
 use std::collections::BTreeMap;
@@ -325,15 +326,15 @@ async fn checked(
     })
 }
 
-/// The S256 `code_challenge`: required for public clients; `plain` (or a
+/// The S256 `code_challenge`: required for public clients and for
+/// confidential ones registered with `pkceRequired`; `plain` (or a
 /// challenge without a method, which means plain) is refused.
 fn pkce(client: &Client, params: &BTreeMap<String, String>) -> Result<Option<String>, Redirected> {
     let challenge = params.get("code_challenge").filter(|c| !c.is_empty());
     let method = params.get("code_challenge_method").map(String::as_str);
-    let public = client
-        .oidc
-        .as_ref()
-        .is_some_and(|o| o.auth_method == ClientAuthMethod::None);
+    let oidc = client.oidc.as_ref();
+    let public = oidc.is_some_and(|o| o.auth_method == ClientAuthMethod::None);
+    let required = oidc.is_some_and(|o| o.pkce_required);
     match (challenge, method) {
         (None, Some(_)) => Err(refuse(
             "invalid_request",
@@ -342,6 +343,10 @@ fn pkce(client: &Client, params: &BTreeMap<String, String>) -> Result<Option<Str
         (None, None) if public => Err(refuse(
             "invalid_request",
             "public clients must use PKCE: code_challenge with code_challenge_method=S256",
+        )),
+        (None, None) if required => Err(refuse(
+            "invalid_request",
+            "this client is registered to require PKCE: code_challenge with code_challenge_method=S256",
         )),
         (None, None) => Ok(None),
         (Some(challenge), Some("S256")) => {

@@ -108,6 +108,10 @@ pub struct OidcConfig {
     /// Development mode: `http://` redirect URIs are allowed.
     #[serde(default)]
     pub dev_mode: bool,
+    /// Whether a confidential client must use PKCE too (a public client
+    /// always must).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pkce_required: bool,
 }
 
 /// The settings of an API application (a resource server calling

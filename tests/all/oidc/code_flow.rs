@@ -26,10 +26,10 @@ use super::post_form;
 use crate::cqrs::{Backend, start};
 use crate::support::Api;
 
-const REDIRECT: &str = "http://rp.example/callback";
+pub(super) const REDIRECT: &str = "http://rp.example/callback";
 const LOGGED_OUT: &str = "http://rp.example/logged-out";
-const PASSWORD: &str = "C0de-Fl0w-Passw0rd!";
-const TOKEN: &str = "/oauth/v2/token";
+pub(super) const PASSWORD: &str = "C0de-Fl0w-Passw0rd!";
+pub(super) const TOKEN: &str = "/oauth/v2/token";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn code_flow_on_sqlite() {
@@ -42,14 +42,14 @@ async fn code_flow_on_postgres() {
 }
 
 /// The login UI: a caller holding `session.read` and `session.write`.
-struct LoginUi {
-    api: Api,
-    http: reqwest::Client,
+pub(super) struct LoginUi {
+    pub(super) api: Api,
+    pub(super) http: reqwest::Client,
 }
 
 impl LoginUi {
     /// Follows `auth_url` to the login URL; the auth request's id.
-    async fn open(&self, auth_url: &str) -> String {
+    pub(super) async fn open(&self, auth_url: &str) -> String {
         let response = self.http.get(auth_url).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::FOUND, "{auth_url}");
         let location = location(&response);
@@ -60,7 +60,7 @@ impl LoginUi {
     }
 
     /// A session of `user` with a checked password: (id, token).
-    async fn login(&self, user: &str) -> (String, String) {
+    pub(super) async fn login(&self, user: &str) -> (String, String) {
         let created = self
             .api
             .ok(
@@ -77,7 +77,11 @@ impl LoginUi {
     }
 
     /// Finishes `request` with `session`: the raw answer.
-    async fn callback(&self, request: &str, session: &(String, String)) -> (StatusCode, Value) {
+    pub(super) async fn callback(
+        &self,
+        request: &str,
+        session: &(String, String),
+    ) -> (StatusCode, Value) {
         self.api
             .call(
                 "rampart.oidc.v1.OidcService/CreateCallback",
@@ -88,7 +92,12 @@ impl LoginUi {
     }
 
     /// Finishes `request` with `session`; the code, after checking `state`.
-    async fn code(&self, request: &str, session: &(String, String), state: &str) -> String {
+    pub(super) async fn code(
+        &self,
+        request: &str,
+        session: &(String, String),
+        state: &str,
+    ) -> String {
         let (status, answer) = self.callback(request, session).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         let url = url::Url::parse(answer["callbackUrl"].as_str().unwrap()).unwrap();
@@ -103,7 +112,7 @@ impl LoginUi {
     }
 }
 
-fn location(response: &reqwest::Response) -> String {
+pub(super) fn location(response: &reqwest::Response) -> String {
     response
         .headers()
         .get("location")
@@ -114,7 +123,12 @@ fn location(response: &reqwest::Response) -> String {
 }
 
 /// Adds an OIDC app to `project` with `auth_method`: (client id, secret).
-async fn add_app(admin: &Api, project: &str, name: &str, auth_method: &str) -> (String, String) {
+pub(super) async fn add_app(
+    admin: &Api,
+    project: &str,
+    name: &str,
+    auth_method: &str,
+) -> (String, String) {
     let added = admin
         .ok(
             "rampart.project.v1.ProjectService/AddOidcApp",
@@ -362,7 +376,7 @@ struct Flow<'a> {
 }
 
 /// The claims of a JWT, unverified (to read what the typed claims hide).
-fn jwt_claims(jwt: &str) -> Value {
+pub(super) fn jwt_claims(jwt: &str) -> Value {
     use base64::Engine as _;
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(
@@ -434,6 +448,36 @@ async fn refusals(flow: &Flow<'_>, auth_url: &url::Url, state: &str, verifier: &
     );
     let response = login.http.get(&plain).send().await.unwrap();
     assert!(location(&response).contains("error=invalid_request"));
+
+    // A confidential client registered with pkceRequired must use it too.
+    let strict = admin
+        .ok(
+            "rampart.project.v1.ProjectService/AddOidcApp",
+            json!({ "projectId": shop, "name": "Strict", "config": {
+                "redirectUris": [REDIRECT], "pkceRequired": true, "devMode": true,
+                "authMethod": "CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC" } }),
+        )
+        .await;
+    let strict_id = strict["clientId"].as_str().unwrap();
+    let app = admin
+        .ok(
+            "rampart.project.v1.ProjectService/GetApp",
+            json!({ "projectId": shop, "appId": strict["appId"] }),
+        )
+        .await;
+    assert_eq!(app["app"]["oidc"]["pkceRequired"], true, "{app}");
+    let without = with_param(
+        &url::Url::parse(&bare).unwrap(),
+        "client_id",
+        Some(strict_id),
+    );
+    let response = login.http.get(&without).send().await.unwrap();
+    let back = location(&response);
+    assert!(back.contains("error=invalid_request"), "{back}");
+    assert!(
+        back.contains("require+PKCE") || back.contains("require%20PKCE"),
+        "{back}"
+    );
 
     // A wrong code verifier is refused, and does not spend the code; a
     // replayed code is refused and revokes what its exchange gave.

@@ -82,6 +82,7 @@ pub fn oidc_in(config: OidcAppConfig) -> Result<OidcConfig, Status> {
         id_token_lifetime_secs: config.id_token_lifetime_secs,
         refresh_token_lifetime_secs: config.refresh_token_lifetime_secs,
         dev_mode: config.dev_mode,
+        pkce_required: config.pkce_required,
     })
 }
 
@@ -133,6 +134,7 @@ pub fn oidc_out(config: OidcConfig) -> OidcAppConfig {
         id_token_lifetime_secs: config.id_token_lifetime_secs,
         refresh_token_lifetime_secs: config.refresh_token_lifetime_secs,
         dev_mode: config.dev_mode,
+        pkce_required: config.pkce_required,
     }
 }
 
