@@ -318,6 +318,10 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
     // Session checks name users by login name, which only the users read
     // model knows.
     commands.set_login_names(Arc::new(queries.clone()));
+    // The login-flow plugins decide on session checks (command side) and
+    // on finished logins and token claims (the OIDC provider).
+    let login_flows = crate::login_flow::LoginFlows::new(plugins.clone(), queries.clone());
+    commands.set_login_gate(Arc::new(login_flows.clone()));
     let roles = RoleTable::new(
         &cfg.internal_authz.role_permission_mappings,
         &crate::api::rules::known_permissions(),
@@ -332,7 +336,8 @@ pub async fn assemble(cfg: &Config) -> Result<Node, AppError> {
             commands.clone(),
             queries.clone(),
         )),
-    );
+    )
+    .with_login_flows(login_flows);
     let cqrs = Cqrs {
         auth: Authenticator::watching(queries.clone(), Arc::new(roles), store.clone())
             .with_tokens(oidc.clone()),

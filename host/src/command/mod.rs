@@ -91,6 +91,7 @@ use std::sync::{Arc, OnceLock};
 use crate::cache::Caches;
 use crate::config::{CodesConfig, CommandsConfig};
 use crate::eventstore::EventStore;
+use crate::login_flow::LoginGate;
 use crate::masterkey::Keyring;
 use crate::milestone::Milestones;
 use crate::plugins::PluginRegistry;
@@ -117,6 +118,9 @@ pub struct Commands {
     /// Turns login names into user ids (the query side), set once at
     /// start-up ([`Commands::set_login_names`]).
     login_names: Arc<OnceLock<Arc<dyn LoginNames>>>,
+    /// The login-flow plugins' decisions on session checks, set once at
+    /// start-up ([`Commands::set_login_gate`]); none: every login goes on.
+    login_gate: Arc<OnceLock<Arc<dyn LoginGate>>>,
 }
 
 impl std::fmt::Debug for Commands {
@@ -151,6 +155,7 @@ impl Commands {
             codes: config.codes,
             keyring: Arc::new(OnceLock::new()),
             login_names: Arc::new(OnceLock::new()),
+            login_gate: Arc::new(OnceLock::new()),
         })
     }
 

@@ -59,6 +59,8 @@ fn session(password_checked: DateTime<Utc>) -> LoginSession {
         user_id: "ada".into(),
         org_id: "org".into(),
         password_checked_at: Some(password_checked),
+        second_factor_checked_at: None,
+        second_factor_required: false,
         user_active: true,
     }
 }

@@ -6,16 +6,24 @@
 //!   `ui_locales`, `max_age`);
 //! - [`Provider::callback_with_session`]: the request is finished with a
 //!   session whose user and password checks satisfy it; the answer is the
-//!   redirect URI with `code`, `state` and `iss` (RFC 9207);
+//!   redirect URI with `code`, `state` and `iss` (RFC 9207). The
+//!   login-flow plugins' `after-authentication` runs first, told the client
+//!   and scopes: it may deny, or require a second factor, as may the login
+//!   settings in effect for the user's organization (`forceMfa`) and an
+//!   earlier hook that recorded the requirement on the session;
 //! - [`Provider::callback_with_error`]: the request is finished with an
 //!   error (e.g. `access_denied`), sent to the redirect URI the same way.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::auth_request::{
     self, AuthRequestAdded, AuthRequestError, CODE_ADDED, FAILED, Failed, redirect_with,
 };
+use super::session::LoginSession;
 use super::{OidcError, Provider};
+use crate::login_flow::{Gate, Login, LoginFlowError, LoginGate as _};
 
 /// The errors a login UI may finish a request with (OpenID Connect Core
 /// §3.1.2.6, RFC 6749 §4.1.2.1).
@@ -38,12 +46,29 @@ pub enum CallbackError {
     /// The session id and token name no live session.
     #[error("the session does not exist, has ended, or its token is wrong")]
     Session,
+    /// A login-flow plugin refused the login; its message is for the user.
+    #[error("{0}")]
+    Denied(String),
+    /// The session has not passed the second factor this login requires.
+    #[error(
+        "this login requires a second factor: check the user's TOTP or a recovery code in the session, then finish the request again"
+    )]
+    SecondFactorRequired,
+    /// A login-flow plugin failed: the login does not go on.
+    #[error(transparent)]
+    LoginFlow(Arc<LoginFlowError>),
     /// The error code is not one a login UI may send.
     #[error("the error {0:?} is not one of {CALLBACK_ERRORS:?}")]
     UnknownError(String),
     /// The store or query side failed.
     #[error(transparent)]
     Oidc(#[from] OidcError),
+}
+
+impl From<LoginFlowError> for CallbackError {
+    fn from(error: LoginFlowError) -> Self {
+        Self::LoginFlow(Arc::new(error))
+    }
 }
 
 impl From<crate::eventstore::StoreError> for CallbackError {
@@ -140,8 +165,10 @@ impl Provider {
             .authenticated(instance_id, session_id, session_token)
             .await?
             .ok_or(CallbackError::Session)?;
+        let request = model.request.as_ref().ok_or(AuthRequestError::NotFound)?;
         let (code, hash) = auth_request::new_code(id);
         let added = model.finish(&session, hash, Utc::now())?;
+        self.admit(instance_id, request, &session).await?;
         auth_request::append(
             self.store.as_ref(),
             instance_id,
@@ -151,8 +178,52 @@ impl Provider {
             actor,
         )
         .await?;
-        let request = model.request.as_ref().ok_or(AuthRequestError::NotFound)?;
         Ok(answer(request, &[("code", &code)]))
+    }
+
+    /// Whether `session` may finish `request`: the login-flow plugins'
+    /// `after-authentication` for the request's client and scopes, then
+    /// the second factor that a plugin or the login settings require.
+    ///
+    /// # Errors
+    /// [`CallbackError::Denied`], [`CallbackError::SecondFactorRequired`],
+    /// [`CallbackError::LoginFlow`] (fail closed).
+    async fn admit(
+        &self,
+        instance_id: &str,
+        request: &AuthRequestAdded,
+        session: &LoginSession,
+    ) -> Result<(), CallbackError> {
+        let mut second_factor = session.second_factor_required;
+        if let Some(flows) = &self.login_flows {
+            let login = Login {
+                instance_id: instance_id.to_owned(),
+                org_id: Some(session.org_id.clone()),
+                user_id: Some(session.user_id.clone()),
+                login_name: session.user_id.clone(),
+                client_id: Some(request.client_id.clone()),
+                auth_methods: session.auth_methods(),
+                requested_scopes: request.scopes.clone(),
+                ..Login::default()
+            };
+            match flows.after_authentication(&login).await? {
+                Gate::Allow => {}
+                Gate::Deny { message, .. } => return Err(CallbackError::Denied(message)),
+                Gate::SecondFactor { .. } => second_factor = true,
+            }
+        }
+        if !second_factor {
+            second_factor = self
+                .queries
+                .org_settings(instance_id, &session.org_id)
+                .await
+                .map_err(OidcError::from)?
+                .is_some_and(|s| s.settings.login.force_mfa);
+        }
+        if second_factor && session.second_factor_checked_at.is_none() {
+            return Err(CallbackError::SecondFactorRequired);
+        }
+        Ok(())
     }
 
     /// Finishes request `id` with `error` (one of [`CALLBACK_ERRORS`]) and

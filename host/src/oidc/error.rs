@@ -19,6 +19,9 @@ pub struct OidcError {
     pub code: &'static str,
     /// `error_description`.
     pub description: String,
+    /// Whether a `server_error`'s description may be shown to the client
+    /// (it names what failed without internals); others are logged only.
+    pub disclosed: bool,
 }
 
 impl OidcError {
@@ -27,6 +30,7 @@ impl OidcError {
             status,
             code,
             description: description.into(),
+            disclosed: false,
         }
     }
 
@@ -90,6 +94,25 @@ impl OidcError {
         )
     }
 
+    /// `server_error` that the client is told about: a login-flow plugin
+    /// failed, so no token is issued (fail closed).
+    pub fn login_flow(error: &crate::login_flow::LoginFlowError) -> Self {
+        tracing::error!(%error, "a login-flow plugin failed; no token is issued");
+        let description = match error {
+            crate::login_flow::LoginFlowError::Plugin(e) => format!(
+                "no token was issued: the login-flow plugin `{}` failed; the server's log has the details",
+                e.plugin()
+            ),
+            crate::login_flow::LoginFlowError::Query(_) => {
+                "no token was issued: the user's roles and metadata could not be read for the login-flow plugins".to_owned()
+            }
+        };
+        Self {
+            disclosed: true,
+            ..Self::server(description)
+        }
+    }
+
     /// `temporarily_unavailable`: the node cannot answer now; retry.
     pub fn unavailable(description: impl Into<String>) -> Self {
         Self::new(
@@ -114,7 +137,7 @@ impl From<QueryError> for OidcError {
 
 impl IntoResponse for OidcError {
     fn into_response(self) -> Response {
-        let description = if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+        let description = if self.status == StatusCode::INTERNAL_SERVER_ERROR && !self.disclosed {
             tracing::error!(error = %self.description, "OAuth endpoint failed");
             "the server failed to answer; see its log".to_owned()
         } else {

@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::client::{self, Authenticated, MachineClient};
 use super::tokens::{self, TokenFormat, TokenRecord};
 use super::{OidcError, Provider, assertion, scopes};
+use crate::login_flow::Login;
 
 /// The JWT bearer grant type.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -146,8 +147,10 @@ async fn machine_token(
         issuer,
         &token_id,
         record,
-        roles,
-        serde_json::Map::new(),
+        AccessClaims {
+            roles,
+            ..AccessClaims::default()
+        },
     )
     .await?;
     Ok(TokenResponse {
@@ -160,9 +163,21 @@ async fn machine_token(
     })
 }
 
+/// What a JWT access token carries beyond its record.
+#[derive(Debug, Default)]
+pub struct AccessClaims<'a> {
+    /// The projects whose roles claim it carries, if any.
+    pub roles: Option<&'a [String]>,
+    /// Further claims (`auth_time`, `amr`).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// A user's login, for the login-flow plugins' claims.
+    pub login: Option<&'a Login>,
+}
+
 /// Stores access token `token_id` of `record` and hands it out: a JWT
 /// (RFC 9068) signed for `issuer` with the roles claim of `roles`'
-/// projects when given and the `extra` claims, or an opaque token.
+/// projects when given and the `extra` claims, complemented by the
+/// login-flow plugins for a user's `login`, or an opaque token.
 ///
 /// # Errors
 /// [`OidcError`]: storing, signing, the query side.
@@ -172,9 +187,13 @@ pub async fn hand_out(
     issuer: &str,
     token_id: &str,
     record: TokenRecord,
-    roles: Option<&[String]>,
-    extra: serde_json::Map<String, serde_json::Value>,
+    claims: AccessClaims<'_>,
 ) -> Result<String, OidcError> {
+    let AccessClaims {
+        roles,
+        extra,
+        login,
+    } = claims;
     let signed = match record.format {
         TokenFormat::Jwt => {
             let mut claims = serde_json::json!({
@@ -196,6 +215,9 @@ pub async fn hand_out(
             }
             if let Some(object) = claims.as_object_mut() {
                 object.extend(extra);
+                if let Some(login) = login {
+                    provider.complement_claims(login, object).await?;
+                }
             }
             Some(
                 provider

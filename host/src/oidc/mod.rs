@@ -61,6 +61,7 @@ use axum::routing::{get, post};
 
 use crate::config::OidcConfig;
 use crate::eventstore::EventStore;
+use crate::login_flow::LoginFlows;
 use crate::masterkey::Keyring;
 use crate::query::Queries;
 use crate::server::AppState;
@@ -97,6 +98,9 @@ pub struct Provider {
     config: OidcConfig,
     /// The sessions logins end in.
     sessions: Arc<dyn session::Sessions>,
+    /// The login-flow plugins: their `after-authentication` when a session
+    /// finishes a request, their claims in tokens and userinfo.
+    login_flows: Option<LoginFlows>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -124,7 +128,55 @@ impl Provider {
             queries,
             config,
             sessions,
+            login_flows: None,
         }
+    }
+
+    /// Whether clients reach the server over https (`Oidc.ExternalSecure`):
+    /// cookies are then `Secure`.
+    pub fn external_secure(&self) -> bool {
+        self.config.external_secure
+    }
+
+    /// Session `session_id` of `instance_id` with `token`, while it is live
+    /// and has checked a user (the hosted login's browser session).
+    ///
+    /// # Errors
+    /// [`OidcError`] when the store cannot answer.
+    pub async fn login_session(
+        &self,
+        instance_id: &str,
+        session_id: &str,
+        token: &str,
+    ) -> Result<Option<session::LoginSession>, OidcError> {
+        self.sessions
+            .authenticated(instance_id, session_id, token)
+            .await
+    }
+
+    /// Adds the claims of the login-flow plugins for `login` to `claims`.
+    ///
+    /// # Errors
+    /// [`OidcError::login_flow`] when a plugin fails or sets a claim it
+    /// may not: no token is issued (fail closed).
+    pub async fn complement_claims(
+        &self,
+        login: &crate::login_flow::Login,
+        claims: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), OidcError> {
+        let Some(flows) = &self.login_flows else {
+            return Ok(());
+        };
+        flows
+            .complement_claims(login, claims)
+            .await
+            .map_err(|e| OidcError::login_flow(&e))
+    }
+
+    /// The same provider, asking `flows` about logins and claims.
+    pub fn with_login_flows(mut self, flows: LoginFlows) -> Self {
+        self.login_flows = Some(flows);
+        self
     }
 
     /// The issuer of requests carrying `headers`: `http(s)://<Host>`.

@@ -25,6 +25,24 @@ use crate::query::Queries;
 /// The `amr` value of a password check (RFC 8176).
 pub const AMR_PASSWORD: &str = "pwd";
 
+/// The `amr` value of a one-time password check (RFC 8176).
+pub const AMR_OTP: &str = "otp";
+
+/// The `auth-methods` name of a second factor, as login-flow plugins see it.
+pub const METHOD_SECOND_FACTOR: &str = "totp";
+
+/// The login-flow method names of `amr` values (the claims hook of a
+/// token learns how the login went from the code or refresh token's `amr`).
+pub fn auth_methods_of(amr: &[String]) -> Vec<String> {
+    amr.iter()
+        .map(|m| match m.as_str() {
+            AMR_PASSWORD => crate::command::session::METHOD_PASSWORD.to_owned(),
+            AMR_OTP => METHOD_SECOND_FACTOR.to_owned(),
+            other => other.to_owned(),
+        })
+        .collect()
+}
+
 /// A live session and what it proved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginSession {
@@ -36,6 +54,10 @@ pub struct LoginSession {
     pub org_id: String,
     /// When the user's password was last checked, if ever.
     pub password_checked_at: Option<DateTime<Utc>>,
+    /// When a second factor was last checked, if ever.
+    pub second_factor_checked_at: Option<DateTime<Utc>>,
+    /// Whether a login-flow plugin required a second factor of it.
+    pub second_factor_required: bool,
     /// Whether the user is active now (not inactive, locked or removed).
     pub user_active: bool,
 }
@@ -47,11 +69,26 @@ impl LoginSession {
         self.password_checked_at
     }
 
+    /// The credentials it holds, as login-flow plugins name them.
+    pub fn auth_methods(&self) -> Vec<String> {
+        let mut methods = Vec::new();
+        if self.password_checked_at.is_some() {
+            methods.push(crate::command::session::METHOD_PASSWORD.to_owned());
+        }
+        if self.second_factor_checked_at.is_some() {
+            methods.push(METHOD_SECOND_FACTOR.to_owned());
+        }
+        methods
+    }
+
     /// The authentication methods it holds (`amr`, RFC 8176).
     pub fn amr(&self) -> Vec<String> {
         let mut amr = Vec::new();
         if self.password_checked_at.is_some() {
             amr.push(AMR_PASSWORD.to_owned());
+        }
+        if self.second_factor_checked_at.is_some() {
+            amr.push(AMR_OTP.to_owned());
         }
         amr
     }
@@ -144,6 +181,8 @@ impl Sessions for CommandSessions {
             user_id,
             org_id,
             password_checked_at: session.password_checked_at,
+            second_factor_checked_at: session.second_factor_checked_at,
+            second_factor_required: session.second_factor_required,
             user_active,
         }))
     }

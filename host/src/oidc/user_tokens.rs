@@ -11,9 +11,10 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use rampart_plugin_sdk::catalogue::{AccessTokenType, OidcConfig};
 
-use super::grants::{TokenResponse, hand_out};
+use super::grants::{AccessClaims, TokenResponse, hand_out};
 use super::tokens::{TokenFormat, TokenRecord};
 use super::{OidcError, Provider, claims, scopes};
+use crate::login_flow::Login;
 use crate::query::Client;
 
 /// The `typ` of ID tokens.
@@ -103,14 +104,27 @@ pub async fn issue(
     let mut extra = serde_json::Map::new();
     extra.insert("auth_time".into(), grant.auth_time.timestamp().into());
     extra.insert("amr".into(), serde_json::json!(grant.amr));
+    let login = Login {
+        instance_id: instance_id.to_owned(),
+        org_id: Some(subject.org_id.clone()),
+        user_id: Some(subject.user_id.clone()),
+        login_name: subject.username.clone(),
+        client_id: Some(client.client_id.clone()),
+        auth_methods: super::session::auth_methods_of(grant.amr),
+        requested_scopes: granted.scopes.clone(),
+        ..Login::default()
+    };
     let access_token = hand_out(
         provider,
         instance_id,
         issuer,
         access_token_id,
         record,
-        roles,
-        extra,
+        AccessClaims {
+            roles,
+            extra,
+            login: Some(&login),
+        },
     )
     .await?;
     let id_token = if granted.scopes.iter().any(|s| s == "openid") {
@@ -136,6 +150,7 @@ pub async fn issue(
         if let Some(projects) = roles {
             claims::add_roles(&mut claims, queries, instance_id, grant.user_id, projects).await?;
         }
+        provider.complement_claims(&login, &mut claims).await?;
         Some(
             provider
                 .keys

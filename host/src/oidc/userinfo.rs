@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
 use super::{OidcError, claims, form, locate, scopes};
+use crate::login_flow::Login;
 use crate::server::AppState;
 
 /// A refusal with its `WWW-Authenticate: Bearer` challenge (RFC 6750 §3).
@@ -121,6 +122,16 @@ async fn answer(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Re
         )
         .await?;
     }
+    let login = Login {
+        instance_id: at.instance_id.clone(),
+        org_id: Some(subject.org_id.clone()),
+        user_id: Some(subject.user_id.clone()),
+        login_name: subject.username.clone(),
+        client_id: Some(record.client_id.clone()),
+        requested_scopes: record.scopes.clone(),
+        ..Login::default()
+    };
+    provider.complement_claims(&login, &mut body).await?;
     let mut response = axum::Json(serde_json::Value::Object(body)).into_response();
     response
         .headers_mut()

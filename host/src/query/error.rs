@@ -24,3 +24,19 @@ pub enum QueryError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+impl QueryError {
+    /// What the command side reports when a read it needs (`doing`) fails:
+    /// the store's own error, an outage as the store being unavailable,
+    /// anything else internal.
+    pub fn into_command_error(self, doing: &str) -> crate::command::CommandError {
+        use crate::command::CommandError;
+        match self {
+            QueryError::Store(error) => CommandError::Store(error),
+            QueryError::Unavailable(message) => {
+                CommandError::Store(StoreError::Unavailable(message))
+            }
+            other => CommandError::Internal(format!("{doing}: {other}")),
+        }
+    }
+}

@@ -18,7 +18,6 @@ use chrono::{DateTime, Utc};
 
 use super::{ListParams, ORG_DOMAINS, Queries, QueryError, SESSIONS, USERS};
 use crate::command::{CommandError, LoginNames};
-use crate::eventstore::StoreError;
 use crate::readmodel::Row;
 
 /// One session as the query side shows it. Never holds its token or the
@@ -244,13 +243,7 @@ impl LoginNames for Queries {
         let user = self
             .user_by_login_name(instance_id, login_name)
             .await
-            .map_err(|error| match error {
-                QueryError::Store(error) => CommandError::Store(error),
-                QueryError::Unavailable(message) => {
-                    CommandError::Store(StoreError::Unavailable(message))
-                }
-                other => CommandError::Internal(format!("resolving a login name: {other}")),
-            })?;
+            .map_err(|error| error.into_command_error("resolving a login name"))?;
         Ok(user.and_then(|row| text(&row, "id")))
     }
 }

@@ -78,8 +78,9 @@ pub use project::{
     RemoveProjectMember, RemoveProjectRole,
 };
 pub use session::{
-    CreateSession, SessionAdded, SessionLifetimeSet, SessionPasswordChecked, SessionTerminated,
-    SessionTokenSet, SessionUserChecked, SetSession, TerminateSession,
+    CreateSession, SessionAdded, SessionLifetimeSet, SessionPasswordChecked,
+    SessionSecondFactorRequired, SessionTerminated, SessionTokenSet, SessionUserChecked,
+    SetSession, TerminateSession,
 };
 pub use settings::{
     DomainSettings, InstanceSettingsSet, LockoutSettings, LoginSettings, NotificationSettings,

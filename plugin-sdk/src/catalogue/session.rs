@@ -116,6 +116,16 @@ pub struct SessionLifetimeSet {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// `session.second_factor.required`: a login-flow plugin decided that this
+/// session's user must pass a second factor before the session may finish
+/// a login.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSecondFactorRequired {
+    /// The plugin that asked for it.
+    pub required_by: String,
+}
+
 /// `session.terminated`: the session ended; its token no longer works.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SessionTerminated {}
@@ -132,5 +142,6 @@ event_types! {
     SessionPasswordChecked => "session.password.checked",
     SessionTokenSet => "session.token.set" secret ["tokenHash"],
     SessionLifetimeSet => "session.lifetime.set",
+    SessionSecondFactorRequired => "session.second_factor.required",
     SessionTerminated => "session.terminated",
 }

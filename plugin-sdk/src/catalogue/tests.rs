@@ -234,6 +234,7 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         SessionPasswordChecked::TYPE,
         SessionTokenSet::TYPE,
         SessionLifetimeSet::TYPE,
+        SessionSecondFactorRequired::TYPE,
         SessionTerminated::TYPE,
     ];
     // Commands and events are separate namespaces: "org.domain.primary.set"

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Api, Backend, assert_error, count, reason};
+use super::{Api, Backend, assert_error, count, reason, start_configured};
 use crate::plugins::test_plugin;
 use crate::support::TestServer;
 
@@ -23,16 +23,7 @@ async fn server_with(
     yaml: &str,
 ) -> TestServer {
     let indented: String = yaml.lines().map(|l| format!("  {l}\n")).collect();
-    let config = dir.join("rampart.yaml");
-    std::fs::write(&config, format!("Plugins:\n{indented}")).unwrap();
-    let mut env = backend.env();
-    env.push((
-        "RAMPART_FIRSTINSTANCE_ADMIN_PASSWORD".into(),
-        "Initial-Passw0rd".into(),
-    ));
-    let server = TestServer::start(dir, &env, &["--config", config.to_str().unwrap()])
-        .await
-        .expect("server starts");
+    let server = start_configured(dir, backend, &format!("Plugins:\n{indented}")).await;
     let staged = dir.join("hostile.wasm.tmp");
     std::fs::copy(test_plugin(plugin), &staged).unwrap();
     std::fs::rename(&staged, dir.join("data/plugins/hostile.wasm")).unwrap();

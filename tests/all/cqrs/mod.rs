@@ -115,6 +115,21 @@ pub async fn start(dir: &Path, backend: &Backend, extra: &[(&str, &str)]) -> Tes
         .expect("server starts")
 }
 
+/// Starts a server in `dir` on `backend` with the configuration file
+/// `yaml` (`--config`).
+pub async fn start_configured(dir: &Path, backend: &Backend, yaml: &str) -> TestServer {
+    let config = dir.join("rampart.yaml");
+    std::fs::write(&config, yaml).expect("write the configuration");
+    let mut env = backend.env();
+    env.push((
+        "RAMPART_FIRSTINSTANCE_ADMIN_PASSWORD".into(),
+        "Initial-Passw0rd".into(),
+    ));
+    TestServer::start(dir, &env, &["--config", config.to_str().unwrap()])
+        .await
+        .expect("server starts")
+}
+
 /// Two nodes on one fresh PostgreSQL database, with a client of each. The
 /// second node wrote no token of its own: both clients use the first
 /// node's administrator.

@@ -10,8 +10,13 @@
 //!   request with a session, the code exchange with PKCE, the ID token,
 //!   userinfo, refresh rotation and reuse detection, RP-initiated logout,
 //!   and the refusals.
+//! - `login_flow`: login-flow plugins in that login: the shipped examples
+//!   (a second factor for a role's holders, claims from metadata), a
+//!   probe that shows what hooks are told, denials, and plugins that trap
+//!   or spin failing closed.
 
 mod code_flow;
+mod login_flow;
 mod machine;
 
 use reqwest::StatusCode;

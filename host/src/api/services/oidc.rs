@@ -46,6 +46,14 @@ fn status(id: &str, error: CallbackError) -> Status {
         CallbackError::Session => {
             with_reason(Code::PermissionDenied, "SESSION_TOKEN_INVALID", message)
         }
+        CallbackError::Denied(_) => with_reason(Code::PermissionDenied, "LOGIN_DENIED", message),
+        CallbackError::SecondFactorRequired => {
+            with_reason(Code::FailedPrecondition, "SECOND_FACTOR_REQUIRED", message)
+        }
+        CallbackError::LoginFlow(e) => {
+            tracing::warn!(error = %e, "a login-flow plugin failed; the login is refused");
+            with_reason(Code::Unavailable, "LOGIN_FLOW_FAILED", message)
+        }
         CallbackError::UnknownError(_) => {
             with_reason(Code::InvalidArgument, "INVALID_ARGUMENT", message)
         }

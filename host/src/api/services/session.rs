@@ -104,6 +104,7 @@ impl SessionService for Sessions {
             details: details(&created.written),
             session_id: created.session_id,
             session_token: created.token,
+            second_factor_required: created.second_factor_required,
         }))
     }
 
@@ -126,6 +127,7 @@ impl SessionService for Sessions {
         Ok(Response::new(SetSessionResponse {
             details: details(&set.written),
             session_token: set.token,
+            second_factor_required: set.second_factor_required,
         }))
     }
 

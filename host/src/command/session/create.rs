@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    CommandPayload, CreateSession, SessionAdded, SessionPasswordChecked, SessionTokenSet,
-    SessionUserChecked,
+    CommandPayload, CreateSession, SessionAdded, SessionPasswordChecked,
+    SessionSecondFactorRequired, SessionTokenSet, SessionUserChecked,
 };
 
 use super::check_user;
@@ -27,6 +27,8 @@ pub(crate) struct CreateSessionCommand {
     expires_at: Option<DateTime<Utc>>,
     /// Made once per call, so a retry after a conflict stores the same one.
     token: NewSecret,
+    /// The login-flow plugin that requires a second factor, if any.
+    second_factor_by: Option<String>,
 }
 
 impl CreateSessionCommand {
@@ -46,7 +48,15 @@ impl CreateSessionCommand {
             password_checked,
             expires_at,
             token,
+            second_factor_by: None,
         }
+    }
+
+    /// The same command, recording that `plugin` requires a second factor
+    /// (when `Some`).
+    pub(crate) fn requiring_second_factor(mut self, plugin: Option<String>) -> Self {
+        self.second_factor_by = plugin;
+        self
     }
 
     /// The token, shown once.
@@ -99,6 +109,11 @@ impl Decide for CreateSessionCommand {
                 return Err(CommandError::invalid("a password check needs a user check"));
             }
             None => {}
+        }
+        if let Some(plugin) = &self.second_factor_by {
+            events.push(env.event(&SessionSecondFactorRequired {
+                required_by: plugin.clone(),
+            }));
         }
         events.push(env.event(&SessionTokenSet {
             token_hash: self.token.hash.clone(),

@@ -20,6 +20,15 @@
 //! a change, the token is checked first, so nobody can guess passwords
 //! through a session that is not theirs.
 //!
+//! The login-flow plugins ([`crate::login_flow`]) decide on the checks:
+//! `before-authentication` when a check names the user (before the
+//! password is tried), `after-authentication` when a credential check
+//! passed. A denial fails the call ([`CommandError::Denied`],
+//! `LOGIN_DENIED`, with the plugin's message) and stores nothing; a
+//! required second factor is recorded on the session
+//! (`session.second_factor.required`), and the session cannot finish a
+//! login until a second factor is checked.
+//!
 //! - `model`: the write model; `create`: `session.create`; `set`:
 //!   `session.set`; `terminate`: `session.terminate`.
 
@@ -48,9 +57,16 @@ use super::write_model::{self, StoreSource, WriteModel as _};
 use super::{CommandContext, CommandError, Commands, Written, new_id};
 use crate::auth::token;
 use crate::eventstore::AggregateRef;
+use crate::login_flow::{Gate, Login, LoginGate};
 
 /// The aggregate type of sessions.
 pub(crate) const AGGREGATE_TYPE: &str = "session";
+
+/// The code of a login a login-flow plugin refused.
+pub(crate) const LOGIN_DENIED: &str = "LOGIN_DENIED";
+
+/// The `auth-methods` name of a password check, as login-flow plugins see it.
+pub(crate) const METHOD_PASSWORD: &str = "password";
 
 /// Which user a session check names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +109,8 @@ pub struct SessionWritten {
     /// The session's token from now on, 64 hex digits: the previous one no
     /// longer works.
     pub token: String,
+    /// Whether a login-flow plugin requires a second factor of the session.
+    pub second_factor_required: bool,
 }
 
 impl std::fmt::Debug for SessionWritten {
@@ -190,11 +208,74 @@ fn expiry(lifetime: Option<Duration>) -> Result<Option<DateTime<Utc>>, CommandEr
         .ok_or_else(|| CommandError::invalid("the session lifetime is too long"))
 }
 
+impl UserCheck {
+    /// What the user gave to be identified, as login-flow plugins see it.
+    fn login_name(&self) -> &str {
+        match self {
+            UserCheck::Id(id) | UserCheck::LoginName(id) => id.trim(),
+        }
+    }
+}
+
+/// What the login-flow plugins ask of a session's checks: `Ok(Some(plugin))`
+/// when `plugin` requires a second factor.
+///
+/// # Errors
+/// [`CommandError::Denied`] (`LOGIN_DENIED`) with the plugin's message.
+fn gate_outcome(gate: Gate) -> Result<Option<String>, CommandError> {
+    match gate {
+        Gate::Allow => Ok(None),
+        Gate::SecondFactor { plugin } => Ok(Some(plugin)),
+        Gate::Deny { message, .. } => Err(CommandError::Denied {
+            code: LOGIN_DENIED,
+            message,
+        }),
+    }
+}
+
 impl Commands {
     /// Hands the command side what turns login names into user ids (the
     /// query side). Later calls change nothing.
     pub fn set_login_names(&self, login_names: Arc<dyn LoginNames>) {
         let _ = self.login_names.set(login_names);
+    }
+
+    /// Hands the command side the login-flow plugins' decisions on
+    /// session checks. Later calls change nothing.
+    pub fn set_login_gate(&self, gate: Arc<dyn LoginGate>) {
+        let _ = self.login_gate.set(gate);
+    }
+
+    /// Runs the login-flow hooks on a session's checks: `before` when a
+    /// check named the user, then, once `password_checked`,
+    /// `after-authentication` with every method the session holds. The
+    /// plugin that requires a second factor, if any.
+    ///
+    /// # Errors
+    /// [`CommandError::Denied`] (`LOGIN_DENIED`) for a denial; a failing
+    /// plugin's error (the login does not go on).
+    async fn login_hooks(
+        &self,
+        login: &mut Login,
+        named: bool,
+        password: impl std::future::Future<Output = Result<bool, CommandError>>,
+    ) -> Result<(bool, Option<String>), CommandError> {
+        let gate = self.login_gate.get();
+        let mut required = None;
+        if let (Some(gate), true, Some(_)) = (gate, named, &login.user_id) {
+            required = gate_outcome(gate.before_authentication(login).await?)?;
+        }
+        let password_checked = password.await?;
+        if password_checked {
+            if !login.auth_methods.iter().any(|m| m == METHOD_PASSWORD) {
+                login.auth_methods.push(METHOD_PASSWORD.to_owned());
+            }
+            if let Some(gate) = gate {
+                let after = gate_outcome(gate.after_authentication(login).await?)?;
+                required = required.or(after);
+            }
+        }
+        Ok((password_checked, required))
     }
 
     /// The user id `check` names.
@@ -267,9 +348,22 @@ impl Commands {
             Some(check) => Some(self.resolve_user(ctx, check).await?),
             None => None,
         };
-        let password_checked = self
-            .session_password(ctx, user_id.as_deref(), checks.password)
+        let mut login = Login {
+            instance_id: ctx.instance_id.clone(),
+            user_id: user_id.clone(),
+            login_name: checks
+                .user
+                .as_ref()
+                .map(|c| c.login_name().to_owned())
+                .unwrap_or_default(),
+            user_agent: user_agent.clone(),
+            ..Login::default()
+        };
+        let password = self.session_password(ctx, user_id.as_deref(), checks.password);
+        let (password_checked, second_factor) = self
+            .login_hooks(&mut login, checks.user.is_some(), password)
             .await?;
+        let second_factor_required = second_factor.is_some();
         let payload = CreateSession {
             user_id,
             check_password: password_checked,
@@ -285,12 +379,14 @@ impl Commands {
             password_checked,
             expires_at,
             token::new_secret(),
-        );
+        )
+        .requiring_second_factor(second_factor);
         let written = self.execute(ctx, &cmd).await?;
         Ok(SessionWritten {
             written,
             token: cmd.token().to_owned(),
             session_id,
+            second_factor_required,
         })
     }
 
@@ -336,9 +432,26 @@ impl Commands {
             None => None,
         };
         let user_id = same_user(&session, named.as_deref())?;
-        let password_checked = self
-            .session_password(ctx, user_id.as_deref(), checks.password)
+        let mut login = Login {
+            instance_id: ctx.instance_id.clone(),
+            org_id: session.org_id.clone(),
+            user_id: user_id.clone(),
+            login_name: checks
+                .user
+                .as_ref()
+                .map(UserCheck::login_name)
+                .or(user_id.as_deref())
+                .unwrap_or_default()
+                .to_owned(),
+            auth_methods: session.auth_methods(),
+            ..Login::default()
+        };
+        let password = self.session_password(ctx, user_id.as_deref(), checks.password);
+        let (password_checked, second_factor) = self
+            .login_hooks(&mut login, checks.user.is_some(), password)
             .await?;
+        let second_factor_required = session.second_factor_required || second_factor.is_some();
+        let second_factor = second_factor.filter(|_| !session.second_factor_required);
         let payload = SetSession {
             user_id: named,
             check_password: password_checked,
@@ -351,12 +464,14 @@ impl Commands {
             password_checked,
             expires_at,
             token::new_secret(),
-        );
+        )
+        .requiring_second_factor(second_factor);
         let written = self.execute(ctx, &cmd).await?;
         Ok(SessionWritten {
             written,
             token: cmd.token().to_owned(),
             session_id: session_id.to_owned(),
+            second_factor_required,
         })
     }
 

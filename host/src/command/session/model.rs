@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    EventPayload, SessionAdded, SessionLifetimeSet, SessionPasswordChecked, SessionTerminated,
-    SessionTokenSet, SessionUserChecked,
+    EventPayload, SessionAdded, SessionLifetimeSet, SessionPasswordChecked,
+    SessionSecondFactorRequired, SessionTerminated, SessionTokenSet, SessionUserChecked,
 };
 use serde::Serialize;
 
@@ -48,6 +48,12 @@ pub(crate) struct SessionModel {
     /// When the password check last passed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) password_checked_at: Option<DateTime<Utc>>,
+    /// When a second factor (TOTP or a recovery code) last passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) second_factor_checked_at: Option<DateTime<Utc>>,
+    /// Whether a login-flow plugin requires a second factor of it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) second_factor_required: bool,
     /// When the session expires; `None`: never.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expires_at: Option<DateTime<Utc>>,
@@ -70,6 +76,15 @@ impl SessionModel {
             code: TOKEN_INVALID,
             message: "the session token is invalid".into(),
         })
+    }
+
+    /// The credentials it holds, as login-flow plugins name them.
+    pub(crate) fn auth_methods(&self) -> Vec<String> {
+        let mut methods = Vec::new();
+        if self.password_checked_at.is_some() {
+            methods.push(super::METHOD_PASSWORD.to_owned());
+        }
+        methods
     }
 
     /// [`CommandError::FailedPrecondition`] for a terminated session, or
@@ -124,6 +139,7 @@ impl WriteModel for SessionModel {
                     self.expires_at = p.expires_at;
                 }
             }
+            SessionSecondFactorRequired::TYPE => self.second_factor_required = true,
             SessionTerminated::TYPE => self.state = SessionState::Terminated,
             _ => {}
         }

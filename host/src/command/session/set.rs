@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    CommandPayload, SessionLifetimeSet, SessionPasswordChecked, SessionTokenSet,
-    SessionUserChecked, SetSession,
+    CommandPayload, SessionLifetimeSet, SessionPasswordChecked, SessionSecondFactorRequired,
+    SessionTokenSet, SessionUserChecked, SetSession,
 };
 
 use super::model::SessionModel;
@@ -30,6 +30,8 @@ pub(crate) struct SetSessionCommand {
     expires_at: Option<Option<DateTime<Utc>>>,
     /// The new token, made once per call.
     token: NewSecret,
+    /// The login-flow plugin that requires a second factor, if any.
+    second_factor_by: Option<String>,
 }
 
 impl std::fmt::Debug for SetSessionCommand {
@@ -61,7 +63,15 @@ impl SetSessionCommand {
             password_checked,
             expires_at,
             token,
+            second_factor_by: None,
         }
+    }
+
+    /// The same command, recording that `plugin` requires a second factor
+    /// (when `Some`).
+    pub(crate) fn requiring_second_factor(mut self, plugin: Option<String>) -> Self {
+        self.second_factor_by = plugin;
+        self
     }
 
     /// The new token, shown once.
@@ -116,6 +126,11 @@ impl Decide for SetSessionCommand {
         }
         if let Some(expires_at) = self.expires_at {
             events.push(env.event(&SessionLifetimeSet { expires_at }));
+        }
+        if let Some(plugin) = &self.second_factor_by {
+            events.push(env.event(&SessionSecondFactorRequired {
+                required_by: plugin.clone(),
+            }));
         }
         events.push(env.event(&SessionTokenSet {
             token_hash: self.token.hash.clone(),

@@ -2,7 +2,7 @@
 //! termination write, and every refusal (wrong token, terminated or
 //! expired session, another user, a user who may not sign in).
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rampart_plugin_sdk::catalogue::{
     CreateSession, MachineUserAdded, SessionAdded, SessionLifetimeSet, SessionTerminated,
     SessionTokenSet, SessionUserChecked, SetSession, UserDeactivated, UserLocked, UserRemoved,
@@ -282,7 +282,7 @@ async fn given_a_session_when_terminating_with_or_without_token_then_terminated_
 #[test]
 fn given_session_events_when_folded_then_the_model_tracks_checks_expiry_and_token() {
     let at = Utc::now();
-    let events: Vec<Event> = [
+    let events = vec![
         (
             "session.added",
             serde_json::json!({ "expiresAt": at.to_rfc3339() }),
@@ -296,21 +296,8 @@ fn given_session_events_when_folded_then_the_model_tracks_checks_expiry_and_toke
             serde_json::json!({ "tokenHash": digest("t") }),
         ),
         ("session.lifetime.set", serde_json::json!({})),
-    ]
-    .into_iter()
-    .enumerate()
-    .map(|(i, (event_type, payload))| Event {
-        position: Position::new(i as i64 + 1, 0),
-        aggregate: session_ref(),
-        sequence: i as u64 + 1,
-        event_type: event_type.into(),
-        revision: 1,
-        payload,
-        creator: "c".into(),
-        created_at: at,
-    })
-    .collect();
-    let model = fold::<SessionModel>(&events).model;
+    ];
+    let model = fold::<SessionModel>(&stored_session(events, at)).model;
     assert_eq!(model.user_id.as_deref(), Some("u-1"));
     assert_eq!(model.expires_at, None, "the lifetime was lifted");
     assert!(model.require_token("t").is_ok());
@@ -322,4 +309,83 @@ fn given_session_events_when_folded_then_the_model_tracks_checks_expiry_and_toke
     );
     assert_eq!(same_user(&model, None).unwrap().as_deref(), Some("u-1"));
     assert!(same_user(&model, Some("u-2")).is_err());
+}
+
+#[tokio::test]
+async fn given_a_plugin_requiring_a_second_factor_when_creating_then_the_session_records_it() {
+    let cmd = create(Some("user-1"), true).requiring_second_factor(Some("probe".into()));
+    let decision = users(vec![]).when(cmd).await.decision();
+    assert_eq!(
+        types(&decision.events),
+        [
+            "session.added",
+            "session.user.checked",
+            "session.password.checked",
+            "session.second_factor.required",
+            "session.token.set"
+        ]
+    );
+    assert_eq!(decision.events[3].payload["requiredBy"], "probe");
+}
+
+#[tokio::test]
+async fn given_a_session_when_a_plugin_requires_a_second_factor_on_a_change_then_it_is_recorded_and_folded()
+ {
+    let cmd = set("first", None, true).requiring_second_factor(Some("probe".into()));
+    let decision = session_of_ada("first", vec![]).when(cmd).await.decision();
+    assert!(
+        types(&decision.events).contains(&"session.second_factor.required"),
+        "{:?}",
+        types(&decision.events)
+    );
+    let events = vec![
+        ("session.added", serde_json::json!({})),
+        (
+            "session.second_factor.required",
+            serde_json::json!({ "requiredBy": "probe" }),
+        ),
+    ];
+    let model = fold::<SessionModel>(&stored_session(events, Utc::now())).model;
+    assert!(model.second_factor_required);
+    assert!(model.second_factor_checked_at.is_none());
+}
+
+#[test]
+fn given_the_plugins_decisions_when_mapped_then_a_denial_is_login_denied_with_its_message() {
+    use crate::command::CommandError;
+    use crate::login_flow::Gate;
+    assert_eq!(super::gate_outcome(Gate::Allow).unwrap(), None);
+    assert_eq!(
+        super::gate_outcome(Gate::SecondFactor { plugin: "p".into() })
+            .unwrap()
+            .as_deref(),
+        Some("p")
+    );
+    let denied = super::gate_outcome(Gate::Deny {
+        plugin: "p".into(),
+        message: "not today".into(),
+    })
+    .unwrap_err();
+    assert!(
+        matches!(&denied, CommandError::Denied { code: "LOGIN_DENIED", message } if message == "not today"),
+        "{denied:?}"
+    );
+}
+
+/// Session-1's stored `events` (type, payload), all made `at`.
+fn stored_session(events: Vec<(&str, serde_json::Value)>, at: DateTime<Utc>) -> Vec<Event> {
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (event_type, payload))| Event {
+            position: Position::new(i as i64 + 1, 0),
+            aggregate: session_ref(),
+            sequence: i as u64 + 1,
+            event_type: event_type.into(),
+            revision: 1,
+            payload,
+            creator: "c".into(),
+            created_at: at,
+        })
+        .collect()
 }
