@@ -15,7 +15,7 @@
 //! - [`cache`]: the object caches of seed 004 (memory, PostgreSQL, Redis),
 //!   invalidated on every node; [`milestone`]: each instance's milestones.
 //! - [`login_flow`]: the login-flow plugins' hooks in sessions, the code
-//!   flow and token claims.
+//!   flow and token claims; [`login_ui`]: the hosted login pages.
 //! - [`notifier`]: messages to users (log or SMTP per instance, templates).
 //! - [`api`]: the public API from `proto/`: gRPC, gRPC-Web and Connect JSON
 //!   behind one gate; [`auth`]: authentication (tokens) and the role table.
@@ -35,6 +35,7 @@ pub mod command;
 pub mod config;
 pub mod eventstore;
 pub mod login_flow;
+pub mod login_ui;
 pub mod masterkey;
 pub mod milestone;
 pub mod notifier;

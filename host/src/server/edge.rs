@@ -82,11 +82,12 @@ pub(super) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     )
 }
 
-/// Rewrites an error response without a JSON body into `{code, message}`.
+/// Rewrites an error response without a JSON body into `{code, message}`;
+/// HTML pages (the hosted login's) say what went wrong themselves.
 async fn guard(response: Response) -> Response {
     let status = response.status();
     let failed = status.is_client_error() || status.is_server_error();
-    if !failed || is_json(response.headers()) {
+    if !failed || is_json(response.headers()) || is_html(response.headers()) {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -105,6 +106,15 @@ async fn guard(response: Response) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.extend(fixed.headers);
     Response::from_parts(parts, body)
+}
+
+/// Whether the headers declare an HTML page.
+fn is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/html"))
 }
 
 /// Whether the headers declare a JSON body.

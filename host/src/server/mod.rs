@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/debug", debug::router())
         .merge(crate::oidc::router())
+        .merge(crate::login_ui::router())
         .route(
             crate::api::OPENAPI_PATH,
             axum::routing::get(|| async {

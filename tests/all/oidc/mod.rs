@@ -10,12 +10,15 @@
 //!   request with a session, the code exchange with PKCE, the ID token,
 //!   userinfo, refresh rotation and reuse detection, RP-initiated logout,
 //!   and the refusals.
+//! - `hosted_login`: the hosted login pages in a browser's place: forms,
+//!   cookies, CSRF, errors in English and German, back to the app.
 //! - `login_flow`: login-flow plugins in that login: the shipped examples
 //!   (a second factor for a role's holders, claims from metadata), a
 //!   probe that shows what hooks are told, denials, and plugins that trap
 //!   or spin failing closed.
 
 mod code_flow;
+mod hosted_login;
 mod login_flow;
 mod machine;
 

@@ -1,0 +1,475 @@
+//! # The hosted login
+//!
+//! Server-rendered pages at `/ui/login/` (the default `Oidc.LoginUrl`)
+//! that log a user in to an application without any JavaScript: the
+//! authorize endpoint sends the browser here with the auth request's id,
+//! and the journey is
+//!
+//! 1. `GET /ui/login/?authRequest=…`: who signs in (`login_hint` filled in);
+//! 2. `POST /ui/login/username`: a session with a user check (the
+//!    login-flow plugins' `before-authentication` decides), its id and
+//!    token in the `rampart_login` cookie ([`cookies`]);
+//! 3. `GET /ui/login/password` and `POST /ui/login/password`: the
+//!    password check on that session (a wrong one counts toward the
+//!    lockout settings), then the auth request is finished with the
+//!    session and the browser goes back to the application (303).
+//!
+//! It is a client of the same session logic as the session API
+//! ([`Commands::create_session`], [`Commands::set_session`],
+//! [`Provider::callback_with_session`]), acting as [`ACTOR`]. Every form
+//! carries a CSRF value that must repeat the browser's `rampart_csrf`
+//! cookie. Pages speak English or German ([`text`]), and every error is
+//! shown on the page it happened on.
+
+mod cookies;
+pub mod page;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use self::page::Page;
+use self::text::{Lang, Text};
+use crate::command::session::{LOGIN_DENIED, model::TOKEN_INVALID};
+use crate::command::{CommandContext, CommandError, SessionChecks, UserCheck};
+use crate::oidc::callback::{AuthRequestView, CallbackError};
+use crate::oidc::{Located, Provider, form, locate};
+use crate::server::AppState;
+
+/// The first page, and `Oidc.LoginUrl`'s default path.
+pub const LOGIN_PATH: &str = "/ui/login/";
+/// Where the first form posts.
+const USERNAME_PATH: &str = "/ui/login/username";
+/// The password page, and where its form posts.
+const PASSWORD_PATH: &str = "/ui/login/password";
+
+/// The creator of the events the hosted login writes.
+pub const ACTOR: &str = "hosted-login";
+
+/// How long a session the hosted login starts lives.
+const SESSION_LIFETIME: Duration = Duration::from_secs(cookies::SESSION_MAX_AGE_SECS);
+
+/// The hosted login's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(LOGIN_PATH, get(show_username))
+        .route(USERNAME_PATH, axum::routing::post(post_username))
+        .route(PASSWORD_PATH, get(show_password).post(post_password))
+}
+
+/// A request of the hosted login: where it is served and the auth request
+/// it finishes.
+struct Visit {
+    located: Located,
+    request: AuthRequestView,
+    lang: Lang,
+    secure: bool,
+    csrf: String,
+    set_csrf: Option<HeaderValue>,
+}
+
+impl Visit {
+    fn text(&self) -> &'static Text {
+        self.lang.text()
+    }
+
+    /// `page` as the answer, with `status` and `cookies`.
+    fn page(&self, status: StatusCode, page: &Page, cookies: &[HeaderValue]) -> Response {
+        let cookies: Vec<_> = self.set_csrf.iter().chain(cookies).cloned().collect();
+        html(status, page.render(self.lang, &self.csrf), &cookies)
+    }
+
+    fn username_page(&self, login_name: &str, error: Option<String>) -> Page {
+        Page::Username {
+            auth_request: self.request.id.clone(),
+            app_name: self.request.app_name.clone(),
+            login_name: login_name.to_owned(),
+            error,
+        }
+    }
+
+    fn password_page(&self, username: String, error: Option<String>) -> Page {
+        Page::Password {
+            auth_request: self.request.id.clone(),
+            app_name: self.request.app_name.clone(),
+            username,
+            error,
+        }
+    }
+
+    fn command_context(&self) -> CommandContext {
+        CommandContext::new(&self.located.instance_id, ACTOR)
+    }
+
+    fn provider(&self) -> &Provider {
+        &self.located.provider
+    }
+
+    /// Back to the first page (the session cookie was missing or stale).
+    fn start_over(&self) -> Response {
+        see_other(
+            &format!("{LOGIN_PATH}?authRequest={}", encode(&self.request.id)),
+            &[cookies::forget_session(self.secure)],
+        )
+    }
+}
+
+/// Opens the visit of auth request `id`; a dead end is answered as a page.
+async fn visit(state: &AppState, headers: &HeaderMap, id: Option<&str>) -> Result<Visit, Response> {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let fallback = text::pick(&[], accept);
+    let problem = |status: StatusCode, message: &str| {
+        let page = Page::Problem {
+            message: message.to_owned(),
+        };
+        html(status, page.render(fallback, ""), &[])
+    };
+    let Some(id) = id.filter(|id| !id.is_empty()) else {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            fallback.text().request_closed,
+        ));
+    };
+    let located = match locate(state, headers).await {
+        Ok(located) => located,
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            return Err(problem(StatusCode::NOT_FOUND, &e.description));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the hosted login cannot serve");
+            return Err(problem(e.status, fallback.text().unavailable));
+        }
+    };
+    let request = match located
+        .provider
+        .auth_request_view(&located.instance_id, id)
+        .await
+    {
+        Ok(request) => request,
+        Err(CallbackError::Request(_)) => {
+            return Err(problem(
+                StatusCode::BAD_REQUEST,
+                fallback.text().request_closed,
+            ));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the hosted login cannot read an auth request");
+            return Err(problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                fallback.text().unavailable,
+            ));
+        }
+    };
+    let lang = text::pick(&request.ui_locales, accept);
+    let secure = located.provider.external_secure();
+    let (csrf, set_csrf) = cookies::csrf(headers, secure);
+    Ok(Visit {
+        located,
+        request,
+        lang,
+        secure,
+        csrf,
+        set_csrf,
+    })
+}
+
+/// The posted form of the hosted login, once its CSRF value held.
+async fn posted(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Visit, BTreeMap<String, String>), Response> {
+    let fields = form(headers, body).unwrap_or_default();
+    let visit = visit(
+        state,
+        headers,
+        fields.get("authRequest").map(String::as_str),
+    )
+    .await?;
+    if !cookies::csrf_holds(headers, fields.get("csrf").map(String::as_str)) {
+        // A fresh CSRF cookie, and the form again.
+        let (csrf, set) = cookies::csrf(&HeaderMap::new(), visit.secure);
+        let visit = Visit {
+            csrf,
+            set_csrf: set,
+            ..visit
+        };
+        let page = visit.username_page("", Some(visit.text().form_expired.to_owned()));
+        return Err(visit.page(StatusCode::FORBIDDEN, &page, &[]));
+    }
+    Ok((visit, fields))
+}
+
+/// `GET /ui/login/`: who signs in.
+async fn show_username(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let visit = match visit(
+        &state,
+        &headers,
+        query.get("authRequest").map(String::as_str),
+    )
+    .await
+    {
+        Ok(visit) => visit,
+        Err(answer) => return answer,
+    };
+    let hint = visit.request.login_hint.clone().unwrap_or_default();
+    visit.page(StatusCode::OK, &visit.username_page(&hint, None), &[])
+}
+
+/// `POST /ui/login/username`: a session with the named user.
+async fn post_username(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (visit, fields) = match posted(&state, &headers, &body).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
+    };
+    let name = fields
+        .get("loginName")
+        .map(|n| n.trim())
+        .unwrap_or_default();
+    if name.is_empty() {
+        let page = visit.username_page(name, Some(visit.text().empty.to_owned()));
+        return visit.page(StatusCode::BAD_REQUEST, &page, &[]);
+    }
+    let Ok(commands) = state.cqrs().map(|c| c.commands.clone()) else {
+        let page = visit.username_page(name, Some(visit.text().unavailable.to_owned()));
+        return visit.page(StatusCode::SERVICE_UNAVAILABLE, &page, &[]);
+    };
+    let checks = SessionChecks {
+        user: Some(UserCheck::LoginName(name.to_owned())),
+        password: None,
+    };
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match commands
+        .create_session(
+            &visit.command_context(),
+            checks,
+            Some(SESSION_LIFETIME),
+            user_agent,
+        )
+        .await
+    {
+        Ok(created) => see_other(
+            &format!("{PASSWORD_PATH}?authRequest={}", encode(&visit.request.id)),
+            &visit
+                .set_csrf
+                .iter()
+                .cloned()
+                .chain([cookies::session(
+                    &created.session_id,
+                    &created.token,
+                    visit.secure,
+                )])
+                .collect::<Vec<_>>(),
+        ),
+        Err(error) => {
+            let (status, message) = refusal(visit.text(), &error);
+            visit.page(status, &visit.username_page(name, Some(message)), &[])
+        }
+    }
+}
+
+/// `GET /ui/login/password`: the password of the session's user.
+async fn show_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let visit = match visit(
+        &state,
+        &headers,
+        query.get("authRequest").map(String::as_str),
+    )
+    .await
+    {
+        Ok(visit) => visit,
+        Err(answer) => return answer,
+    };
+    match username(&visit, &headers).await {
+        Some(username) => visit.page(StatusCode::OK, &visit.password_page(username, None), &[]),
+        None => visit.start_over(),
+    }
+}
+
+/// The username of the browser's session, while it holds.
+async fn username(visit: &Visit, headers: &HeaderMap) -> Option<String> {
+    let (id, token) = cookies::session_of(headers)?;
+    let instance = &visit.located.instance_id;
+    let session = visit
+        .provider()
+        .login_session(instance, &id, &token)
+        .await
+        .ok()??;
+    let subject = visit
+        .provider()
+        .queries()
+        .subject(instance, &session.user_id)
+        .await
+        .ok()??;
+    Some(subject.username)
+}
+
+/// `POST /ui/login/password`: the password check, then back to the app.
+async fn post_password(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (visit, fields) = match posted(&state, &headers, &body).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
+    };
+    let (Some((session_id, token)), Some(username)) = (
+        cookies::session_of(&headers),
+        username(&visit, &headers).await,
+    ) else {
+        return visit.start_over();
+    };
+    let password = fields.get("password").cloned().unwrap_or_default();
+    if password.is_empty() {
+        let page = visit.password_page(username, Some(visit.text().empty.to_owned()));
+        return visit.page(StatusCode::BAD_REQUEST, &page, &[]);
+    }
+    let Ok(commands) = state.cqrs().map(|c| c.commands.clone()) else {
+        let page = visit.password_page(username, Some(visit.text().unavailable.to_owned()));
+        return visit.page(StatusCode::SERVICE_UNAVAILABLE, &page, &[]);
+    };
+    let checks = SessionChecks {
+        user: None,
+        password: Some(password),
+    };
+    let set = match commands
+        .set_session(&visit.command_context(), &session_id, &token, checks, None)
+        .await
+    {
+        Ok(set) => set,
+        Err(CommandError::Denied {
+            code: TOKEN_INVALID,
+            ..
+        })
+        | Err(CommandError::NotFound { .. }) => return visit.start_over(),
+        Err(error) => {
+            let (status, message) = refusal(visit.text(), &error);
+            return visit.page(status, &visit.password_page(username, Some(message)), &[]);
+        }
+    };
+    let cookie = cookies::session(&session_id, &set.token, visit.secure);
+    let finished = visit
+        .provider()
+        .callback_with_session(
+            &visit.located.instance_id,
+            &visit.request.id,
+            &session_id,
+            &set.token,
+            ACTOR,
+        )
+        .await;
+    let t = visit.text();
+    let problem = |status, message: &str| {
+        let page = Page::Problem {
+            message: message.to_owned(),
+        };
+        visit.page(status, &page, std::slice::from_ref(&cookie))
+    };
+    match finished {
+        Ok(url) => see_other(&url, std::slice::from_ref(&cookie)),
+        Err(CallbackError::Denied(message)) => problem(StatusCode::FORBIDDEN, &message),
+        Err(CallbackError::SecondFactorRequired) => {
+            problem(StatusCode::FORBIDDEN, t.second_factor_required)
+        }
+        Err(CallbackError::Request(_)) => problem(StatusCode::BAD_REQUEST, t.request_closed),
+        Err(CallbackError::Session) => visit.start_over(),
+        Err(error) => {
+            tracing::warn!(%error, "the hosted login could not finish an auth request");
+            problem(StatusCode::SERVICE_UNAVAILABLE, t.unavailable)
+        }
+    }
+}
+
+/// What the user is told when a session check is refused, and the status.
+fn refusal(t: &Text, error: &CommandError) -> (StatusCode, String) {
+    match error {
+        CommandError::NotFound { kind: "user", .. } => {
+            (StatusCode::BAD_REQUEST, t.unknown_user.to_owned())
+        }
+        CommandError::Mismatch { .. } => (StatusCode::BAD_REQUEST, t.wrong_password.to_owned()),
+        CommandError::FailedPrecondition(_) => {
+            (StatusCode::BAD_REQUEST, t.user_unusable.to_owned())
+        }
+        CommandError::Denied {
+            code: LOGIN_DENIED,
+            message,
+        } => (StatusCode::FORBIDDEN, message.clone()),
+        CommandError::InvalidArgument(_) => (StatusCode::BAD_REQUEST, t.unknown_user.to_owned()),
+        other => {
+            tracing::warn!(error = %other, "the hosted login could not check a session");
+            (StatusCode::SERVICE_UNAVAILABLE, t.unavailable.to_owned())
+        }
+    }
+}
+
+/// `text` percent-encoded for a query value.
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The headers every page carries: no caching, no framing, no scripts, no
+/// referrer leaving the page.
+fn protect(headers: &mut HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+/// An HTML answer with `cookies` set.
+fn html(status: StatusCode, body: String, cookies: &[HeaderValue]) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    protect(headers);
+    for cookie in cookies {
+        headers.append(header::SET_COOKIE, cookie.clone());
+    }
+    response
+}
+
+/// `303 See Other` to `location`, with `cookies` set.
+fn see_other(location: &str, cookies: &[HeaderValue]) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        headers.insert(header::LOCATION, value);
+    }
+    protect(headers);
+    for cookie in cookies {
+        headers.append(header::SET_COOKIE, cookie.clone());
+    }
+    response
+}

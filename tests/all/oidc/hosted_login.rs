@@ -1,0 +1,367 @@
+//! The hosted login (`/ui/login/`) in a browser's place, on both backends:
+//! an application sends the browser to authorize, the pages ask for the
+//! username and the password with plain HTML forms (no JavaScript), and the
+//! browser lands back at the application with a code that exchanges for
+//! tokens. Given/when/then along the way: the cookies are `HttpOnly` with
+//! their `SameSite`, a form without its CSRF value is refused, a wrong
+//! password and an unknown user are said on the page, in English or in
+//! German as `ui_locales` asks, and a closed request is a page, not JSON.
+
+use std::collections::BTreeMap;
+
+use openidconnect::PkceCodeChallenge;
+use reqwest::StatusCode;
+
+use super::code_flow::{PASSWORD, REDIRECT, add_app, jwt_claims};
+use super::post_form;
+use crate::cqrs::{Backend, start};
+use crate::support::Api;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosted_login_on_sqlite() {
+    hosted_login(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosted_login_on_postgres() {
+    hosted_login(Backend::postgres().await).await;
+}
+
+/// A browser: follows nothing by itself, keeps cookies.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: BTreeMap<String, String>,
+    /// Every `Set-Cookie` seen, as sent.
+    set_cookies: Vec<String>,
+}
+
+/// A page or redirect the browser got.
+struct Got {
+    status: StatusCode,
+    location: Option<String>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Browser {
+    fn new(base: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            cookies: BTreeMap::new(),
+            set_cookies: Vec::new(),
+        }
+    }
+
+    fn url(&self, target: &str) -> String {
+        if target.starts_with("http") {
+            target.to_owned()
+        } else {
+            format!("{}{target}", self.base)
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Got {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let request = if cookie.is_empty() {
+            request
+        } else {
+            request.header("cookie", cookie.join("; "))
+        };
+        let response = request.send().await.expect("the server answers");
+        for set in response.headers().get_all("set-cookie") {
+            let set = set.to_str().unwrap().to_owned();
+            let pair = set.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || set.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+            self.set_cookies.push(set);
+        }
+        Got {
+            status: response.status(),
+            location: response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned()),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap_or_default(),
+        }
+    }
+
+    async fn get(&mut self, target: &str) -> Got {
+        let request = self.http.get(self.url(target));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, target: &str, form: &[(&str, &str)]) -> Got {
+        let request = self.http.post(self.url(target)).form(form);
+        self.send(request).await
+    }
+
+    /// The `Set-Cookie` of cookie `name` last seen.
+    fn set_cookie(&self, name: &str) -> &str {
+        self.set_cookies
+            .iter()
+            .rev()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no Set-Cookie of {name}: {:?}", self.set_cookies))
+    }
+}
+
+/// The value of the hidden field `name` of a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name} in {body}"))
+        + marker.len();
+    body[start..start + body[start..].find('"').unwrap()].to_owned()
+}
+
+/// Authorizes `client` with PKCE (and `extra` parameters): the login
+/// page's path, and the code verifier.
+async fn authorize(
+    browser: &mut Browser,
+    client: &str,
+    extra: &[(&str, &str)],
+) -> (String, String) {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut params = vec![
+        ("client_id", client),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "openid profile"),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    params.extend_from_slice(extra);
+    let url = url::Url::parse_with_params(&browser.url("/oauth/v2/authorize"), &params).unwrap();
+    let got = browser.get(url.as_str()).await;
+    assert_eq!(got.status, StatusCode::FOUND, "{}", got.body);
+    (got.location.unwrap(), verifier.secret().clone())
+}
+
+async fn hosted_login(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &backend, &[]).await;
+    let admin = Api::new(&server);
+    let org = admin.add_org("ACME").await;
+    let ada = admin.add_user(&org, "ada", Some(PASSWORD)).await;
+    let shop = admin.add_project(&org, "Shop").await;
+    let (client_id, secret) = add_app(
+        &admin,
+        &shop,
+        "Web",
+        "CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC",
+    )
+    .await;
+    let mut browser = Browser::new(&server.url);
+
+    // Given an application's authorize request, the first page asks who
+    // signs in: plain HTML, the hint filled in, protected headers.
+    let (login_page, verifier) =
+        authorize(&mut browser, &client_id, &[("login_hint", "ada")]).await;
+    assert!(
+        login_page.starts_with("/ui/login/?authRequest="),
+        "{login_page}"
+    );
+    let page = browser.get(&login_page).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<form method=\"post\""), "{}", page.body);
+    assert!(!page.body.contains("<script"), "no JavaScript");
+    assert!(page.body.contains("lang=\"en\"") && page.body.contains("value=\"ada\""));
+    assert!(page.body.contains("Web"), "names the application");
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let csrf_cookie = browser.set_cookie("rampart_csrf").to_owned();
+    assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Strict"));
+    let request = hidden(&page.body, "authRequest");
+    let csrf = hidden(&page.body, "csrf");
+
+    // A form without the CSRF value is refused, as a page.
+    let refused = browser
+        .post(
+            "/ui/login/username",
+            &[("authRequest", &request), ("loginName", "ada")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("This form has expired"),
+        "{}",
+        refused.body
+    );
+    let csrf = if browser.cookies["rampart_csrf"] == csrf {
+        csrf
+    } else {
+        hidden(&refused.body, "csrf")
+    };
+
+    // An unknown user is said on the page.
+    let unknown = browser
+        .post(
+            "/ui/login/username",
+            &[
+                ("authRequest", &request),
+                ("csrf", &csrf),
+                ("loginName", "nobody"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown.body.contains("There is no user with this name."),
+        "{}",
+        unknown.body
+    );
+    assert!(unknown.body.contains("role=\"alert\""));
+
+    // The username: a session in an HttpOnly cookie, on to the password.
+    let next = browser
+        .post(
+            "/ui/login/username",
+            &[
+                ("authRequest", &request),
+                ("csrf", &csrf),
+                ("loginName", "ada"),
+            ],
+        )
+        .await;
+    assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.body);
+    let session_cookie = browser.set_cookie("rampart_login").to_owned();
+    assert!(
+        session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"),
+        "{session_cookie}"
+    );
+    let password_page = browser.get(&next.location.unwrap()).await;
+    assert_eq!(
+        password_page.status,
+        StatusCode::OK,
+        "{}",
+        password_page.body
+    );
+    assert!(
+        password_page.body.contains("<strong>ada</strong>"),
+        "{}",
+        password_page.body
+    );
+    assert!(
+        password_page
+            .body
+            .contains("autocomplete=\"current-password\"")
+    );
+
+    // A wrong password is said on the page; the right one goes back to the
+    // application with a code, and the code gives tokens.
+    let wrong = browser
+        .post(
+            "/ui/login/password",
+            &[
+                ("authRequest", &request),
+                ("csrf", &csrf),
+                ("password", "Wr0ng-Passw0rd!"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(
+        wrong.body.contains("The password is incorrect."),
+        "{}",
+        wrong.body
+    );
+    let back = browser
+        .post(
+            "/ui/login/password",
+            &[
+                ("authRequest", &request),
+                ("csrf", &csrf),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    let callback = url::Url::parse(&back.location.unwrap()).unwrap();
+    assert!(callback.as_str().starts_with(REDIRECT), "{callback}");
+    let param = |name: &str| {
+        callback
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(param("state").as_deref(), Some("st"));
+    let code = param("code").expect("a code");
+    let (status, tokens) = post_form(
+        &server.url,
+        "/oauth/v2/token",
+        None,
+        Some((&client_id, &secret)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["sub"], ada.as_str(), "{id_token}");
+    assert_eq!(id_token["amr"], serde_json::json!(["pwd"]));
+
+    // In German when the application asks for it.
+    let (login_page, _) = authorize(&mut browser, &client_id, &[("ui_locales", "de")]).await;
+    let page = browser.get(&login_page).await;
+    assert!(
+        page.body.contains("lang=\"de\"") && page.body.contains("Anmelden"),
+        "{}",
+        page.body
+    );
+    let request = hidden(&page.body, "authRequest");
+    let csrf = hidden(&page.body, "csrf");
+    let unknown = browser
+        .post(
+            "/ui/login/username",
+            &[
+                ("authRequest", &request),
+                ("csrf", &csrf),
+                ("loginName", "niemand"),
+            ],
+        )
+        .await;
+    assert!(
+        unknown
+            .body
+            .contains("Es gibt keinen Benutzer mit diesem Namen."),
+        "{}",
+        unknown.body
+    );
+
+    // A request that does not exist is a page that says so.
+    let closed = browser.get("/ui/login/?authRequest=nope").await;
+    assert_eq!(closed.status, StatusCode::BAD_REQUEST);
+    assert!(
+        closed.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{:?}",
+        closed.headers
+    );
+    assert!(
+        closed.body.contains("expired or was already used"),
+        "{}",
+        closed.body
+    );
+}
