@@ -83,7 +83,7 @@ pub use project::{AppAction, AppWritten, GrantAction, RoleAction};
 pub use session::{LoginNames, SessionChecks, SessionWritten, UserCheck};
 pub use settings::{InEffect, SettingsLayer, SettingsLevel};
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
-pub use user::{CodeIssued, Contact, MachineSecretWritten};
+pub use user::{CodeIssued, Contact, MachineSecretWritten, RecoveryCodesWritten, TotpRegistered};
 pub use write_model_cache::{WRITE_MODEL_READS_METRIC, WriteModelCache};
 
 use std::sync::{Arc, OnceLock};

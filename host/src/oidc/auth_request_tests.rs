@@ -59,6 +59,7 @@ fn session(password_checked: DateTime<Utc>) -> LoginSession {
         user_id: "ada".into(),
         org_id: "org".into(),
         password_checked_at: Some(password_checked),
+        second_factor_checked_at: None,
         user_active: true,
     }
 }

@@ -24,6 +24,9 @@ use crate::query::Queries;
 
 /// The `amr` value of a password check (RFC 8176).
 pub const AMR_PASSWORD: &str = "pwd";
+/// The `amr` value of a one-time password check: a TOTP or recovery code
+/// (RFC 8176).
+pub const AMR_OTP: &str = "otp";
 
 /// A live session and what it proved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +39,9 @@ pub struct LoginSession {
     pub org_id: String,
     /// When the user's password was last checked, if ever.
     pub password_checked_at: Option<DateTime<Utc>>,
+    /// When a second factor (a TOTP or recovery code) was last checked, if
+    /// ever.
+    pub second_factor_checked_at: Option<DateTime<Utc>>,
     /// Whether the user is active now (not inactive, locked or removed).
     pub user_active: bool,
 }
@@ -52,6 +58,9 @@ impl LoginSession {
         let mut amr = Vec::new();
         if self.password_checked_at.is_some() {
             amr.push(AMR_PASSWORD.to_owned());
+        }
+        if self.second_factor_checked_at.is_some() {
+            amr.push(AMR_OTP.to_owned());
         }
         amr
     }
@@ -144,6 +153,7 @@ impl Sessions for CommandSessions {
             user_id,
             org_id,
             password_checked_at: session.password_checked_at,
+            second_factor_checked_at: session.second_factor_checked_at,
             user_active,
         }))
     }
@@ -167,5 +177,25 @@ impl Sessions for CommandSessions {
                 "the session could not be ended: {e}"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_a_second_factor_check_when_amr_is_asked_then_otp_follows_pwd() {
+        let mut session = LoginSession {
+            session_id: "s".into(),
+            user_id: "u".into(),
+            org_id: "o".into(),
+            password_checked_at: Some(Utc::now()),
+            second_factor_checked_at: None,
+            user_active: true,
+        };
+        assert_eq!(session.amr(), [AMR_PASSWORD]);
+        session.second_factor_checked_at = Some(Utc::now());
+        assert_eq!(session.amr(), [AMR_PASSWORD, AMR_OTP]);
     }
 }

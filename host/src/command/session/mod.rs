@@ -16,9 +16,14 @@
 //! A password check goes through [`Commands::check_password`] before the
 //! session's own command: a wrong password is recorded on the user (it
 //! counts toward lockout) and fails the call, so no `session.password.
-//! checked` is stored; an inactive or locked user fails both checks. For
-//! a change, the token is checked first, so nobody can guess passwords
-//! through a session that is not theirs.
+//! checked` is stored; an inactive or locked user fails both checks. A
+//! second factor goes the same way, after the password: a TOTP code
+//! through [`Commands::check_totp`] (`session.totp.checked`), or a
+//! recovery code, used up on the user, through
+//! [`Commands::check_recovery_code`] (`session.recovery_code.checked`);
+//! wrong codes count toward `maxOtpAttempts`. For a change, the token is
+//! checked first, so nobody can guess passwords or codes through a
+//! session that is not theirs.
 //!
 //! - `model`: the write model; `create`: `session.create`; `set`:
 //!   `session.set`; `terminate`: `session.terminate`.
@@ -36,7 +41,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rampart_plugin_sdk::catalogue::{CheckPassword, CreateSession, SetSession};
+use rampart_plugin_sdk::catalogue::{
+    CheckPassword, CreateSession, SessionPasswordChecked, SessionRecoveryCodeChecked,
+    SessionTotpChecked, SetSession,
+};
 
 use self::create::CreateSessionCommand;
 use self::model::SessionModel;
@@ -47,7 +55,7 @@ use super::user::model::{UserKind, UserModel, UserState};
 use super::write_model::{self, StoreSource, WriteModel as _};
 use super::{CommandContext, CommandError, Commands, Written, new_id};
 use crate::auth::token;
-use crate::eventstore::AggregateRef;
+use crate::eventstore::{AggregateRef, NewEvent};
 
 /// The aggregate type of sessions.
 pub(crate) const AGGREGATE_TYPE: &str = "session";
@@ -63,7 +71,7 @@ pub enum UserCheck {
 }
 
 /// The checks a session create or change asks for. `Debug` leaves the
-/// password out.
+/// password and codes out.
 #[derive(Clone, Default)]
 pub struct SessionChecks {
     /// The user to check: it must exist and be an active human user.
@@ -71,14 +79,68 @@ pub struct SessionChecks {
     /// The password of the session's user, checked through
     /// [`Commands::check_password`].
     pub password: Option<String>,
+    /// A code of the session's user's verified TOTP, checked through
+    /// [`Commands::check_totp`].
+    pub totp: Option<String>,
+    /// One of the session's user's recovery codes, checked (and used up)
+    /// through [`Commands::check_recovery_code`].
+    pub recovery_code: Option<String>,
 }
 
 impl std::fmt::Debug for SessionChecks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
         f.debug_struct("SessionChecks")
             .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password", &redacted(&self.password))
+            .field("totp", &redacted(&self.totp))
+            .field("recovery_code", &redacted(&self.recovery_code))
             .finish()
+    }
+}
+
+/// Which checks of the session's user passed (through the user's own
+/// commands, before the session's command records them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Passed {
+    /// The password check.
+    pub(crate) password: bool,
+    /// The TOTP check.
+    pub(crate) totp: bool,
+    /// The recovery code check.
+    pub(crate) recovery_code: bool,
+}
+
+impl Passed {
+    /// Whether any check of the user passed.
+    pub(crate) fn any(self) -> bool {
+        self.password || self.totp || self.recovery_code
+    }
+
+    /// Why checks that passed cannot be recorded on a session without a
+    /// user.
+    pub(crate) fn without_user(self) -> CommandError {
+        let what = if self.password {
+            "a password"
+        } else {
+            "a second factor"
+        };
+        CommandError::invalid(format!("{what} check needs a user check"))
+    }
+
+    /// The session events recording these checks, passed at `now`.
+    pub(crate) fn events(self, env: &Env<'_>, now: DateTime<Utc>) -> Vec<NewEvent> {
+        let mut events = Vec::new();
+        if self.password {
+            events.push(env.event(&SessionPasswordChecked { checked_at: now }));
+        }
+        if self.totp {
+            events.push(env.event(&SessionTotpChecked { checked_at: now }));
+        }
+        if self.recovery_code {
+            events.push(env.event(&SessionRecoveryCodeChecked { checked_at: now }));
+        }
+        events
     }
 }
 
@@ -244,6 +306,47 @@ impl Commands {
         Ok(true)
     }
 
+    /// Checks `checks`' password, then its second factor (a TOTP code or a
+    /// recovery code, not both) of `user_id`: which passed. The first that
+    /// fails fails the call.
+    async fn session_proofs(
+        &self,
+        ctx: &CommandContext,
+        user_id: Option<&str>,
+        checks: SessionChecks,
+    ) -> Result<Passed, CommandError> {
+        if checks.totp.is_some() && checks.recovery_code.is_some() {
+            return Err(CommandError::invalid(
+                "check a TOTP code or a recovery code, not both",
+            ));
+        }
+        let password = self
+            .session_password(ctx, user_id, checks.password)
+            .await?;
+        let second = checks.totp.as_ref().or(checks.recovery_code.as_ref());
+        let (Some(code), Some(user_id)) = (second, user_id) else {
+            if second.is_some() {
+                return Err(CommandError::invalid(
+                    "a second factor check needs a user check",
+                ));
+            }
+            return Ok(Passed {
+                password,
+                ..Passed::default()
+            });
+        };
+        if checks.totp.is_some() {
+            self.check_totp(ctx, user_id, code.clone()).await?;
+        } else {
+            self.check_recovery_code(ctx, user_id, code.clone()).await?;
+        }
+        Ok(Passed {
+            password,
+            totp: checks.totp.is_some(),
+            recovery_code: checks.recovery_code.is_some(),
+        })
+    }
+
     /// Creates a session with `checks`, living `lifetime` (until terminated
     /// when `None`), for the client `user_agent` describes. The answer holds
     /// the session's first token.
@@ -251,10 +354,12 @@ impl Commands {
     /// # Errors
     /// [`CommandError::NotFound`] for an unknown user,
     /// [`CommandError::FailedPrecondition`] for an inactive, locked or
-    /// machine user, [`CommandError::Mismatch`] (`PASSWORD_INVALID`) for a
-    /// wrong password (recorded on the user, no session created),
-    /// [`CommandError::InvalidArgument`] for a password without a user or a
-    /// zero lifetime, [`CommandError::Rejected`] when a validator refuses.
+    /// machine user, [`CommandError::Mismatch`] (`PASSWORD_INVALID`,
+    /// `TOTP_INVALID`, `RECOVERY_CODE_INVALID`) for a wrong password or
+    /// code (recorded on the user, no session created),
+    /// [`CommandError::FailedPrecondition`] for a second factor check of a
+    /// user without a verified TOTP, [`CommandError::InvalidArgument`] for
+    /// a password or code without a user, both codes, or a zero lifetime, [`CommandError::Rejected`] when a validator refuses.
     pub async fn create_session(
         &self,
         ctx: &CommandContext,
@@ -267,12 +372,12 @@ impl Commands {
             Some(check) => Some(self.resolve_user(ctx, check).await?),
             None => None,
         };
-        let password_checked = self
-            .session_password(ctx, user_id.as_deref(), checks.password)
-            .await?;
+        let passed = self.session_proofs(ctx, user_id.as_deref(), checks).await?;
         let payload = CreateSession {
             user_id,
-            check_password: password_checked,
+            check_password: passed.password,
+            check_totp: passed.totp,
+            check_recovery_code: passed.recovery_code,
             lifetime_seconds: lifetime.map(|l| l.as_secs()),
             user_agent: user_agent
                 .map(|ua| ua.trim().to_owned())
@@ -282,7 +387,7 @@ impl Commands {
         let cmd = CreateSessionCommand::new(
             &session_id,
             payload,
-            password_checked,
+            passed,
             expires_at,
             token::new_secret(),
         );
@@ -303,7 +408,8 @@ impl Commands {
     /// [`CommandError::FailedPrecondition`] for a terminated or expired
     /// session, a check of another user than the session's, or an
     /// inactive or locked user, [`CommandError::NotFound`] for an unknown
-    /// session or user, [`CommandError::Mismatch`] for a wrong password.
+    /// session or user, [`CommandError::Mismatch`] for a wrong password or
+    /// code.
     pub async fn set_session(
         &self,
         ctx: &CommandContext,
@@ -336,19 +442,19 @@ impl Commands {
             None => None,
         };
         let user_id = same_user(&session, named.as_deref())?;
-        let password_checked = self
-            .session_password(ctx, user_id.as_deref(), checks.password)
-            .await?;
+        let passed = self.session_proofs(ctx, user_id.as_deref(), checks).await?;
         let payload = SetSession {
             user_id: named,
-            check_password: password_checked,
+            check_password: passed.password,
+            check_totp: passed.totp,
+            check_recovery_code: passed.recovery_code,
             lifetime_seconds: lifetime.map(|l| l.as_secs()),
         };
         let cmd = SetSessionCommand::new(
             session_id,
             session_token,
             payload,
-            password_checked,
+            passed,
             expires_at,
             token::new_secret(),
         );

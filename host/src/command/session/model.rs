@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    EventPayload, SessionAdded, SessionLifetimeSet, SessionPasswordChecked, SessionTerminated,
-    SessionTokenSet, SessionUserChecked,
+    EventPayload, SessionAdded, SessionLifetimeSet, SessionPasswordChecked,
+    SessionRecoveryCodeChecked, SessionTerminated, SessionTokenSet, SessionTotpChecked,
+    SessionUserChecked,
 };
 use serde::Serialize;
 
@@ -48,6 +49,10 @@ pub(crate) struct SessionModel {
     /// When the password check last passed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) password_checked_at: Option<DateTime<Utc>>,
+    /// When a second factor check (a TOTP code or a recovery code) last
+    /// passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) second_factor_checked_at: Option<DateTime<Utc>>,
     /// When the session expires; `None`: never.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expires_at: Option<DateTime<Utc>>,
@@ -112,6 +117,16 @@ impl WriteModel for SessionModel {
             SessionPasswordChecked::TYPE => {
                 if let Some(p) = payload::<SessionPasswordChecked>(event) {
                     self.password_checked_at = Some(p.checked_at);
+                }
+            }
+            SessionTotpChecked::TYPE => {
+                if let Some(p) = payload::<SessionTotpChecked>(event) {
+                    self.second_factor_checked_at = Some(p.checked_at);
+                }
+            }
+            SessionRecoveryCodeChecked::TYPE => {
+                if let Some(p) = payload::<SessionRecoveryCodeChecked>(event) {
+                    self.second_factor_checked_at = Some(p.checked_at);
                 }
             }
             SessionTokenSet::TYPE => {
