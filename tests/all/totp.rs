@@ -221,7 +221,10 @@ async fn flow(backend: Backend) {
 
     // Recovery codes: ten, each works once (here through SetSession).
     let generated = admin
-        .ok(&user_method("GenerateRecoveryCodes"), json!({ "userId": ada }))
+        .ok(
+            &user_method("GenerateRecoveryCodes"),
+            json!({ "userId": ada }),
+        )
         .await;
     let codes: Vec<String> = generated["codes"]
         .as_array()

@@ -336,7 +336,10 @@ mod tests {
         assert_eq!(rule.scope, MethodScope::SelfOrResource);
         let mut message = DynamicMessage::new(rule.method.input());
         message.set_field_by_name(SELF_USER_FIELD, Value::String("ada".into()));
-        assert_eq!(authorize(rule, &principal("ada", &[]), &message).ok(), Some(true));
+        assert_eq!(
+            authorize(rule, &principal("ada", &[]), &message).ok(),
+            Some(true)
+        );
         let denied = authorize(rule, &principal("grace", &[]), &message).unwrap_err();
         assert_eq!(denied.code(), tonic::Code::PermissionDenied);
         assert!(denied.message().contains("user.credential.write"));

@@ -27,7 +27,8 @@
 //! their roles, grants, applications and application keys),
 //! `authorization/` (which users may use a project, with which roles),
 //! `settings/` (the instance's policies, overridable per organization),
-//! `session/` (sessions a login UI creates with user and password checks).
+//! `session/` (sessions a login UI creates with user, password and second
+//! factor checks).
 //! Members of instances and organizations (`member`) are kept on the
 //! instance and org aggregates. Input is normalized before validation
 //! (usernames and domains trimmed and lowercased, roles trimmed, distinct

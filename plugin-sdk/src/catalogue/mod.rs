@@ -108,9 +108,9 @@ pub use user_details::{
     SetUserMetadata, UserMetadataChanged, UserMetadataRemoved,
 };
 pub use user_mfa::{
-    CheckRecoveryCode, CheckTotp, GenerateRecoveryCodes, RecoveryCodeCheckFailed,
-    RecoveryCodeUsed, RecoveryCodesGenerated, RegisterTotp, RemoveTotp, TotpAdded,
-    TotpCheckFailed, TotpCheckSucceeded, TotpRemoved, TotpResealed, TotpVerified, VerifyTotp,
+    CheckRecoveryCode, CheckTotp, GenerateRecoveryCodes, RecoveryCodeCheckFailed, RecoveryCodeUsed,
+    RecoveryCodesGenerated, RegisterTotp, RemoveTotp, TotpAdded, TotpCheckFailed,
+    TotpCheckSucceeded, TotpRemoved, TotpResealed, TotpVerified, VerifyTotp,
 };
 
 /// What stands in for a secret wherever one is withheld: in `Debug`

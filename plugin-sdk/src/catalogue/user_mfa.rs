@@ -146,7 +146,9 @@ impl fmt::Debug for VerifyTotp {
 
 impl fmt::Debug for CheckTotp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CheckTotp").field("code", &REDACTED).finish()
+        f.debug_struct("CheckTotp")
+            .field("code", &REDACTED)
+            .finish()
     }
 }
 

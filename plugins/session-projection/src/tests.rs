@@ -90,10 +90,7 @@ fn given_checks_when_projected_then_the_user_its_org_and_the_times_are_set() {
         Ok(vec![own().set("password_checked_at", at())])
     );
     let totp = event(&SessionTotpChecked { checked_at: at() });
-    assert_eq!(
-        project(&totp),
-        Ok(vec![own().set("totp_checked_at", at())])
-    );
+    assert_eq!(project(&totp), Ok(vec![own().set("totp_checked_at", at())]));
     let recovery = event(&SessionRecoveryCodeChecked { checked_at: at() });
     assert_eq!(
         project(&recovery),

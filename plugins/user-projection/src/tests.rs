@@ -418,7 +418,8 @@ fn given_a_pat_added_when_projected_then_nothing_and_never_its_hash() {
 }
 
 #[test]
-fn given_a_totp_verified_then_removed_when_projected_then_enrolment_follows_and_pending_is_ignored() {
+fn given_a_totp_verified_then_removed_when_projected_then_enrolment_follows_and_pending_is_ignored()
+{
     use rampart_plugin_sdk::catalogue::{TotpAdded, TotpRemoved, TotpVerified};
     let touched = |enrolled: bool| {
         Statement::update("users")

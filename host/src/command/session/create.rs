@@ -7,8 +7,8 @@ use rampart_plugin_sdk::catalogue::{
     CommandPayload, CreateSession, SessionAdded, SessionTokenSet, SessionUserChecked,
 };
 
-use super::{Passed, check_user};
 use super::model::SessionModel;
+use super::{Passed, check_user};
 use crate::auth::token::NewSecret;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError};

@@ -320,9 +320,7 @@ impl Commands {
                 "check a TOTP code or a recovery code, not both",
             ));
         }
-        let password = self
-            .session_password(ctx, user_id, checks.password)
-            .await?;
+        let password = self.session_password(ctx, user_id, checks.password).await?;
         let second = checks.totp.as_ref().or(checks.recovery_code.as_ref());
         let (Some(code), Some(user_id)) = (second, user_id) else {
             if second.is_some() {

@@ -16,9 +16,8 @@ use rampart_plugin_sdk::catalogue::{
     PasswordCodeFailed, PersonalAccessTokenAdded, PersonalAccessTokenRemoved, PhoneCodeAdded,
     PhoneCodeFailed, Profile, RecoveryCodeCheckFailed, RecoveryCodeUsed, RecoveryCodesGenerated,
     TotpAdded, TotpCheckFailed, TotpCheckSucceeded, TotpRemoved, TotpResealed, TotpVerified,
-    UserDeactivated,
-    UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated, UserRemoved,
-    UserUnlocked,
+    UserDeactivated, UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated,
+    UserRemoved, UserUnlocked,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};

@@ -22,9 +22,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    CheckTotp, CommandPayload, EventPayload, RegisterTotp, RemoveTotp, TotpAdded,
-    TotpCheckFailed, TotpCheckSucceeded, TotpRemoved, TotpResealed, TotpVerified, UserLocked,
-    VerifyTotp,
+    CheckTotp, CommandPayload, EventPayload, RegisterTotp, RemoveTotp, TotpAdded, TotpCheckFailed,
+    TotpCheckSucceeded, TotpRemoved, TotpResealed, TotpVerified, UserLocked, VerifyTotp,
 };
 
 use super::model::{UserModel, UserState};
@@ -211,10 +210,7 @@ impl Decide for RegisterTotpCommand {
                 "the user has a verified TOTP already; remove it (RemoveTOTP) to register another",
             ));
         }
-        let instance = env
-            .load::<InstanceModel>(&env.ctx.instance_id)
-            .await?
-            .model;
+        let instance = env.load::<InstanceModel>(&env.ctx.instance_id).await?.model;
         let issuer = match instance.name.trim() {
             "" => DEFAULT_ISSUER.to_owned(),
             name => name.to_owned(),
@@ -423,9 +419,7 @@ impl Decide for CheckTotpCommand {
             step(self.at),
             verified.last_step,
         ) {
-            Some(step) => Ok(Decision::new(vec![
-                env.event(&TotpCheckSucceeded { step }),
-            ])),
+            Some(step) => Ok(Decision::new(vec![env.event(&TotpCheckSucceeded { step })])),
             None => {
                 otp_failure(
                     model,
@@ -548,9 +542,7 @@ pub(crate) async fn reseal(store: &dyn EventStore, ring: &Keyring) -> Result<usi
         .into_iter()
         .map(|e| e.aggregate)
         .collect();
-    users.sort_by(|a, b| {
-        (&a.instance_id, &a.aggregate_id).cmp(&(&b.instance_id, &b.aggregate_id))
-    });
+    users.sort_by(|a, b| (&a.instance_id, &a.aggregate_id).cmp(&(&b.instance_id, &b.aggregate_id)));
     users.dedup();
     let mut resealed = 0;
     for user in users {

@@ -109,7 +109,12 @@ async fn given_a_user_when_registering_then_the_secret_is_stored_sealed_and_show
         .then(vec![expected(&TotpAdded {
             secret: sealed.clone(),
         })]);
-    assert!(!decision.events[0].payload.to_string().contains(&totp::base32(&secret)));
+    assert!(
+        !decision.events[0]
+            .payload
+            .to_string()
+            .contains(&totp::base32(&secret))
+    );
     let opened = KEYRING
         .open(TOTP_SECRET, "instance-1/user-1", &sealed)
         .unwrap();
@@ -228,7 +233,10 @@ async fn given_a_lockout_of_two_otp_attempts_when_the_second_code_in_a_row_fails
     let decision = ada(history.clone())
         .when(check(wrong_code()))
         .await
-        .then(vec![expected(&TotpCheckFailed {}), expected(&UserLocked {})]);
+        .then(vec![
+            expected(&TotpCheckFailed {}),
+            expected(&UserLocked {}),
+        ]);
     assert_eq!(
         decision.mismatch.map(|(code, _)| code),
         Some("TOTP_INVALID")
@@ -295,7 +303,10 @@ async fn given_a_totp_when_removed_then_it_and_its_recovery_codes_are_gone() {
     assert_eq!(model.otp_failures, 1);
     assert!(model.verified_totp().is_some());
     let json = serde_json::to_string(&model).unwrap();
-    assert!(!json.contains("v1:"), "validators never see the secret: {json}");
+    assert!(
+        !json.contains("v1:"),
+        "validators never see the secret: {json}"
+    );
     for e in stored(vec![
         event(&user_ref("user-1"), &UserUnlocked {}),
         event(&user_ref("user-1"), &TotpRemoved {}),
@@ -352,7 +363,10 @@ async fn given_recovery_codes_when_one_is_checked_then_it_passes_once() {
         Some("RECOVERY_CODE_INVALID")
     );
     ada(verified())
-        .when(CheckRecoveryCodeCommand::new("user-1", codes.plain[0].clone()))
+        .when(CheckRecoveryCodeCommand::new(
+            "user-1",
+            codes.plain[0].clone(),
+        ))
         .await
         .then_error("FAILED_PRECONDITION", "no unused recovery codes");
 }
