@@ -370,3 +370,53 @@ async fn given_recovery_codes_when_one_is_checked_then_it_passes_once() {
         .await
         .then_error("FAILED_PRECONDITION", "no unused recovery codes");
 }
+
+#[tokio::test]
+async fn given_a_secret_sealed_with_the_previous_masterkey_when_resealed_then_it_opens_with_the_new_one()
+ {
+    use crate::eventstore::{ExpectedSequence, Push};
+    let (_commands, store, _dir) =
+        crate::command::testing::sqlite_commands(crate::command::testing::no_plugins()).await;
+    let user = crate::eventstore::AggregateRef::new("i-1", "user", "u-1");
+    let sealed = KEYRING.seal(TOTP_SECRET, "i-1/u-1", &SECRET);
+    let events = [
+        event(&user, &TotpAdded { secret: sealed }).1,
+        event(&user, &TotpVerified { step: 7 }).1,
+    ];
+    store
+        .push(Push::new(
+            user.clone(),
+            ExpectedSequence::Exact(0),
+            events.to_vec(),
+        ))
+        .await
+        .unwrap();
+    let new = MasterKey::from_text("pR8sK2mN6vX0cQ4wE9tY3uI7oA1dF5gH", "test").unwrap();
+    let old = MasterKey::from_text("Zq4V9xM2rT7pL0sB8nW3cY6hJ1kD5fGe", "test").unwrap();
+    let rotating = Keyring::derive(&new, &[old], b"0123456789abcdef");
+    assert_eq!(
+        super::totp::reseal(store.as_ref(), &rotating)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        super::totp::reseal(store.as_ref(), &rotating)
+            .await
+            .unwrap(),
+        0
+    );
+    let events = store
+        .query(&crate::eventstore::EventQuery::aggregate(&user))
+        .await
+        .unwrap();
+    let model = crate::command::write_model::fold::<UserModel>(&events).model;
+    let totp = model.verified_totp().expect("still verified");
+    assert!(rotating.sealed_with_current(&totp.sealed));
+    let new_only = Keyring::derive(&new, &[], b"0123456789abcdef");
+    assert_eq!(
+        new_only.open(TOTP_SECRET, "i-1/u-1", &totp.sealed).unwrap(),
+        SECRET
+    );
+    assert_eq!(totp.last_step, Some(7));
+}
