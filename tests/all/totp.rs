@@ -4,7 +4,8 @@
 //! checks password and TOTP in sessions, a code passes once, wrong codes
 //! count toward `maxOtpAttempts` until the user is locked, a recovery code
 //! works once, and removing the TOTP ends all of it. An administrator of
-//! another organization cannot enrol the user.
+//! another organization cannot enrol the user; a caller without roles may
+//! call the enrolment methods about itself only.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -120,6 +121,24 @@ async fn flow(backend: Backend) {
         .await;
     let (status, answer) = admin
         .with_token(Some(&owner))
+        .call(&user_method("RegisterTOTP"), json!({ "userId": ada }))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+
+    // About itself, a caller needs no permission: a machine user without
+    // roles passes the gate and is told only that machines have no TOTP.
+    let (self_id, self_token) = admin.add_machine(&acme, "self-service", &[]).await;
+    let itself = admin.with_token(Some(&self_token));
+    refused(
+        &itself
+            .call(&user_method("RegisterTOTP"), json!({ "userId": self_id }))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "failed_precondition",
+        "FAILED_PRECONDITION",
+        "machine user",
+    );
+    let (status, answer) = itself
         .call(&user_method("RegisterTOTP"), json!({ "userId": ada }))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
