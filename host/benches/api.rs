@@ -612,6 +612,7 @@ async fn auth(store: Store, node_rt: &tokio::runtime::Handle, window: Duration, 
                 instance_id: first.instance_id.clone(),
                 principal,
                 permission: String::new(),
+                on_self: false,
             };
             let url_a = serve_grpc(rampart::api::grpc_service(node.state.clone())).await;
             let url_b = serve_grpc(without_gate(&node.state, caller)).await;

@@ -21,3 +21,4 @@ mod oidc;
 mod plugins;
 mod session;
 mod support;
+mod totp;

@@ -26,7 +26,7 @@ use tonic::Status;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
-use super::rules::{MethodRule, MethodScope, RULES};
+use super::rules::{MethodRule, MethodScope, RULES, SELF_USER_FIELD};
 use super::status::{invalid_field, permission_denied, unauthenticated, with_reason};
 use super::tenant::host_name;
 use super::validate::validate;
@@ -48,6 +48,9 @@ pub struct Caller {
     pub principal: Arc<Principal>,
     /// The method's permission.
     pub permission: String,
+    /// Whether the caller was admitted to a `SCOPE_SELF_OR_RESOURCE` method
+    /// about itself (its own user): no permission is needed then.
+    pub on_self: bool,
 }
 
 impl Caller {
@@ -214,12 +217,13 @@ async fn admit(
         .to_bytes();
     let message = decode(rule, &framed)?;
     validate(&message).map_err(|violation| invalid_field(&violation))?;
-    authorize(rule, &principal, &message)?;
+    let on_self = authorize(rule, &principal, &message)?;
 
     parts.extensions.insert(Caller {
         instance_id,
         principal,
         permission: rule.permission.clone(),
+        on_self,
     });
     Ok(Request::from_parts(parts, Body::new(Full::new(framed))))
 }
@@ -246,15 +250,31 @@ fn decode(rule: &MethodRule, framed: &Bytes) -> Result<DynamicMessage, Status> {
         .map_err(|error| invalid(format!("the request is not a valid message: {error}")))
 }
 
-/// Step 4: the method's permission in its scope.
+/// Whether `message`'s [`SELF_USER_FIELD`] names `principal`'s own user.
+fn names_self(principal: &Principal, message: &DynamicMessage) -> bool {
+    match message.get_field_by_name(SELF_USER_FIELD).as_deref() {
+        Some(Value::String(user)) => !user.is_empty() && user.trim() == principal.user_id,
+        _ => false,
+    }
+}
+
+/// Step 4: the method's permission in its scope; whether the caller was
+/// admitted about itself (`SCOPE_SELF_OR_RESOURCE`).
 fn authorize(
     rule: &MethodRule,
     principal: &Principal,
     message: &DynamicMessage,
-) -> Result<(), Status> {
+) -> Result<bool, Status> {
     let permission = rule.permission.as_str();
+    if rule.scope == MethodScope::SelfOrResource && names_self(principal, message) {
+        return Ok(true);
+    }
     let (allowed, place) = match &rule.scope {
         MethodScope::OwnSelf => (true, String::new()),
+        MethodScope::SelfOrResource => (
+            principal.may_somewhere(permission),
+            "on this instance (or be the user itself)".to_owned(),
+        ),
         MethodScope::System => (
             principal.may_in_instance(permission),
             "on the system (a SYSTEM_* role)".to_owned(),
@@ -279,7 +299,58 @@ fn authorize(
         },
     };
     if allowed {
-        return Ok(());
+        return Ok(false);
     }
     Err(permission_denied(permission, &place))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+
+    /// A principal of user `user_id` with `permissions` on the instance.
+    fn principal(user_id: &str, permissions: &[&str]) -> Principal {
+        Principal {
+            instance_id: "i-1".into(),
+            user_id: user_id.into(),
+            org_id: "o-1".into(),
+            username: user_id.into(),
+            expires_at: chrono::Utc::now(),
+            instance_roles: Vec::new(),
+            org_roles: BTreeMap::new(),
+            project_roles: BTreeMap::new(),
+            instance_permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            org_permissions: BTreeMap::new(),
+            project_permissions: BTreeMap::<String, BTreeSet<String>>::new(),
+        }
+    }
+
+    #[test]
+    fn given_a_self_or_resource_method_when_a_user_calls_it_about_itself_then_no_permission_is_needed()
+     {
+        let rule = RULES
+            .method("/rampart.user.v1.UserService/RegisterTOTP")
+            .unwrap();
+        assert_eq!(rule.scope, MethodScope::SelfOrResource);
+        let mut message = DynamicMessage::new(rule.method.input());
+        message.set_field_by_name(SELF_USER_FIELD, Value::String("ada".into()));
+        assert_eq!(
+            authorize(rule, &principal("ada", &[]), &message).ok(),
+            Some(true)
+        );
+        let denied = authorize(rule, &principal("grace", &[]), &message).unwrap_err();
+        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+        assert!(denied.message().contains("user.credential.write"));
+        let admin = principal("admin", &["user.credential.write"]);
+        assert_eq!(authorize(rule, &admin, &message).ok(), Some(false));
+        // Another method's user_id never admits anyone about itself.
+        let other = RULES
+            .method("/rampart.user.v1.UserService/SetPassword")
+            .unwrap();
+        let mut message = DynamicMessage::new(other.method.input());
+        message.set_field_by_name(SELF_USER_FIELD, Value::String("ada".into()));
+        assert!(authorize(other, &principal("ada", &[]), &message).is_err());
+    }
 }

@@ -24,6 +24,8 @@ const AUTHZ: &str = "rampart.api.v1.authz";
 const FIELD: &str = "rampart.api.v1.field";
 /// The request field naming the organization when a rule does not say.
 const DEFAULT_ORG_FIELD: &str = "org_id";
+/// The request field naming the user of a `SCOPE_SELF_OR_RESOURCE` method.
+pub const SELF_USER_FIELD: &str = "user_id";
 
 /// The descriptor pool of `proto/` (comments and options kept).
 pub static POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
@@ -48,6 +50,9 @@ pub enum MethodScope {
     System,
     /// Any authenticated caller, about itself.
     OwnSelf,
+    /// The user named by the request's `user_id` field about itself (no
+    /// permission needed), or anyone else as [`MethodScope::Resource`].
+    SelfOrResource,
 }
 
 /// The authorization rule of one method.
@@ -163,6 +168,12 @@ fn method_rule(
         Scope::Resource => MethodScope::Resource,
         Scope::System => MethodScope::System,
         Scope::Self_ => MethodScope::OwnSelf,
+        Scope::SelfOrResource => {
+            if method.input().get_field_by_name(SELF_USER_FIELD).is_none() {
+                return Err("SCOPE_SELF_OR_RESOURCE needs a user_id field in the request");
+            }
+            MethodScope::SelfOrResource
+        }
     };
     if rule.permission.is_empty() && scope != MethodScope::OwnSelf {
         return Err("no permission");

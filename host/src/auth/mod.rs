@@ -14,8 +14,10 @@
 
 mod authenticator;
 mod principal;
+pub mod recovery;
 pub mod roles;
 pub mod token;
+pub mod totp;
 
 pub use authenticator::{AuthError, Authenticator};
 pub use principal::Principal;

@@ -27,7 +27,8 @@
 //! their roles, grants, applications and application keys),
 //! `authorization/` (which users may use a project, with which roles),
 //! `settings/` (the instance's policies, overridable per organization),
-//! `session/` (sessions a login UI creates with user and password checks).
+//! `session/` (sessions a login UI creates with user, password and second
+//! factor checks).
 //! Members of instances and organizations (`member`) are kept on the
 //! instance and org aggregates. Input is normalized before validation
 //! (usernames and domains trimmed and lowercased, roles trimmed, distinct
@@ -83,7 +84,7 @@ pub use project::{AppAction, AppWritten, GrantAction, RoleAction};
 pub use session::{LoginNames, SessionChecks, SessionWritten, UserCheck};
 pub use settings::{InEffect, SettingsLayer, SettingsLevel};
 pub use setup::{InstanceCreated, InstancePlan, PlannedToken};
-pub use user::{CodeIssued, Contact, MachineSecretWritten};
+pub use user::{CodeIssued, Contact, MachineSecretWritten, RecoveryCodesWritten, TotpRegistered};
 pub use write_model_cache::{WRITE_MODEL_READS_METRIC, WriteModelCache};
 
 use std::sync::{Arc, OnceLock};

@@ -117,6 +117,12 @@ impl EventSource for Given {
 impl Given {
     /// Decides `cmd` on the given history.
     pub(crate) async fn when<D: Decide>(self, cmd: D) -> Then {
+        self.when_ref(&cmd).await
+    }
+
+    /// Decides `cmd` on the given history, leaving the command with the
+    /// caller (for what its decision leaves in it).
+    pub(crate) async fn when_ref<D: Decide>(self, cmd: &D) -> Then {
         let ctx = ctx();
         let aggregate = AggregateRef::new(
             INSTANCE,

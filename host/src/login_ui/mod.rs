@@ -249,7 +249,7 @@ async fn post_username(State(state): State<AppState>, headers: HeaderMap, body: 
     };
     let checks = SessionChecks {
         user: Some(UserCheck::LoginName(name.to_owned())),
-        password: None,
+        ..SessionChecks::default()
     };
     let user_agent = headers
         .get(header::USER_AGENT)
@@ -346,8 +346,8 @@ async fn post_password(State(state): State<AppState>, headers: HeaderMap, body: 
         return visit.page(StatusCode::SERVICE_UNAVAILABLE, &page, &[]);
     };
     let checks = SessionChecks {
-        user: None,
         password: Some(password),
+        ..SessionChecks::default()
     };
     let set = match commands
         .set_session(&visit.command_context(), &session_id, &token, checks, None)

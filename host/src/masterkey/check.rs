@@ -223,9 +223,12 @@ pub async fn rotate(
 }
 
 /// Re-seals every secret sealed with another key than `ring`'s current
-/// one: SMTP passwords and OIDC signing keys; how many it re-sealed.
+/// one: SMTP passwords, OIDC signing keys and TOTP secrets; how many it
+/// re-sealed.
 async fn reseal_all(store: &dyn EventStore, ring: &Keyring) -> Result<usize, MasterKeyError> {
-    Ok(reseal_smtp_passwords(store, ring).await? + crate::oidc::keys::reseal(store, ring).await?)
+    Ok(reseal_smtp_passwords(store, ring).await?
+        + crate::oidc::keys::reseal(store, ring).await?
+        + crate::command::user::totp::reseal(store, ring).await?)
 }
 
 /// Re-seals with `ring`'s current key every instance's SMTP password sealed

@@ -15,8 +15,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::OidcError;
-use crate::command::session::AGGREGATE_TYPE;
 use crate::command::session::model::SessionModel;
+use crate::command::session::{AGGREGATE_TYPE, METHOD_PASSWORD, METHOD_SECOND_FACTOR};
 use crate::command::write_model::{self, StoreSource, WriteModel as _};
 use crate::command::{CommandContext, CommandError, Commands};
 use crate::eventstore::{AggregateRef, EventStore};
@@ -24,19 +24,16 @@ use crate::query::Queries;
 
 /// The `amr` value of a password check (RFC 8176).
 pub const AMR_PASSWORD: &str = "pwd";
-
-/// The `amr` value of a one-time password check (RFC 8176).
+/// The `amr` value of a one-time password check: a TOTP or recovery code
+/// (RFC 8176).
 pub const AMR_OTP: &str = "otp";
-
-/// The `auth-methods` name of a second factor, as login-flow plugins see it.
-pub const METHOD_SECOND_FACTOR: &str = "totp";
 
 /// The login-flow method names of `amr` values (the claims hook of a
 /// token learns how the login went from the code or refresh token's `amr`).
 pub fn auth_methods_of(amr: &[String]) -> Vec<String> {
     amr.iter()
         .map(|m| match m.as_str() {
-            AMR_PASSWORD => crate::command::session::METHOD_PASSWORD.to_owned(),
+            AMR_PASSWORD => METHOD_PASSWORD.to_owned(),
             AMR_OTP => METHOD_SECOND_FACTOR.to_owned(),
             other => other.to_owned(),
         })
@@ -54,7 +51,8 @@ pub struct LoginSession {
     pub org_id: String,
     /// When the user's password was last checked, if ever.
     pub password_checked_at: Option<DateTime<Utc>>,
-    /// When a second factor was last checked, if ever.
+    /// When a second factor (a TOTP or recovery code) was last checked, if
+    /// ever.
     pub second_factor_checked_at: Option<DateTime<Utc>>,
     /// Whether a login-flow plugin required a second factor of it.
     pub second_factor_required: bool,
@@ -73,7 +71,7 @@ impl LoginSession {
     pub fn auth_methods(&self) -> Vec<String> {
         let mut methods = Vec::new();
         if self.password_checked_at.is_some() {
-            methods.push(crate::command::session::METHOD_PASSWORD.to_owned());
+            methods.push(METHOD_PASSWORD.to_owned());
         }
         if self.second_factor_checked_at.is_some() {
             methods.push(METHOD_SECOND_FACTOR.to_owned());
@@ -206,5 +204,26 @@ impl Sessions for CommandSessions {
                 "the session could not be ended: {e}"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_a_second_factor_check_when_amr_is_asked_then_otp_follows_pwd() {
+        let mut session = LoginSession {
+            session_id: "s".into(),
+            user_id: "u".into(),
+            org_id: "o".into(),
+            password_checked_at: Some(Utc::now()),
+            second_factor_checked_at: None,
+            second_factor_required: false,
+            user_active: true,
+        };
+        assert_eq!(session.amr(), [AMR_PASSWORD]);
+        session.second_factor_checked_at = Some(Utc::now());
+        assert_eq!(session.amr(), [AMR_PASSWORD, AMR_OTP]);
     }
 }

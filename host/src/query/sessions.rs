@@ -34,6 +34,10 @@ pub struct SessionView {
     pub user_checked_at: Option<DateTime<Utc>>,
     /// When the password check last passed.
     pub password_checked_at: Option<DateTime<Utc>>,
+    /// When a TOTP check last passed.
+    pub totp_checked_at: Option<DateTime<Utc>>,
+    /// When a recovery code check last passed.
+    pub recovery_code_checked_at: Option<DateTime<Utc>>,
     /// The client's user agent, as it described itself.
     pub user_agent: Option<String>,
     /// When the session expires; `None`: never.
@@ -99,6 +103,8 @@ fn view(row: &Row) -> SessionView {
         org_id: text(row, "orgId"),
         user_checked_at: time(row, "userCheckedAt"),
         password_checked_at: time(row, "passwordCheckedAt"),
+        totp_checked_at: time(row, "totpCheckedAt"),
+        recovery_code_checked_at: time(row, "recoveryCodeCheckedAt"),
         user_agent: text(row, "userAgent"),
         expires_at: time(row, "expiresAt"),
         terminated: text(row, "state").as_deref() == Some("terminated"),

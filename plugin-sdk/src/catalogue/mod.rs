@@ -33,6 +33,7 @@ mod settings;
 mod user;
 mod user_codes;
 mod user_details;
+mod user_mfa;
 
 pub use app::{
     AccessTokenType, AddApiApp, AddOidcApp, ApiConfig, AppAdded, AppChanged, AppConfigChanged,
@@ -79,8 +80,8 @@ pub use project::{
 };
 pub use session::{
     CreateSession, SessionAdded, SessionLifetimeSet, SessionPasswordChecked,
-    SessionSecondFactorRequired, SessionTerminated, SessionTokenSet, SessionUserChecked,
-    SetSession, TerminateSession,
+    SessionRecoveryCodeChecked, SessionSecondFactorRequired, SessionTerminated, SessionTokenSet,
+    SessionTotpChecked, SessionUserChecked, SetSession, TerminateSession,
 };
 pub use settings::{
     DomainSettings, InstanceSettingsSet, LockoutSettings, LoginSettings, NotificationSettings,
@@ -105,6 +106,11 @@ pub use user_codes::{
 pub use user_details::{
     ChangeHumanPhone, HumanPhoneChanged, HumanPhoneRemoved, RemoveHumanPhone, RemoveUserMetadata,
     SetUserMetadata, UserMetadataChanged, UserMetadataRemoved,
+};
+pub use user_mfa::{
+    CheckRecoveryCode, CheckTotp, GenerateRecoveryCodes, RecoveryCodeCheckFailed, RecoveryCodeUsed,
+    RecoveryCodesGenerated, RegisterTotp, RemoveTotp, TotpAdded, TotpCheckFailed,
+    TotpCheckSucceeded, TotpRemoved, TotpResealed, TotpVerified, VerifyTotp,
 };
 
 /// What stands in for a secret wherever one is withheld: in `Debug`
@@ -173,6 +179,7 @@ pub fn event_secret_fields(event_type: &str) -> Option<&'static [&'static str]> 
         user::EVENTS,
         user_codes::EVENTS,
         user_details::EVENTS,
+        user_mfa::EVENTS,
     ]
     .into_iter()
     .flatten()
@@ -196,6 +203,7 @@ pub fn command_secret_fields(name: &str) -> Option<&'static [&'static str]> {
         user::COMMANDS,
         user_codes::COMMANDS,
         user_details::COMMANDS,
+        user_mfa::COMMANDS,
     ]
     .into_iter()
     .flatten()

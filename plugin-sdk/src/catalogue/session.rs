@@ -28,6 +28,12 @@ pub struct CreateSession {
     /// Whether the user's password is checked too.
     #[serde(default)]
     pub check_password: bool,
+    /// Whether a code of the user's TOTP is checked too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub check_totp: bool,
+    /// Whether one of the user's recovery codes is checked (and used up).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub check_recovery_code: bool,
     /// How long the session lives, in seconds; `None`: until terminated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_seconds: Option<u64>,
@@ -47,6 +53,12 @@ pub struct SetSession {
     /// Whether the user's password is checked.
     #[serde(default)]
     pub check_password: bool,
+    /// Whether a code of the user's TOTP is checked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub check_totp: bool,
+    /// Whether one of the user's recovery codes is checked (and used up).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub check_recovery_code: bool,
     /// A new lifetime from now, in seconds; `None` keeps the expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_seconds: Option<u64>,
@@ -85,6 +97,25 @@ pub struct SessionUserChecked {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionPasswordChecked {
+    /// When the check passed.
+    pub checked_at: DateTime<Utc>,
+}
+
+/// `session.totp.checked`: the session's user gave a current code of its
+/// verified TOTP (checked through `user.human.totp.check`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionTotpChecked {
+    /// When the check passed.
+    pub checked_at: DateTime<Utc>,
+}
+
+/// `session.recovery_code.checked`: the session's user gave one of its
+/// recovery codes, now used up on the user (`user.human.recovery_code.
+/// used`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRecoveryCodeChecked {
     /// When the check passed.
     pub checked_at: DateTime<Utc>,
 }
@@ -140,6 +171,8 @@ event_types! {
     SessionAdded => "session.added",
     SessionUserChecked => "session.user.checked",
     SessionPasswordChecked => "session.password.checked",
+    SessionTotpChecked => "session.totp.checked",
+    SessionRecoveryCodeChecked => "session.recovery_code.checked",
     SessionTokenSet => "session.token.set" secret ["tokenHash"],
     SessionLifetimeSet => "session.lifetime.set",
     SessionSecondFactorRequired => "session.second_factor.required",

@@ -181,6 +181,12 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         CreateSession::NAME,
         SetSession::NAME,
         TerminateSession::NAME,
+        RegisterTotp::NAME,
+        VerifyTotp::NAME,
+        RemoveTotp::NAME,
+        CheckTotp::NAME,
+        GenerateRecoveryCodes::NAME,
+        CheckRecoveryCode::NAME,
     ];
     let events = [
         InstanceAdded::TYPE,
@@ -236,6 +242,17 @@ fn given_the_catalogue_when_names_are_listed_then_they_are_dotted_lowercase_and_
         SessionLifetimeSet::TYPE,
         SessionSecondFactorRequired::TYPE,
         SessionTerminated::TYPE,
+        SessionTotpChecked::TYPE,
+        SessionRecoveryCodeChecked::TYPE,
+        TotpAdded::TYPE,
+        TotpResealed::TYPE,
+        TotpVerified::TYPE,
+        TotpRemoved::TYPE,
+        TotpCheckSucceeded::TYPE,
+        TotpCheckFailed::TYPE,
+        RecoveryCodesGenerated::TYPE,
+        RecoveryCodeUsed::TYPE,
+        RecoveryCodeCheckFailed::TYPE,
     ];
     // Commands and events are separate namespaces: "org.domain.primary.set"
     // is both a command and (past tense of "set") the event it causes.
@@ -370,6 +387,18 @@ fn given_payloads_with_secrets_then_their_marks_name_real_keys() {
     marked_keys_exist(
         &MachineSecretSet::default(),
         MachineSecretSet::SECRET_FIELDS,
+    );
+    marked_keys_exist(&TotpAdded::default(), TotpAdded::SECRET_FIELDS);
+    marked_keys_exist(&TotpResealed::default(), TotpResealed::SECRET_FIELDS);
+    marked_keys_exist(
+        &RecoveryCodesGenerated::default(),
+        RecoveryCodesGenerated::SECRET_FIELDS,
+    );
+    marked_keys_exist(&CheckTotp::default(), CheckTotp::SECRET_FIELDS);
+    marked_keys_exist(&VerifyTotp::default(), VerifyTotp::SECRET_FIELDS);
+    marked_keys_exist(
+        &CheckRecoveryCode::default(),
+        CheckRecoveryCode::SECRET_FIELDS,
     );
     marked_keys_exist(
         &AddHumanUser {

@@ -7,13 +7,14 @@
 //!
 //! | table | key | columns |
 //! |---|---|---|
-//! | `sessions` | `instance_id`, `id` | `user_id` (nullable), `org_id` (nullable), `user_checked_at` (nullable), `password_checked_at` (nullable), `user_agent` (nullable), `expires_at` (nullable: never), `state` (`active` \| `terminated`), `creator`, `created_at`, `changed_at`, `sequence`; index `sessions_user` on `instance_id, user_id` |
+//! | `sessions` | `instance_id`, `id` | `user_id` (nullable), `org_id` (nullable), `user_checked_at` (nullable), `password_checked_at` (nullable), `totp_checked_at` (nullable), `recovery_code_checked_at` (nullable), `user_agent` (nullable), `expires_at` (nullable: never), `state` (`active` \| `terminated`), `creator`, `created_at`, `changed_at`, `sequence`; index `sessions_user` on `instance_id, user_id` |
 //!
 //! | event | effect |
 //! |---|---|
 //! | `session.added` | upserts the row, active, with its user agent and expiry |
 //! | `session.user.checked` | sets the user, its organization and when |
 //! | `session.password.checked` | sets when |
+//! | `session.totp.checked` / `session.recovery_code.checked` | sets when (`totp_checked_at` / `recovery_code_checked_at`) |
 //! | `session.lifetime.set` | replaces the expiry |
 //! | `session.token.set` | only `changed_at` and `sequence`: the token's hash is never projected |
 //! | `session.terminated` | `state` `terminated` |
@@ -23,20 +24,27 @@
 //! Deterministic: no capabilities, times come from the event.
 
 use rampart_plugin_sdk::catalogue::{
-    SessionAdded, SessionLifetimeSet, SessionPasswordChecked, SessionTerminated, SessionTokenSet,
-    SessionUserChecked,
+    SessionAdded, SessionLifetimeSet, SessionPasswordChecked, SessionRecoveryCodeChecked,
+    SessionTerminated, SessionTokenSet, SessionTotpChecked, SessionUserChecked,
 };
 use rampart_plugin_sdk::prelude::*;
 
 /// The sessions, one row each.
 const SESSIONS: &str = "sessions";
 
+/// The manifest's version: the crate's, plus the revision of the table
+/// declaration and of what is projected. Bump the revision whenever either
+/// changes, so the host rebuilds the read model into new tables.
+/// Revision 2: `totp_checked_at`, `recovery_code_checked_at` (second
+/// factors).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+schema.2");
+
 /// The `sessions` projection.
 pub struct SessionProjection;
 
 impl Projection for SessionProjection {
     fn manifest() -> Manifest {
-        Manifest::new("sessions", env!("CARGO_PKG_VERSION"))
+        Manifest::new("sessions", VERSION)
             .description("Read model of sessions")
             .handles(["session.*"])
     }
@@ -50,6 +58,8 @@ impl Projection for SessionProjection {
                 .column(Column::text("org_id").nullable())
                 .column(Column::timestamp("user_checked_at").nullable())
                 .column(Column::timestamp("password_checked_at").nullable())
+                .column(Column::timestamp("totp_checked_at").nullable())
+                .column(Column::timestamp("recovery_code_checked_at").nullable())
                 .column(Column::text("user_agent").nullable())
                 .column(Column::timestamp("expires_at").nullable())
                 .column(Column::text("state"))
@@ -82,6 +92,8 @@ impl Projection for SessionProjection {
                         .set("org_id", None::<String>)
                         .set("user_checked_at", None::<DateTime>)
                         .set("password_checked_at", None::<DateTime>)
+                        .set("totp_checked_at", None::<DateTime>)
+                        .set("recovery_code_checked_at", None::<DateTime>)
                         .set("user_agent", added.user_agent)
                         .set("expires_at", added.expires_at)
                         .set("state", "active")
@@ -104,6 +116,14 @@ impl Projection for SessionProjection {
             SessionPasswordChecked::TYPE => {
                 let checked: SessionPasswordChecked = event.payload()?;
                 vec![own().set("password_checked_at", checked.checked_at)]
+            }
+            SessionTotpChecked::TYPE => {
+                let checked: SessionTotpChecked = event.payload()?;
+                vec![own().set("totp_checked_at", checked.checked_at)]
+            }
+            SessionRecoveryCodeChecked::TYPE => {
+                let checked: SessionRecoveryCodeChecked = event.payload()?;
+                vec![own().set("recovery_code_checked_at", checked.checked_at)]
             }
             SessionLifetimeSet::TYPE => {
                 let set: SessionLifetimeSet = event.payload()?;

@@ -1,7 +1,8 @@
 //! Given/when/then tests through the SDK's native harness.
 
 use rampart_plugin_sdk::catalogue::{
-    SessionAdded, SessionPasswordChecked, SessionTerminated, SessionTokenSet, SessionUserChecked,
+    SessionAdded, SessionPasswordChecked, SessionRecoveryCodeChecked, SessionTerminated,
+    SessionTokenSet, SessionTotpChecked, SessionUserChecked,
 };
 use rampart_plugin_sdk::chrono::TimeZone;
 use rampart_plugin_sdk::prelude::*;
@@ -53,6 +54,8 @@ fn given_a_session_added_when_projected_then_its_row_is_active_without_checks() 
                 .set("org_id", None::<String>)
                 .set("user_checked_at", None::<DateTime>)
                 .set("password_checked_at", None::<DateTime>)
+                .set("totp_checked_at", None::<DateTime>)
+                .set("recovery_code_checked_at", None::<DateTime>)
                 .set("user_agent", "curl/8")
                 .set("expires_at", at())
                 .set("state", "active")
@@ -85,6 +88,13 @@ fn given_checks_when_projected_then_the_user_its_org_and_the_times_are_set() {
     assert_eq!(
         project(&password),
         Ok(vec![own().set("password_checked_at", at())])
+    );
+    let totp = event(&SessionTotpChecked { checked_at: at() });
+    assert_eq!(project(&totp), Ok(vec![own().set("totp_checked_at", at())]));
+    let recovery = event(&SessionRecoveryCodeChecked { checked_at: at() });
+    assert_eq!(
+        project(&recovery),
+        Ok(vec![own().set("recovery_code_checked_at", at())])
     );
 }
 

@@ -7,7 +7,7 @@
 //!
 //! | table | key | columns |
 //! |---|---|---|
-//! | `users` | `instance_id`, `id` | `org_id`, `kind` (`human` \| `machine`), `username`, `given_name`, `family_name`, `display_name` (nullable), `preferred_language` (nullable), `email`, `email_verified`, `phone` (nullable, E.164), `phone_verified`, `name` (nullable), `description` (nullable), `access_token_type` (nullable: `opaque` \| `jwt` for machines), `has_secret`, `state` (`active` \| `inactive` \| `locked`), `password_set`, `password_changed_at` (nullable), `creator`, `created_at`, `changed_at`, `sequence`; indexes `users_username`, `users_org`, `users_email` |
+//! | `users` | `instance_id`, `id` | `org_id`, `kind` (`human` \| `machine`), `username`, `given_name`, `family_name`, `display_name` (nullable), `preferred_language` (nullable), `email`, `email_verified`, `phone` (nullable, E.164), `phone_verified`, `name` (nullable), `description` (nullable), `access_token_type` (nullable: `opaque` \| `jwt` for machines), `has_secret`, `state` (`active` \| `inactive` \| `locked`), `password_set`, `password_changed_at` (nullable), `totp_enrolled`, `creator`, `created_at`, `changed_at`, `sequence`; indexes `users_username`, `users_org`, `users_email` |
 //! | `user_metadata` | `instance_id`, `user_id`, `key` | `org_id`, `value` (base64 of the bytes), `created_at`, `changed_at`, `sequence`; index `user_metadata_user` on `instance_id, user_id, key` |
 //!
 //! Humans have no `name`, `description` nor `access_token_type` and never
@@ -37,6 +37,7 @@
 //! | `user.human.phone.changed` | replaces the number and its verification |
 //! | `user.human.phone.removed` | clears the number, not verified |
 //! | `user.human.phone.verified` | the number is verified (by code) |
+//! | `user.human.totp.verified` / `user.human.totp.removed` | `totp_enrolled` true / false (a pending registration is not enrolled) |
 //! | `user.metadata.changed` | upserts the entry (a change keeps `created_at`) |
 //! | `user.metadata.removed` | deletes the entry |
 //! | `user.deactivated` / `user.reactivated` | `state` `inactive` / `active` |
@@ -51,9 +52,9 @@
 use rampart_plugin_sdk::catalogue::{
     AccessTokenType, HumanEmailChanged, HumanEmailVerified, HumanPasswordChanged,
     HumanPhoneChanged, HumanPhoneRemoved, HumanPhoneVerified, HumanProfileChanged, HumanUserAdded,
-    MachineSecretRemoved, MachineSecretSet, MachineUserAdded, MachineUserChanged, UserDeactivated,
-    UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated, UserRemoved,
-    UserUnlocked,
+    MachineSecretRemoved, MachineSecretSet, MachineUserAdded, MachineUserChanged, TotpRemoved,
+    TotpVerified, UserDeactivated, UserLocked, UserMetadataChanged, UserMetadataRemoved,
+    UserReactivated, UserRemoved, UserUnlocked,
 };
 use rampart_plugin_sdk::prelude::*;
 use rampart_plugin_sdk::serde_json;
@@ -71,7 +72,8 @@ const METADATA: &str = "user_metadata";
 /// addresses and numbers verified by code (`user.human.*.verified`).
 /// Revision 4: `access_token_type`, `has_secret` (machine users' token
 /// form and client secret).
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+schema.4");
+/// Revision 5: `totp_enrolled` (a verified TOTP second factor).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+schema.5");
 
 /// The `users` projection.
 pub struct UserProjection;
@@ -106,6 +108,7 @@ impl Projection for UserProjection {
                 .column(Column::text("state"))
                 .column(Column::boolean("password_set"))
                 .column(Column::timestamp("password_changed_at").nullable())
+                .column(Column::boolean("totp_enrolled"))
                 .column(Column::text("creator"))
                 .column(Column::timestamp("created_at"))
                 .column(Column::timestamp("changed_at"))
@@ -198,6 +201,14 @@ impl Projection for UserProjection {
                     .set("password_set", true)
                     .set("password_changed_at", event.created_at)
             }
+            TotpVerified::TYPE => {
+                decode::<TotpVerified>(event)?;
+                touched().set("totp_enrolled", true)
+            }
+            TotpRemoved::TYPE => {
+                decode::<TotpRemoved>(event)?;
+                touched().set("totp_enrolled", false)
+            }
             UserDeactivated::TYPE => state::<UserDeactivated>(event, "inactive", sequence)?,
             UserReactivated::TYPE => state::<UserReactivated>(event, "active", sequence)?,
             UserLocked::TYPE => state::<UserLocked>(event, "locked", sequence)?,
@@ -245,6 +256,7 @@ fn added(event: &Event, added: HumanUserAdded, sequence: i64) -> Statement {
             "password_changed_at",
             password_set.then_some(event.created_at),
         )
+        .set("totp_enrolled", false)
         .set("creator", &event.creator)
         .set("created_at", event.created_at)
         .set("changed_at", event.created_at)
@@ -276,6 +288,7 @@ fn machine_added(event: &Event, added: MachineUserAdded, sequence: i64) -> State
         .set("state", "active")
         .set("password_set", false)
         .set("password_changed_at", Value::Null)
+        .set("totp_enrolled", false)
         .set("creator", &event.creator)
         .set("created_at", event.created_at)
         .set("changed_at", event.created_at)

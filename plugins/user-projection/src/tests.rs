@@ -82,6 +82,7 @@ fn ada_row(password_set: bool, password_changed_at: Option<DateTime>) -> Stateme
         .set("state", "active")
         .set("password_set", password_set)
         .set("password_changed_at", password_changed_at)
+        .set("totp_enrolled", false)
         .set("creator", "admin-1")
         .set("created_at", at())
         .set("changed_at", at())
@@ -276,7 +277,7 @@ fn given_the_manifest_when_read_then_it_handles_user_events_without_capabilities
     assert_eq!(manifest.version, VERSION);
     assert_eq!(
         manifest.version,
-        concat!(env!("CARGO_PKG_VERSION"), "+schema.4")
+        concat!(env!("CARGO_PKG_VERSION"), "+schema.5")
     );
     assert_eq!(manifest.handles, ["user.*"]);
     assert!(manifest.capabilities.is_empty());
@@ -350,6 +351,7 @@ fn given_a_machine_user_added_when_projected_then_it_is_a_machine_with_empty_hum
                 .set("state", "active")
                 .set("password_set", false)
                 .set("password_changed_at", Value::Null)
+                .set("totp_enrolled", false)
                 .set("creator", "admin-1")
                 .set("created_at", at())
                 .set("changed_at", at())
@@ -413,4 +415,28 @@ fn given_a_pat_added_when_projected_then_nothing_and_never_its_hash() {
         expires_at: at(),
     });
     assert_eq!(project(&pat), Ok(vec![]));
+}
+
+#[test]
+fn given_a_totp_verified_then_removed_when_projected_then_enrolment_follows_and_pending_is_ignored()
+{
+    use rampart_plugin_sdk::catalogue::{TotpAdded, TotpRemoved, TotpVerified};
+    let touched = |enrolled: bool| {
+        Statement::update("users")
+            .set("changed_at", at())
+            .set("sequence", 3)
+            .filter("instance_id", "i-1")
+            .filter("id", "u-1")
+            .set("totp_enrolled", enrolled)
+    };
+    assert_eq!(
+        project(&event(&TotpVerified { step: 7 })),
+        Ok(vec![touched(true)])
+    );
+    assert_eq!(project(&event(&TotpRemoved {})), Ok(vec![touched(false)]));
+    let pending = project(&event(&TotpAdded {
+        secret: "v1:sealed".into(),
+    }))
+    .unwrap();
+    assert!(pending.is_empty(), "{pending:?}");
 }

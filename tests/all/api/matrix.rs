@@ -54,7 +54,9 @@ impl Principal {
             // Every resource-scoped method a project role's permissions
             // (project.*, authorization.*) reach acts on the target project
             // or its authorization.
-            MethodScope::Resource => {
+            // No principal of the matrix is the target user: methods a user
+            // may call about itself are resource-scoped for everyone else.
+            MethodScope::Resource | MethodScope::SelfOrResource => {
                 self.instance_permissions.contains(permission)
                     || self.org_permissions.contains(permission)
                     || self.project_permissions.contains(permission)

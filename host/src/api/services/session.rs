@@ -45,6 +45,8 @@ fn session_checks(checks: Option<Checks>) -> SessionChecks {
                 Search::LoginName(name) => UserCheck::LoginName(name),
             }),
         password: checks.password.map(|p| p.password),
+        totp: checks.totp.map(|t| t.code),
+        recovery_code: checks.recovery_code.map(|r| r.code),
     }
 }
 
@@ -64,6 +66,12 @@ fn session(view: &SessionView) -> Session {
     let password = view.password_checked_at.map(|at| PasswordFactor {
         verified_at: Some(timestamp(at)),
     });
+    let totp = view.totp_checked_at.map(|at| TotpFactor {
+        verified_at: Some(timestamp(at)),
+    });
+    let recovery_code = view.recovery_code_checked_at.map(|at| RecoveryCodeFactor {
+        verified_at: Some(timestamp(at)),
+    });
     let state = if view.terminated {
         SessionState::Terminated
     } else {
@@ -71,7 +79,12 @@ fn session(view: &SessionView) -> Session {
     };
     Session {
         id: view.id.clone(),
-        factors: Some(Factors { user, password }),
+        factors: Some(Factors {
+            user,
+            password,
+            totp,
+            recovery_code,
+        }),
         user_agent: view.user_agent.clone().unwrap_or_default(),
         expiration_date: view.expires_at.map(timestamp),
         state: state.into(),

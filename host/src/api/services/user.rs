@@ -1,9 +1,11 @@
 //! `rampart.user.v1.UserService`: human and machine users, their
 //! credentials and personal access tokens; phone numbers and metadata in
-//! `details`, machine users' keys and client secrets in `keys`.
+//! `details`, machine users' keys and client secrets in `keys`, humans'
+//! second factors (TOTP, recovery codes) in `mfa`.
 
 mod details;
 pub(crate) mod keys;
+mod mfa;
 
 use rampart_plugin_sdk::catalogue::{
     AccessTokenType as TokenType, AddHumanUser, AddMachineUser, AddPasswordCode, ChangeHumanEmail,
@@ -122,6 +124,7 @@ pub fn user(row: &Row) -> User {
             password_changed_at: time(row, "passwordChangedAt"),
             phone: text(row, "phone"),
             phone_verified: flag(row, "phoneVerified"),
+            totp_enrolled: flag(row, "totpEnrolled"),
         })
     };
     User {
@@ -644,6 +647,34 @@ impl UserService for Users {
         request: Request<RemoveMachineSecretRequest>,
     ) -> Result<Response<RemoveMachineSecretResponse>, Status> {
         keys::remove_secret(self, request).await
+    }
+
+    async fn register_totp(
+        &self,
+        request: Request<RegisterTotpRequest>,
+    ) -> Result<Response<RegisterTotpResponse>, Status> {
+        mfa::register_totp(self, request).await
+    }
+
+    async fn verify_totp_registration(
+        &self,
+        request: Request<VerifyTotpRegistrationRequest>,
+    ) -> Result<Response<VerifyTotpRegistrationResponse>, Status> {
+        mfa::verify_totp(self, request).await
+    }
+
+    async fn remove_totp(
+        &self,
+        request: Request<RemoveTotpRequest>,
+    ) -> Result<Response<RemoveTotpResponse>, Status> {
+        mfa::remove_totp(self, request).await
+    }
+
+    async fn generate_recovery_codes(
+        &self,
+        request: Request<GenerateRecoveryCodesRequest>,
+    ) -> Result<Response<GenerateRecoveryCodesResponse>, Status> {
+        mfa::generate_recovery_codes(self, request).await
     }
 
     async fn set_user_metadata(

@@ -1,15 +1,15 @@
 //! `session.create`: a new session with a new token, the user check and
-//! the (already passed) password check it starts with.
+//! the (already passed) password and second-factor checks it starts with.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    CommandPayload, CreateSession, SessionAdded, SessionPasswordChecked,
-    SessionSecondFactorRequired, SessionTokenSet, SessionUserChecked,
+    CommandPayload, CreateSession, SessionAdded, SessionSecondFactorRequired, SessionTokenSet,
+    SessionUserChecked,
 };
 
-use super::check_user;
 use super::model::SessionModel;
+use super::{Passed, check_user};
 use crate::auth::token::NewSecret;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError};
@@ -21,9 +21,9 @@ pub(crate) struct CreateSessionCommand {
     session_id: String,
     /// What validators see.
     payload: CreateSession,
-    /// Whether the user's password check passed (through
-    /// `user.human.password.check`, before this command).
-    password_checked: bool,
+    /// Which checks of the user passed (through `user.human.password.check`
+    /// and the second-factor checks, before this command).
+    passed: Passed,
     expires_at: Option<DateTime<Utc>>,
     /// Made once per call, so a retry after a conflict stores the same one.
     token: NewSecret,
@@ -33,19 +33,19 @@ pub(crate) struct CreateSessionCommand {
 
 impl CreateSessionCommand {
     /// Session `session_id` as `payload` describes it, expiring at
-    /// `expires_at`, with `token`; `password_checked` when the password
-    /// check of `payload.user_id` passed.
+    /// `expires_at`, with `token`; `passed` says which checks of
+    /// `payload.user_id` passed.
     pub(crate) fn new(
         session_id: &str,
         payload: CreateSession,
-        password_checked: bool,
+        passed: Passed,
         expires_at: Option<DateTime<Utc>>,
         token: NewSecret,
     ) -> Self {
         Self {
             session_id: session_id.to_owned(),
             payload,
-            password_checked,
+            passed,
             expires_at,
             token,
             second_factor_by: None,
@@ -101,12 +101,10 @@ impl Decide for CreateSessionCommand {
                     org_id,
                     checked_at: now,
                 }));
-                if self.password_checked {
-                    events.push(env.event(&SessionPasswordChecked { checked_at: now }));
-                }
+                events.extend(self.passed.events(env, now));
             }
-            None if self.password_checked => {
-                return Err(CommandError::invalid("a password check needs a user check"));
+            None if self.passed.any() => {
+                return Err(self.passed.without_user());
             }
             None => {}
         }

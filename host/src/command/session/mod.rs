@@ -16,9 +16,14 @@
 //! A password check goes through [`Commands::check_password`] before the
 //! session's own command: a wrong password is recorded on the user (it
 //! counts toward lockout) and fails the call, so no `session.password.
-//! checked` is stored; an inactive or locked user fails both checks. For
-//! a change, the token is checked first, so nobody can guess passwords
-//! through a session that is not theirs.
+//! checked` is stored; an inactive or locked user fails both checks. A
+//! second factor goes the same way, after the password: a TOTP code
+//! through [`Commands::check_totp`] (`session.totp.checked`), or a
+//! recovery code, used up on the user, through
+//! [`Commands::check_recovery_code`] (`session.recovery_code.checked`);
+//! wrong codes count toward `maxOtpAttempts`. For a change, the token is
+//! checked first, so nobody can guess passwords or codes through a
+//! session that is not theirs.
 //!
 //! The login-flow plugins ([`crate::login_flow`]) decide on the checks:
 //! `before-authentication` when a check names the user (before the
@@ -45,7 +50,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rampart_plugin_sdk::catalogue::{CheckPassword, CreateSession, SetSession};
+use rampart_plugin_sdk::catalogue::{
+    CheckPassword, CreateSession, SessionPasswordChecked, SessionRecoveryCodeChecked,
+    SessionTotpChecked, SetSession,
+};
 
 use self::create::CreateSessionCommand;
 use self::model::SessionModel;
@@ -56,7 +64,7 @@ use super::user::model::{UserKind, UserModel, UserState};
 use super::write_model::{self, StoreSource, WriteModel as _};
 use super::{CommandContext, CommandError, Commands, Written, new_id};
 use crate::auth::token;
-use crate::eventstore::AggregateRef;
+use crate::eventstore::{AggregateRef, NewEvent};
 use crate::login_flow::{Gate, Login, LoginGate};
 
 /// The aggregate type of sessions.
@@ -67,6 +75,10 @@ pub(crate) const LOGIN_DENIED: &str = "LOGIN_DENIED";
 
 /// The `auth-methods` name of a password check, as login-flow plugins see it.
 pub(crate) const METHOD_PASSWORD: &str = "password";
+
+/// The `auth-methods` name of a passed second factor (a TOTP code, or one
+/// of the TOTP enrolment's recovery codes), as login-flow plugins see it.
+pub(crate) const METHOD_SECOND_FACTOR: &str = "totp";
 
 /// Which user a session check names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +91,7 @@ pub enum UserCheck {
 }
 
 /// The checks a session create or change asks for. `Debug` leaves the
-/// password out.
+/// password and codes out.
 #[derive(Clone, Default)]
 pub struct SessionChecks {
     /// The user to check: it must exist and be an active human user.
@@ -87,14 +99,68 @@ pub struct SessionChecks {
     /// The password of the session's user, checked through
     /// [`Commands::check_password`].
     pub password: Option<String>,
+    /// A code of the session's user's verified TOTP, checked through
+    /// [`Commands::check_totp`].
+    pub totp: Option<String>,
+    /// One of the session's user's recovery codes, checked (and used up)
+    /// through [`Commands::check_recovery_code`].
+    pub recovery_code: Option<String>,
 }
 
 impl std::fmt::Debug for SessionChecks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
         f.debug_struct("SessionChecks")
             .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password", &redacted(&self.password))
+            .field("totp", &redacted(&self.totp))
+            .field("recovery_code", &redacted(&self.recovery_code))
             .finish()
+    }
+}
+
+/// Which checks of the session's user passed (through the user's own
+/// commands, before the session's command records them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Passed {
+    /// The password check.
+    pub(crate) password: bool,
+    /// The TOTP check.
+    pub(crate) totp: bool,
+    /// The recovery code check.
+    pub(crate) recovery_code: bool,
+}
+
+impl Passed {
+    /// Whether any check of the user passed.
+    pub(crate) fn any(self) -> bool {
+        self.password || self.totp || self.recovery_code
+    }
+
+    /// Why checks that passed cannot be recorded on a session without a
+    /// user.
+    pub(crate) fn without_user(self) -> CommandError {
+        let what = if self.password {
+            "a password"
+        } else {
+            "a second factor"
+        };
+        CommandError::invalid(format!("{what} check needs a user check"))
+    }
+
+    /// The session events recording these checks, passed at `now`.
+    pub(crate) fn events(self, env: &Env<'_>, now: DateTime<Utc>) -> Vec<NewEvent> {
+        let mut events = Vec::new();
+        if self.password {
+            events.push(env.event(&SessionPasswordChecked { checked_at: now }));
+        }
+        if self.totp {
+            events.push(env.event(&SessionTotpChecked { checked_at: now }));
+        }
+        if self.recovery_code {
+            events.push(env.event(&SessionRecoveryCodeChecked { checked_at: now }));
+        }
+        events
     }
 }
 
@@ -247,35 +313,39 @@ impl Commands {
     }
 
     /// Runs the login-flow hooks on a session's checks: `before` when a
-    /// check named the user, then, once `password_checked`,
-    /// `after-authentication` with every method the session holds. The
-    /// plugin that requires a second factor, if any.
+    /// check named the user, then the checks (`proofs`), then, once any
+    /// passed, `after-authentication` with every method the session holds.
+    /// Which checks passed, and the plugin that requires a second factor,
+    /// if any.
     ///
     /// # Errors
     /// [`CommandError::Denied`] (`LOGIN_DENIED`) for a denial; a failing
-    /// plugin's error (the login does not go on).
+    /// plugin's error (the login does not go on); the checks' own.
     async fn login_hooks(
         &self,
         login: &mut Login,
         named: bool,
-        password: impl std::future::Future<Output = Result<bool, CommandError>>,
-    ) -> Result<(bool, Option<String>), CommandError> {
+        proofs: impl std::future::Future<Output = Result<Passed, CommandError>>,
+    ) -> Result<(Passed, Option<String>), CommandError> {
         let gate = self.login_gate.get();
         let mut required = None;
         if let (Some(gate), true, Some(_)) = (gate, named, &login.user_id) {
             required = gate_outcome(gate.before_authentication(login).await?)?;
         }
-        let password_checked = password.await?;
-        if password_checked {
-            if !login.auth_methods.iter().any(|m| m == METHOD_PASSWORD) {
-                login.auth_methods.push(METHOD_PASSWORD.to_owned());
-            }
-            if let Some(gate) = gate {
-                let after = gate_outcome(gate.after_authentication(login).await?)?;
-                required = required.or(after);
+        let passed = proofs.await?;
+        for (held, method) in [
+            (passed.password, METHOD_PASSWORD),
+            (passed.totp || passed.recovery_code, METHOD_SECOND_FACTOR),
+        ] {
+            if held && !login.auth_methods.iter().any(|m| m == method) {
+                login.auth_methods.push(method.to_owned());
             }
         }
-        Ok((password_checked, required))
+        if let (Some(gate), true) = (gate, passed.any()) {
+            let after = gate_outcome(gate.after_authentication(login).await?)?;
+            required = required.or(after);
+        }
+        Ok((passed, required))
     }
 
     /// The user id `check` names.
@@ -325,6 +395,45 @@ impl Commands {
         Ok(true)
     }
 
+    /// Checks `checks`' password, then its second factor (a TOTP code or a
+    /// recovery code, not both) of `user_id`: which passed. The first that
+    /// fails fails the call.
+    async fn session_proofs(
+        &self,
+        ctx: &CommandContext,
+        user_id: Option<&str>,
+        checks: SessionChecks,
+    ) -> Result<Passed, CommandError> {
+        if checks.totp.is_some() && checks.recovery_code.is_some() {
+            return Err(CommandError::invalid(
+                "check a TOTP code or a recovery code, not both",
+            ));
+        }
+        let password = self.session_password(ctx, user_id, checks.password).await?;
+        let second = checks.totp.as_ref().or(checks.recovery_code.as_ref());
+        let (Some(code), Some(user_id)) = (second, user_id) else {
+            if second.is_some() {
+                return Err(CommandError::invalid(
+                    "a second factor check needs a user check",
+                ));
+            }
+            return Ok(Passed {
+                password,
+                ..Passed::default()
+            });
+        };
+        if checks.totp.is_some() {
+            self.check_totp(ctx, user_id, code.clone()).await?;
+        } else {
+            self.check_recovery_code(ctx, user_id, code.clone()).await?;
+        }
+        Ok(Passed {
+            password,
+            totp: checks.totp.is_some(),
+            recovery_code: checks.recovery_code.is_some(),
+        })
+    }
+
     /// Creates a session with `checks`, living `lifetime` (until terminated
     /// when `None`), for the client `user_agent` describes. The answer holds
     /// the session's first token.
@@ -332,10 +441,12 @@ impl Commands {
     /// # Errors
     /// [`CommandError::NotFound`] for an unknown user,
     /// [`CommandError::FailedPrecondition`] for an inactive, locked or
-    /// machine user, [`CommandError::Mismatch`] (`PASSWORD_INVALID`) for a
-    /// wrong password (recorded on the user, no session created),
-    /// [`CommandError::InvalidArgument`] for a password without a user or a
-    /// zero lifetime, [`CommandError::Rejected`] when a validator refuses.
+    /// machine user, [`CommandError::Mismatch`] (`PASSWORD_INVALID`,
+    /// `TOTP_INVALID`, `RECOVERY_CODE_INVALID`) for a wrong password or
+    /// code (recorded on the user, no session created),
+    /// [`CommandError::FailedPrecondition`] for a second factor check of a
+    /// user without a verified TOTP, [`CommandError::InvalidArgument`] for
+    /// a password or code without a user, both codes, or a zero lifetime, [`CommandError::Rejected`] when a validator refuses.
     pub async fn create_session(
         &self,
         ctx: &CommandContext,
@@ -359,14 +470,15 @@ impl Commands {
             user_agent: user_agent.clone(),
             ..Login::default()
         };
-        let password = self.session_password(ctx, user_id.as_deref(), checks.password);
-        let (password_checked, second_factor) = self
-            .login_hooks(&mut login, checks.user.is_some(), password)
-            .await?;
+        let names_user = checks.user.is_some();
+        let proofs = self.session_proofs(ctx, user_id.as_deref(), checks);
+        let (passed, second_factor) = self.login_hooks(&mut login, names_user, proofs).await?;
         let second_factor_required = second_factor.is_some();
         let payload = CreateSession {
             user_id,
-            check_password: password_checked,
+            check_password: passed.password,
+            check_totp: passed.totp,
+            check_recovery_code: passed.recovery_code,
             lifetime_seconds: lifetime.map(|l| l.as_secs()),
             user_agent: user_agent
                 .map(|ua| ua.trim().to_owned())
@@ -376,7 +488,7 @@ impl Commands {
         let cmd = CreateSessionCommand::new(
             &session_id,
             payload,
-            password_checked,
+            passed,
             expires_at,
             token::new_secret(),
         )
@@ -399,7 +511,8 @@ impl Commands {
     /// [`CommandError::FailedPrecondition`] for a terminated or expired
     /// session, a check of another user than the session's, or an
     /// inactive or locked user, [`CommandError::NotFound`] for an unknown
-    /// session or user, [`CommandError::Mismatch`] for a wrong password.
+    /// session or user, [`CommandError::Mismatch`] for a wrong password or
+    /// code.
     pub async fn set_session(
         &self,
         ctx: &CommandContext,
@@ -446,22 +559,23 @@ impl Commands {
             auth_methods: session.auth_methods(),
             ..Login::default()
         };
-        let password = self.session_password(ctx, user_id.as_deref(), checks.password);
-        let (password_checked, second_factor) = self
-            .login_hooks(&mut login, checks.user.is_some(), password)
-            .await?;
+        let names_user = checks.user.is_some();
+        let proofs = self.session_proofs(ctx, user_id.as_deref(), checks);
+        let (passed, second_factor) = self.login_hooks(&mut login, names_user, proofs).await?;
         let second_factor_required = session.second_factor_required || second_factor.is_some();
         let second_factor = second_factor.filter(|_| !session.second_factor_required);
         let payload = SetSession {
             user_id: named,
-            check_password: password_checked,
+            check_password: passed.password,
+            check_totp: passed.totp,
+            check_recovery_code: passed.recovery_code,
             lifetime_seconds: lifetime.map(|l| l.as_secs()),
         };
         let cmd = SetSessionCommand::new(
             session_id,
             session_token,
             payload,
-            password_checked,
+            passed,
             expires_at,
             token::new_secret(),
         )

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
     EventPayload, SessionAdded, SessionLifetimeSet, SessionPasswordChecked,
-    SessionSecondFactorRequired, SessionTerminated, SessionTokenSet, SessionUserChecked,
+    SessionRecoveryCodeChecked, SessionSecondFactorRequired, SessionTerminated, SessionTokenSet,
+    SessionTotpChecked, SessionUserChecked,
 };
 use serde::Serialize;
 
@@ -48,7 +49,8 @@ pub(crate) struct SessionModel {
     /// When the password check last passed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) password_checked_at: Option<DateTime<Utc>>,
-    /// When a second factor (TOTP or a recovery code) last passed.
+    /// When a second factor check (a TOTP code or a recovery code) last
+    /// passed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) second_factor_checked_at: Option<DateTime<Utc>>,
     /// Whether a login-flow plugin requires a second factor of it.
@@ -83,6 +85,9 @@ impl SessionModel {
         let mut methods = Vec::new();
         if self.password_checked_at.is_some() {
             methods.push(super::METHOD_PASSWORD.to_owned());
+        }
+        if self.second_factor_checked_at.is_some() {
+            methods.push(super::METHOD_SECOND_FACTOR.to_owned());
         }
         methods
     }
@@ -127,6 +132,16 @@ impl WriteModel for SessionModel {
             SessionPasswordChecked::TYPE => {
                 if let Some(p) = payload::<SessionPasswordChecked>(event) {
                     self.password_checked_at = Some(p.checked_at);
+                }
+            }
+            SessionTotpChecked::TYPE => {
+                if let Some(p) = payload::<SessionTotpChecked>(event) {
+                    self.second_factor_checked_at = Some(p.checked_at);
+                }
+            }
+            SessionRecoveryCodeChecked::TYPE => {
+                if let Some(p) = payload::<SessionRecoveryCodeChecked>(event) {
+                    self.second_factor_checked_at = Some(p.checked_at);
                 }
             }
             SessionTokenSet::TYPE => {

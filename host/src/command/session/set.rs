@@ -5,12 +5,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    CommandPayload, SessionLifetimeSet, SessionPasswordChecked, SessionSecondFactorRequired,
-    SessionTokenSet, SessionUserChecked, SetSession,
+    CommandPayload, SessionLifetimeSet, SessionSecondFactorRequired, SessionTokenSet,
+    SessionUserChecked, SetSession,
 };
 
 use super::model::SessionModel;
-use super::{check_user, same_user};
+use super::{Passed, check_user, same_user};
 use crate::auth::token::NewSecret;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError};
@@ -23,9 +23,9 @@ pub(crate) struct SetSessionCommand {
     presented: String,
     /// What validators see.
     payload: SetSession,
-    /// Whether the password check of the session's user passed (through
-    /// `user.human.password.check`, before this command).
-    password_checked: bool,
+    /// Which checks of the session's user passed (through the user's
+    /// commands, before this command).
+    passed: Passed,
     /// The new expiry, when a lifetime was given (`Some(None)`: never).
     expires_at: Option<Option<DateTime<Utc>>>,
     /// The new token, made once per call.
@@ -39,7 +39,7 @@ impl std::fmt::Debug for SetSessionCommand {
         f.debug_struct("SetSessionCommand")
             .field("session_id", &self.session_id)
             .field("payload", &self.payload)
-            .field("password_checked", &self.password_checked)
+            .field("passed", &self.passed)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
@@ -52,7 +52,7 @@ impl SetSessionCommand {
         session_id: &str,
         presented: &str,
         payload: SetSession,
-        password_checked: bool,
+        passed: Passed,
         expires_at: Option<Option<DateTime<Utc>>>,
         token: NewSecret,
     ) -> Self {
@@ -60,7 +60,7 @@ impl SetSessionCommand {
             session_id: session_id.to_owned(),
             presented: presented.to_owned(),
             payload,
-            password_checked,
+            passed,
             expires_at,
             token,
             second_factor_by: None,
@@ -114,15 +114,15 @@ impl Decide for SetSessionCommand {
                 checked_at: now,
             }));
         }
-        if self.password_checked {
+        if self.passed.any() {
             let Some(user_id) = user_id else {
-                return Err(CommandError::invalid("a password check needs a user check"));
+                return Err(self.passed.without_user());
             };
             if self.payload.user_id.is_none() {
                 // The user may have been locked since its check.
                 check_user(env, &user_id).await?;
             }
-            events.push(env.event(&SessionPasswordChecked { checked_at: now }));
+            events.extend(self.passed.events(env, now));
         }
         if let Some(expires_at) = self.expires_at {
             events.push(env.event(&SessionLifetimeSet { expires_at }));

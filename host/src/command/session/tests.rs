@@ -12,7 +12,7 @@ use super::create::CreateSessionCommand;
 use super::model::SessionModel;
 use super::set::SetSessionCommand;
 use super::terminate::TerminateSessionCommand;
-use super::{AGGREGATE_TYPE, same_user};
+use super::{AGGREGATE_TYPE, Passed, same_user};
 use crate::auth::token::{NewSecret, digest};
 use crate::command::pipeline::Decide as _;
 use crate::command::testing::fixtures::{instance_added, org_added, user_added, user_ref};
@@ -71,11 +71,15 @@ fn create(user: Option<&str>, password_checked: bool) -> CreateSessionCommand {
         check_password: password_checked,
         lifetime_seconds: None,
         user_agent: Some("curl/8".into()),
+        ..CreateSession::default()
     };
     CreateSessionCommand::new(
         "session-1",
         payload,
-        password_checked,
+        Passed {
+            password: password_checked,
+            ..Passed::default()
+        },
         None,
         secret("first"),
     )
@@ -86,12 +90,16 @@ fn set(presented: &str, user: Option<&str>, password_checked: bool) -> SetSessio
         user_id: user.map(str::to_owned),
         check_password: password_checked,
         lifetime_seconds: None,
+        ..SetSession::default()
     };
     SetSessionCommand::new(
         "session-1",
         presented,
         payload,
-        password_checked,
+        Passed {
+            password: password_checked,
+            ..Passed::default()
+        },
         None,
         secret("second"),
     )

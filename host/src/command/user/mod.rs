@@ -31,6 +31,11 @@
 //!   `reset`: `user.human.password.code.add`, `user.human.password.reset`;
 //!   `check`: `user.human.password.check`, which counts failures toward the
 //!   lockout settings and locks the user at the limit.
+//! - `totp`: `user.human.totp.register`, `.verify`, `.remove`, `.check` (a
+//!   human's TOTP authenticator, its secret sealed with the masterkey;
+//!   checks count toward `maxOtpAttempts`); `recovery`:
+//!   `user.human.recovery_codes.generate`, `user.human.recovery_code.check`
+//!   (one-time codes backing up the TOTP, stored hashed).
 
 pub(crate) mod add;
 mod check;
@@ -44,9 +49,11 @@ pub(crate) mod password;
 pub(crate) mod pat;
 mod phone;
 mod profile;
+pub(crate) mod recovery;
 mod remove;
 mod reset;
 pub(crate) mod state;
+pub(crate) mod totp;
 mod verification;
 
 #[cfg(test)]
@@ -61,6 +68,8 @@ mod machine_tests;
 mod proof_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod totp_tests;
 
 use rampart_plugin_sdk::catalogue::Profile;
 
@@ -74,6 +83,8 @@ pub(crate) const AGGREGATE_TYPE: &str = "user";
 pub(crate) const USERNAME_KIND: &str = "username";
 
 pub use machine_secret::MachineSecretWritten;
+pub use recovery::RecoveryCodesWritten;
+pub use totp::TotpRegistered;
 pub use verification::{CodeIssued, Contact};
 
 /// What adding user `id` of either kind to organization `org_id` needs: no

@@ -1,7 +1,8 @@
 //! The user write model: kind, org, username, state; a human's profile,
 //! e-mail, phone number and whether it has a password; a machine's name,
 //! description, access token type, personal access tokens, keys and client
-//! secret; the metadata keys of either.
+//! secret; the metadata keys of either; a human's second factors (TOTP,
+//! recovery codes) and the failed checks of them in a row.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +14,10 @@ use rampart_plugin_sdk::catalogue::{
     MachineKeyRemoved, MachineSecretRemoved, MachineSecretSet, MachineUserAdded,
     MachineUserChanged, PasswordCheckFailed, PasswordCheckSucceeded, PasswordCodeAdded,
     PasswordCodeFailed, PersonalAccessTokenAdded, PersonalAccessTokenRemoved, PhoneCodeAdded,
-    PhoneCodeFailed, Profile, UserDeactivated, UserLocked, UserMetadataChanged,
-    UserMetadataRemoved, UserReactivated, UserRemoved, UserUnlocked,
+    PhoneCodeFailed, Profile, RecoveryCodeCheckFailed, RecoveryCodeUsed, RecoveryCodesGenerated,
+    TotpAdded, TotpCheckFailed, TotpCheckSucceeded, TotpRemoved, TotpResealed, TotpVerified,
+    UserDeactivated, UserLocked, UserMetadataChanged, UserMetadataRemoved, UserReactivated,
+    UserRemoved, UserUnlocked,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -109,6 +112,38 @@ pub(crate) struct MachineSecret {
     pub(crate) set_at: DateTime<Utc>,
 }
 
+/// A human user's TOTP authenticator. Validators see whether it is
+/// verified, never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Totp {
+    /// The secret sealed with the masterkey (the TOTP check opens it).
+    #[serde(skip)]
+    pub(crate) sealed: String,
+    /// Whether a code proved it; a pending one checks nothing.
+    pub(crate) verified: bool,
+    /// The time step of the last code that passed: no code of it or an
+    /// earlier step passes again.
+    #[serde(skip)]
+    pub(crate) last_step: Option<u64>,
+}
+
+/// A human user's recovery codes: their hashes, and which are used up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RecoveryCodes {
+    /// SHA-256 of each normalized code, hex.
+    pub(crate) hashes: Vec<String>,
+    /// Whether each code (same index) was used.
+    pub(crate) used: Vec<bool>,
+}
+
+impl RecoveryCodes {
+    /// How many codes still work.
+    pub(crate) fn left(&self) -> usize {
+        self.used.iter().filter(|used| !**used).count()
+    }
+}
+
 /// One metadata entry of a user as its commands see it: the value's size
 /// and a digest of it (to tell a repeated value), never the value itself,
 /// so the state stays small however large the values are.
@@ -161,6 +196,16 @@ pub(crate) struct UserModel {
     pub(crate) password_hash: Option<String>,
     /// Failed password checks in a row (lockout counting).
     pub(crate) password_failures: u32,
+    /// A human's TOTP authenticator, pending or verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) totp: Option<Totp>,
+    /// A human's recovery codes, never serialized.
+    #[serde(skip)]
+    pub(crate) recovery_codes: RecoveryCodes,
+    /// Failed TOTP and recovery code checks in a row (lockout counting,
+    /// `maxOtpAttempts`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) otp_failures: u32,
     /// The pending e-mail verification code, never serialized.
     #[serde(skip)]
     pub(crate) email_code: Option<PendingCode>,
@@ -198,7 +243,17 @@ pub(crate) struct UserModel {
     pub(crate) metadata: BTreeMap<String, MetadataEntry>,
 }
 
+/// Whether `n` is 0 (left out of the serialized model).
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl UserModel {
+    /// The TOTP, when it is verified.
+    pub(crate) fn verified_totp(&self) -> Option<&Totp> {
+        self.totp.as_ref().filter(|totp| totp.verified)
+    }
+
     /// The token `token_id`, unless it is unknown or removed.
     pub(crate) fn active_pat(&self, token_id: &str) -> Option<&Pat> {
         self.pats.get(token_id).filter(|pat| !pat.removed)
@@ -403,11 +458,67 @@ impl WriteModel for UserModel {
                     self.metadata.remove(&p.key);
                 }
             }
+            TotpAdded::TYPE => {
+                if let Some(p) = payload::<TotpAdded>(event) {
+                    self.totp = Some(Totp {
+                        sealed: p.secret,
+                        verified: false,
+                        last_step: None,
+                    });
+                }
+            }
+            TotpResealed::TYPE => {
+                if let Some(p) = payload::<TotpResealed>(event)
+                    && let Some(totp) = self.totp.as_mut()
+                {
+                    totp.sealed = p.secret;
+                }
+            }
+            TotpVerified::TYPE => {
+                if let Some(p) = payload::<TotpVerified>(event)
+                    && let Some(totp) = self.totp.as_mut()
+                {
+                    totp.verified = true;
+                    totp.last_step = Some(p.step);
+                }
+            }
+            TotpRemoved::TYPE => {
+                self.totp = None;
+                self.recovery_codes = RecoveryCodes::default();
+            }
+            TotpCheckSucceeded::TYPE => {
+                if let Some(p) = payload::<TotpCheckSucceeded>(event)
+                    && let Some(totp) = self.totp.as_mut()
+                {
+                    totp.last_step = Some(p.step);
+                }
+                self.otp_failures = 0;
+            }
+            TotpCheckFailed::TYPE | RecoveryCodeCheckFailed::TYPE => self.otp_failures += 1,
+            RecoveryCodesGenerated::TYPE => {
+                if let Some(p) = payload::<RecoveryCodesGenerated>(event) {
+                    self.recovery_codes = RecoveryCodes {
+                        used: vec![false; p.code_hashes.len()],
+                        hashes: p.code_hashes,
+                    };
+                }
+            }
+            RecoveryCodeUsed::TYPE => {
+                if let Some(p) = payload::<RecoveryCodeUsed>(event)
+                    && let Some(used) = usize::try_from(p.index)
+                        .ok()
+                        .and_then(|i| self.recovery_codes.used.get_mut(i))
+                {
+                    *used = true;
+                }
+                self.otp_failures = 0;
+            }
             UserDeactivated::TYPE => self.state = UserState::Inactive,
             UserReactivated::TYPE => self.state = UserState::Active,
             UserUnlocked::TYPE => {
                 self.state = UserState::Active;
                 self.password_failures = 0;
+                self.otp_failures = 0;
             }
             UserLocked::TYPE => self.state = UserState::Locked,
             UserRemoved::TYPE => self.state = UserState::Removed,
