@@ -28,14 +28,32 @@ fn session_method(name: &str) -> String {
 }
 
 /// The current TOTP time step.
-fn now_step() -> u64 {
+pub(crate) fn now_step() -> u64 {
     rampart::auth::totp::step_at(chrono::Utc::now().timestamp())
 }
 
 /// The code of base32 `secret` at `step`, as an authenticator shows it.
-fn code(secret: &str, step: u64) -> String {
+pub(crate) fn code(secret: &str, step: u64) -> String {
     let secret = rampart::auth::totp::base32_decode(secret).expect("base32 secret");
     rampart::auth::totp::code(&secret, step)
+}
+
+/// Registers and verifies a TOTP for `user` (as `admin`): its secret and
+/// the step whose code verified it (used up: the next login takes the
+/// next step's code).
+pub(crate) async fn enrol(admin: &Api, user: &str) -> (String, u64) {
+    let registered = admin
+        .ok(&user_method("RegisterTOTP"), json!({ "userId": user }))
+        .await;
+    let secret = registered["secret"].as_str().unwrap().to_owned();
+    let step = now_step();
+    admin
+        .ok(
+            &user_method("VerifyTOTPRegistration"),
+            json!({ "userId": user, "code": code(&secret, step) }),
+        )
+        .await;
+    (secret, step)
 }
 
 /// A code that is none of `secret`'s within a step of now.

@@ -12,7 +12,11 @@
 //! 3. `GET /ui/login/password` and `POST /ui/login/password`: the
 //!    password check on that session (a wrong one counts toward the
 //!    lockout settings), then the auth request is finished with the
-//!    session and the browser goes back to the application (303).
+//!    session and the browser goes back to the application (303);
+//! 4. when the login needs a second factor (a login-flow plugin, or the
+//!    login settings' `forceMfa`): `GET`/`POST /ui/login/second-factor`, a
+//!    TOTP code or a recovery code checked on the session (wrong ones count
+//!    toward `maxOtpAttempts`), then back to the application.
 //!
 //! It is a client of the same session logic as the session API
 //! ([`Commands::create_session`], [`Commands::set_session`],
@@ -38,6 +42,7 @@ use axum::routing::get;
 use self::page::Page;
 use self::text::{Lang, Text};
 use crate::command::session::{LOGIN_DENIED, model::TOKEN_INVALID};
+use crate::command::user::PASSWORD_INVALID;
 use crate::command::{CommandContext, CommandError, SessionChecks, UserCheck};
 use crate::oidc::callback::{AuthRequestView, CallbackError};
 use crate::oidc::{Located, Provider, form, locate};
@@ -49,6 +54,8 @@ pub const LOGIN_PATH: &str = "/ui/login/";
 const USERNAME_PATH: &str = "/ui/login/username";
 /// The password page, and where its form posts.
 const PASSWORD_PATH: &str = "/ui/login/password";
+/// The second-factor page, and where its form posts.
+const SECOND_FACTOR_PATH: &str = "/ui/login/second-factor";
 
 /// The creator of the events the hosted login writes.
 pub const ACTOR: &str = "hosted-login";
@@ -62,6 +69,10 @@ pub fn router() -> Router<AppState> {
         .route(LOGIN_PATH, get(show_username))
         .route(USERNAME_PATH, axum::routing::post(post_username))
         .route(PASSWORD_PATH, get(show_password).post(post_password))
+        .route(
+            SECOND_FACTOR_PATH,
+            get(show_second_factor).post(post_second_factor),
+        )
 }
 
 /// A request of the hosted login: where it is served and the auth request
@@ -104,6 +115,20 @@ impl Visit {
         }
     }
 
+    fn second_factor_page(&self, username: String, error: Option<String>) -> Page {
+        Page::SecondFactor {
+            auth_request: self.request.id.clone(),
+            app_name: self.request.app_name.clone(),
+            username,
+            error,
+        }
+    }
+
+    /// `path` of this auth request.
+    fn step(&self, path: &str) -> String {
+        format!("{path}?authRequest={}", encode(&self.request.id))
+    }
+
     fn command_context(&self) -> CommandContext {
         CommandContext::new(&self.located.instance_id, ACTOR)
     }
@@ -115,7 +140,7 @@ impl Visit {
     /// Back to the first page (the session cookie was missing or stale).
     fn start_over(&self) -> Response {
         see_other(
-            &format!("{LOGIN_PATH}?authRequest={}", encode(&self.request.id)),
+            &self.step(LOGIN_PATH),
             &[cookies::forget_session(self.secure)],
         )
     }
@@ -265,7 +290,7 @@ async fn post_username(State(state): State<AppState>, headers: HeaderMap, body: 
         .await
     {
         Ok(created) => see_other(
-            &format!("{PASSWORD_PATH}?authRequest={}", encode(&visit.request.id)),
+            &visit.step(PASSWORD_PATH),
             &visit
                 .set_csrf
                 .iter()
@@ -364,14 +389,27 @@ async fn post_password(State(state): State<AppState>, headers: HeaderMap, body: 
             return visit.page(status, &visit.password_page(username, Some(message)), &[]);
         }
     };
-    let cookie = cookies::session(&session_id, &set.token, visit.secure);
+    finish(&visit, &session_id, &set.token, Step::Password).await
+}
+
+/// The step a session check was made in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Password,
+    SecondFactor,
+}
+
+/// Finishes the auth request with the session (its token just rotated):
+/// back to the application, or on to the second factor it still needs.
+async fn finish(visit: &Visit, session_id: &str, token: &str, step: Step) -> Response {
+    let cookie = cookies::session(session_id, token, visit.secure);
     let finished = visit
         .provider()
         .callback_with_session(
             &visit.located.instance_id,
             &visit.request.id,
-            &session_id,
-            &set.token,
+            session_id,
+            token,
             ACTOR,
         )
         .await;
@@ -384,15 +422,107 @@ async fn post_password(State(state): State<AppState>, headers: HeaderMap, body: 
     };
     match finished {
         Ok(url) => see_other(&url, std::slice::from_ref(&cookie)),
-        Err(CallbackError::Denied(message)) => problem(StatusCode::FORBIDDEN, &message),
+        Err(CallbackError::SecondFactorRequired) if step == Step::Password => see_other(
+            &visit.step(SECOND_FACTOR_PATH),
+            std::slice::from_ref(&cookie),
+        ),
         Err(CallbackError::SecondFactorRequired) => {
             problem(StatusCode::FORBIDDEN, t.second_factor_required)
         }
+        Err(CallbackError::Denied(message)) => problem(StatusCode::FORBIDDEN, &message),
         Err(CallbackError::Request(_)) => problem(StatusCode::BAD_REQUEST, t.request_closed),
         Err(CallbackError::Session) => visit.start_over(),
         Err(error) => {
             tracing::warn!(%error, "the hosted login could not finish an auth request");
             problem(StatusCode::SERVICE_UNAVAILABLE, t.unavailable)
+        }
+    }
+}
+
+/// `GET /ui/login/second-factor`: a code for the session's user.
+async fn show_second_factor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let visit = match visit(
+        &state,
+        &headers,
+        query.get("authRequest").map(String::as_str),
+    )
+    .await
+    {
+        Ok(visit) => visit,
+        Err(answer) => return answer,
+    };
+    match username(&visit, &headers).await {
+        Some(username) => visit.page(
+            StatusCode::OK,
+            &visit.second_factor_page(username, None),
+            &[],
+        ),
+        None => visit.start_over(),
+    }
+}
+
+/// `POST /ui/login/second-factor`: a TOTP code (six digits) or a recovery
+/// code, then back to the app.
+async fn post_second_factor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (visit, fields) = match posted(&state, &headers, &body).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
+    };
+    let (Some((session_id, token)), Some(username)) = (
+        cookies::session_of(&headers),
+        username(&visit, &headers).await,
+    ) else {
+        return visit.start_over();
+    };
+    let code = fields
+        .get("code")
+        .map(|c| c.trim().to_owned())
+        .unwrap_or_default();
+    if code.is_empty() {
+        let page = visit.second_factor_page(username, Some(visit.text().empty.to_owned()));
+        return visit.page(StatusCode::BAD_REQUEST, &page, &[]);
+    }
+    let Ok(commands) = state.cqrs().map(|c| c.commands.clone()) else {
+        let page = visit.second_factor_page(username, Some(visit.text().unavailable.to_owned()));
+        return visit.page(StatusCode::SERVICE_UNAVAILABLE, &page, &[]);
+    };
+    let totp = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
+    let checks = if totp {
+        SessionChecks {
+            totp: Some(code),
+            ..SessionChecks::default()
+        }
+    } else {
+        SessionChecks {
+            recovery_code: Some(code),
+            ..SessionChecks::default()
+        }
+    };
+    match commands
+        .set_session(&visit.command_context(), &session_id, &token, checks, None)
+        .await
+    {
+        Ok(set) => finish(&visit, &session_id, &set.token, Step::SecondFactor).await,
+        Err(CommandError::Denied {
+            code: TOKEN_INVALID,
+            ..
+        })
+        | Err(CommandError::NotFound { .. }) => visit.start_over(),
+        Err(error) => {
+            let (status, message) = refusal(visit.text(), &error);
+            visit.page(
+                status,
+                &visit.second_factor_page(username, Some(message)),
+                &[],
+            )
         }
     }
 }
@@ -403,7 +533,16 @@ fn refusal(t: &Text, error: &CommandError) -> (StatusCode, String) {
         CommandError::NotFound { kind: "user", .. } => {
             (StatusCode::BAD_REQUEST, t.unknown_user.to_owned())
         }
-        CommandError::Mismatch { .. } => (StatusCode::BAD_REQUEST, t.wrong_password.to_owned()),
+        CommandError::Mismatch {
+            code: PASSWORD_INVALID,
+            ..
+        } => (StatusCode::BAD_REQUEST, t.wrong_password.to_owned()),
+        CommandError::Mismatch { .. } => (StatusCode::BAD_REQUEST, t.wrong_code.to_owned()),
+        // The one precondition that is not about the user's state: a
+        // second factor checked for a user who has none.
+        CommandError::FailedPrecondition(message) if message.contains("TOTP") => {
+            (StatusCode::FORBIDDEN, t.second_factor_required.to_owned())
+        }
         CommandError::FailedPrecondition(_) => {
             (StatusCode::BAD_REQUEST, t.user_unusable.to_owned())
         }

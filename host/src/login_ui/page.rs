@@ -28,6 +28,18 @@ pub enum Page {
         /// Why the last try failed, if it did.
         error: Option<String>,
     },
+    /// The third step, when the login needs one: a code from the user's
+    /// authenticator app, or one of its recovery codes.
+    SecondFactor {
+        /// The auth request being finished.
+        auth_request: String,
+        /// The application's name.
+        app_name: String,
+        /// Who signs in.
+        username: String,
+        /// Why the last try failed, if it did.
+        error: Option<String>,
+    },
     /// A dead end: the request cannot be finished here.
     Problem {
         /// What went wrong, for the user.
@@ -108,6 +120,31 @@ impl Page {
                 restart = super::LOGIN_PATH,
                 request = escape(auth_request),
                 other = escape(t.other_user),
+            ),
+            Page::SecondFactor {
+                auth_request,
+                app_name,
+                username,
+                error,
+            } => format!(
+                "{heading}<p>{as_} <strong>{user}</strong></p>{error}\
+                 <form method=\"post\" action=\"{action}\">{hidden}\
+                 <label for=\"code\">{label}</label>\
+                 <input id=\"code\" name=\"code\" type=\"text\" autocomplete=\"one-time-code\" \
+                 autocapitalize=\"none\" spellcheck=\"false\" required autofocus{invalid} \
+                 aria-describedby=\"code-help\">\
+                 <p id=\"code-help\">{help}</p>\
+                 <button type=\"submit\">{submit}</button></form>",
+                heading = heading(t, app_name),
+                as_ = escape(t.signing_in_as),
+                user = escape(username),
+                error = alert(error.as_deref()),
+                action = super::SECOND_FACTOR_PATH,
+                hidden = hidden(auth_request, csrf),
+                label = escape(t.code),
+                invalid = invalid(error.as_deref()),
+                help = escape(t.code_help),
+                submit = escape(t.submit),
             ),
             Page::Problem { message } => {
                 format!("<h1>{}</h1>{}", escape(t.sign_in), alert(Some(message)))

@@ -91,8 +91,14 @@ pub struct Text {
     pub request_closed: &'static str,
     /// The sign-in step was lost (no or a stale session cookie).
     pub start_over: &'static str,
-    /// A second factor is needed and none can be checked here yet.
+    /// A second factor is needed and the user has none.
     pub second_factor_required: &'static str,
+    /// The second-factor field.
+    pub code: &'static str,
+    /// What to type into it.
+    pub code_help: &'static str,
+    /// A wrong, used or stale code.
+    pub wrong_code: &'static str,
     /// The server failed (a plugin, the store).
     pub unavailable: &'static str,
     /// A field was left empty.
@@ -116,7 +122,10 @@ static EN: Text = Text {
     form_expired: "This form has expired. Please try again.",
     request_closed: "This sign-in request has expired or was already used. Go back to the application and start again.",
     start_over: "Your sign-in was interrupted. Please start again.",
-    second_factor_required: "This sign-in needs a second factor (an authenticator app). Set one up, then try again.",
+    second_factor_required: "This sign-in needs a second factor, and this user has no authenticator app set up. Ask your administrator.",
+    code: "Code",
+    code_help: "The 6-digit code from your authenticator app, or one of your recovery codes.",
+    wrong_code: "The code is incorrect or was already used.",
     unavailable: "Sign-in is unavailable right now. Please try again later.",
     empty: "Please fill in this field.",
 };
@@ -138,7 +147,10 @@ static DE: Text = Text {
     form_expired: "Dieses Formular ist abgelaufen. Bitte versuchen Sie es erneut.",
     request_closed: "Diese Anmeldeanfrage ist abgelaufen oder wurde bereits verwendet. Kehren Sie zur Anwendung zurück und beginnen Sie erneut.",
     start_over: "Ihre Anmeldung wurde unterbrochen. Bitte beginnen Sie erneut.",
-    second_factor_required: "Diese Anmeldung erfordert einen zweiten Faktor (eine Authenticator-App). Richten Sie einen ein und versuchen Sie es erneut.",
+    second_factor_required: "Diese Anmeldung erfordert einen zweiten Faktor, und für diesen Benutzer ist keine Authenticator-App eingerichtet. Wenden Sie sich an Ihre Administration.",
+    code: "Code",
+    code_help: "Der 6-stellige Code aus Ihrer Authenticator-App oder einer Ihrer Wiederherstellungscodes.",
+    wrong_code: "Der Code ist falsch oder wurde bereits verwendet.",
     unavailable: "Die Anmeldung ist gerade nicht verfügbar. Bitte versuchen Sie es später erneut.",
     empty: "Bitte füllen Sie dieses Feld aus.",
 };

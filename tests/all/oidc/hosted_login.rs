@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use openidconnect::PkceCodeChallenge;
 use reqwest::StatusCode;
+use serde_json::json;
 
 use super::code_flow::{PASSWORD, REDIRECT, add_app, jwt_claims};
 use super::post_form;
@@ -348,6 +349,8 @@ async fn hosted_login(backend: Backend) {
         unknown.body
     );
 
+    second_factor(&admin, &mut browser, &client_id).await;
+
     // A request that does not exist is a page that says so.
     let closed = browser.get("/ui/login/?authRequest=nope").await;
     assert_eq!(closed.status, StatusCode::BAD_REQUEST);
@@ -364,4 +367,84 @@ async fn hosted_login(backend: Backend) {
         "{}",
         closed.body
     );
+}
+
+/// Given an organization whose login settings force a second factor and
+/// a user with a TOTP, when she logs in, then after the password the
+/// pages ask for a code: a wrong one is said on the page, the right one
+/// goes back to the application.
+async fn second_factor(admin: &Api, browser: &mut Browser, client_id: &str) {
+    let strict = admin.add_org("Strict").await;
+    admin
+        .ok(
+            "rampart.settings.v1.SettingsService/SetOrgSettings",
+            json!({ "orgId": strict, "login": { "allowUsernamePassword": true, "forceMfa": true,
+                    "secondFactors": ["SECOND_FACTOR_TOTP"] } }),
+        )
+        .await;
+    let grace = admin.add_user(&strict, "grace", Some(PASSWORD)).await;
+    let (secret, used) = crate::totp::enrol(admin, &grace).await;
+
+    let (login_page, _) = authorize(browser, client_id, &[("login_hint", "grace")]).await;
+    let page = browser.get(&login_page).await;
+    let request = hidden(&page.body, "authRequest");
+    let csrf = hidden(&page.body, "csrf");
+    let fields = |more: (&'static str, String)| {
+        vec![
+            ("authRequest", request.clone()),
+            ("csrf", csrf.clone()),
+            more,
+        ]
+    };
+    let next = browser
+        .post(
+            "/ui/login/username",
+            &as_str(&fields(("loginName", "grace".into()))),
+        )
+        .await;
+    assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.body);
+    let asked = browser
+        .post(
+            "/ui/login/password",
+            &as_str(&fields(("password", PASSWORD.into()))),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let second = asked.location.unwrap();
+    assert!(second.starts_with("/ui/login/second-factor?"), "{second}");
+    let page = browser.get(&second).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("autocomplete=\"one-time-code\""),
+        "{}",
+        page.body
+    );
+
+    let wrong = browser
+        .post(
+            "/ui/login/second-factor",
+            &as_str(&fields(("code", "000000".into()))),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert!(
+        wrong.body.contains("The code is incorrect"),
+        "{}",
+        wrong.body
+    );
+    let code = crate::totp::code(&secret, used + 1);
+    let back = browser
+        .post("/ui/login/second-factor", &as_str(&fields(("code", code))))
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    let location = back.location.unwrap();
+    assert!(
+        location.starts_with(REDIRECT) && location.contains("code="),
+        "{location}"
+    );
+}
+
+/// Form fields as `post` takes them.
+fn as_str<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }

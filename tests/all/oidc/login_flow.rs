@@ -152,10 +152,35 @@ async fn login_flows(backend: Backend) {
     let (status, created) = create_session(&admin, &people.ada).await;
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!(created["secondFactorRequired"], true, "{created}");
-    let request = login.open(&app.authorize_url().0).await;
+    let (url, verifier) = app.authorize_url();
+    let request = login.open(&url).await;
     let (status, refused) = login.callback(&request, &session_of(&created)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert_eq!(reason(&refused), "SECOND_FACTOR_REQUIRED", "{refused}");
+    // With her TOTP checked on the same session, the login finishes: the
+    // hooks were told of it, and the ID token says so.
+    let (secret, used) = crate::totp::enrol(&admin, &people.ada).await;
+    let session = session_of(&created);
+    let set = admin
+        .ok(
+            "rampart.session.v1.SessionService/SetSession",
+            json!({ "sessionId": session.0, "sessionToken": session.1,
+                    "checks": { "totp": { "code": crate::totp::code(&secret, used + 1) } } }),
+        )
+        .await;
+    assert_eq!(set["secondFactorRequired"], true, "still recorded: {set}");
+    let session = (session.0, set["sessionToken"].as_str().unwrap().to_owned());
+    let code = login.code(&request, &session, "s1").await;
+    let (status, tokens) = app.exchange(&code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["amr"], json!(["pwd", "otp"]), "{id_token}");
+    assert_eq!(
+        id_token["probe_methods"],
+        json!(["password", "totp"]),
+        "{id_token}"
+    );
+    assert_eq!(id_token["probe_roles"], json!(["ORG_OWNER"]), "{id_token}");
 
     denials(&admin, &org, &app).await;
     failures(&admin, &org, &app).await;

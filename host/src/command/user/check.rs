@@ -16,6 +16,9 @@ use super::model::{UserModel, UserState};
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError, Commands, Written};
 
+/// The code of a wrong password.
+pub(crate) const PASSWORD_INVALID: &str = "PASSWORD_INVALID";
+
 /// Checks user `user_id`'s password.
 #[derive(Debug, Clone)]
 pub(crate) struct CheckPasswordCommand {
@@ -86,7 +89,7 @@ impl Decide for CheckPasswordCommand {
         } else {
             "the password is wrong".to_owned()
         };
-        Ok(Decision::failing(events, "PASSWORD_INVALID", message))
+        Ok(Decision::failing(events, PASSWORD_INVALID, message))
     }
 }
 

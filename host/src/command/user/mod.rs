@@ -82,6 +82,7 @@ pub(crate) const AGGREGATE_TYPE: &str = "user";
 /// Unique-value kind of usernames (per instance).
 pub(crate) const USERNAME_KIND: &str = "username";
 
+pub(crate) use check::PASSWORD_INVALID;
 pub use machine_secret::MachineSecretWritten;
 pub use recovery::RecoveryCodesWritten;
 pub use totp::TotpRegistered;
