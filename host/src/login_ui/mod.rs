@@ -309,28 +309,6 @@ async fn post_username(State(state): State<AppState>, headers: HeaderMap, body: 
     }
 }
 
-/// `GET /ui/login/password`: the password of the session's user.
-async fn show_password(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    let visit = match visit(
-        &state,
-        &headers,
-        query.get("authRequest").map(String::as_str),
-    )
-    .await
-    {
-        Ok(visit) => visit,
-        Err(answer) => return answer,
-    };
-    match username(&visit, &headers).await {
-        Some(username) => visit.page(StatusCode::OK, &visit.password_page(username, None), &[]),
-        None => visit.start_over(),
-    }
-}
-
 /// The username of the browser's session, while it holds.
 async fn username(visit: &Visit, headers: &HeaderMap) -> Option<String> {
     let (id, token) = cookies::session_of(headers)?;
@@ -347,49 +325,6 @@ async fn username(visit: &Visit, headers: &HeaderMap) -> Option<String> {
         .await
         .ok()??;
     Some(subject.username)
-}
-
-/// `POST /ui/login/password`: the password check, then back to the app.
-async fn post_password(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (visit, fields) = match posted(&state, &headers, &body).await {
-        Ok(posted) => posted,
-        Err(answer) => return answer,
-    };
-    let (Some((session_id, token)), Some(username)) = (
-        cookies::session_of(&headers),
-        username(&visit, &headers).await,
-    ) else {
-        return visit.start_over();
-    };
-    let password = fields.get("password").cloned().unwrap_or_default();
-    if password.is_empty() {
-        let page = visit.password_page(username, Some(visit.text().empty.to_owned()));
-        return visit.page(StatusCode::BAD_REQUEST, &page, &[]);
-    }
-    let Ok(commands) = state.cqrs().map(|c| c.commands.clone()) else {
-        let page = visit.password_page(username, Some(visit.text().unavailable.to_owned()));
-        return visit.page(StatusCode::SERVICE_UNAVAILABLE, &page, &[]);
-    };
-    let checks = SessionChecks {
-        password: Some(password),
-        ..SessionChecks::default()
-    };
-    let set = match commands
-        .set_session(&visit.command_context(), &session_id, &token, checks, None)
-        .await
-    {
-        Ok(set) => set,
-        Err(CommandError::Denied {
-            code: TOKEN_INVALID,
-            ..
-        })
-        | Err(CommandError::NotFound { .. }) => return visit.start_over(),
-        Err(error) => {
-            let (status, message) = refusal(visit.text(), &error);
-            return visit.page(status, &visit.password_page(username, Some(message)), &[]);
-        }
-    };
-    finish(&visit, &session_id, &set.token, Step::Password).await
 }
 
 /// The step a session check was made in.
@@ -439,30 +374,32 @@ async fn finish(visit: &Visit, session_id: &str, token: &str, step: Step) -> Res
     }
 }
 
+/// `GET /ui/login/password`: the password of the session's user.
+async fn show_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    show_step(&state, &headers, &query, Visit::password_page).await
+}
+
+/// `POST /ui/login/password`: the password check, then back to the app.
+async fn post_password(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let checks = |password| SessionChecks {
+        password: Some(password),
+        ..SessionChecks::default()
+    };
+    let step = (Step::Password, Visit::password_page as StepPage);
+    post_step(&state, &headers, &body, "password", step, checks).await
+}
+
 /// `GET /ui/login/second-factor`: a code for the session's user.
 async fn show_second_factor(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let visit = match visit(
-        &state,
-        &headers,
-        query.get("authRequest").map(String::as_str),
-    )
-    .await
-    {
-        Ok(visit) => visit,
-        Err(answer) => return answer,
-    };
-    match username(&visit, &headers).await {
-        Some(username) => visit.page(
-            StatusCode::OK,
-            &visit.second_factor_page(username, None),
-            &[],
-        ),
-        None => visit.start_over(),
-    }
+    show_step(&state, &headers, &query, Visit::second_factor_page).await
 }
 
 /// `POST /ui/login/second-factor`: a TOTP code (six digits) or a recovery
@@ -472,45 +409,87 @@ async fn post_second_factor(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (visit, fields) = match posted(&state, &headers, &body).await {
+    let checks = |code: String| {
+        let code = code.trim().to_owned();
+        if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+            SessionChecks {
+                totp: Some(code),
+                ..SessionChecks::default()
+            }
+        } else {
+            SessionChecks {
+                recovery_code: Some(code),
+                ..SessionChecks::default()
+            }
+        }
+    };
+    let step = (Step::SecondFactor, Visit::second_factor_page as StepPage);
+    post_step(&state, &headers, &body, "code", step, checks).await
+}
+
+/// The page of a step on the browser's session, for its user, with an
+/// error if any.
+type StepPage = fn(&Visit, String, Option<String>) -> Page;
+
+/// Shows the page of a step on the browser's session (back to the first
+/// page without one).
+async fn show_step(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &BTreeMap<String, String>,
+    page: StepPage,
+) -> Response {
+    let visit = match visit(state, headers, query.get("authRequest").map(String::as_str)).await {
+        Ok(visit) => visit,
+        Err(answer) => return answer,
+    };
+    match username(&visit, headers).await {
+        Some(username) => visit.page(StatusCode::OK, &page(&visit, username, None), &[]),
+        None => visit.start_over(),
+    }
+}
+
+/// Checks the posted `field` (made into `checks`) on the browser's
+/// session in `step`, then finishes the auth request; a refusal is said on
+/// the step's page.
+async fn post_step(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    field: &str,
+    (step, page): (Step, StepPage),
+    checks: impl FnOnce(String) -> SessionChecks,
+) -> Response {
+    let (visit, fields) = match posted(state, headers, body).await {
         Ok(posted) => posted,
         Err(answer) => return answer,
     };
     let (Some((session_id, token)), Some(username)) = (
-        cookies::session_of(&headers),
-        username(&visit, &headers).await,
+        cookies::session_of(headers),
+        username(&visit, headers).await,
     ) else {
         return visit.start_over();
     };
-    let code = fields
-        .get("code")
-        .map(|c| c.trim().to_owned())
-        .unwrap_or_default();
-    if code.is_empty() {
-        let page = visit.second_factor_page(username, Some(visit.text().empty.to_owned()));
+    let value = fields.get(field).cloned().unwrap_or_default();
+    if value.trim().is_empty() {
+        let page = page(&visit, username, Some(visit.text().empty.to_owned()));
         return visit.page(StatusCode::BAD_REQUEST, &page, &[]);
     }
     let Ok(commands) = state.cqrs().map(|c| c.commands.clone()) else {
-        let page = visit.second_factor_page(username, Some(visit.text().unavailable.to_owned()));
+        let page = page(&visit, username, Some(visit.text().unavailable.to_owned()));
         return visit.page(StatusCode::SERVICE_UNAVAILABLE, &page, &[]);
     };
-    let totp = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
-    let checks = if totp {
-        SessionChecks {
-            totp: Some(code),
-            ..SessionChecks::default()
-        }
-    } else {
-        SessionChecks {
-            recovery_code: Some(code),
-            ..SessionChecks::default()
-        }
-    };
     match commands
-        .set_session(&visit.command_context(), &session_id, &token, checks, None)
+        .set_session(
+            &visit.command_context(),
+            &session_id,
+            &token,
+            checks(value),
+            None,
+        )
         .await
     {
-        Ok(set) => finish(&visit, &session_id, &set.token, Step::SecondFactor).await,
+        Ok(set) => finish(&visit, &session_id, &set.token, step).await,
         Err(CommandError::Denied {
             code: TOKEN_INVALID,
             ..
@@ -518,11 +497,7 @@ async fn post_second_factor(
         | Err(CommandError::NotFound { .. }) => visit.start_over(),
         Err(error) => {
             let (status, message) = refusal(visit.text(), &error);
-            visit.page(
-                status,
-                &visit.second_factor_page(username, Some(message)),
-                &[],
-            )
+            visit.page(status, &page(&visit, username, Some(message)), &[])
         }
     }
 }
