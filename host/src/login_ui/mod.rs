@@ -63,6 +63,12 @@ pub const ACTOR: &str = "hosted-login";
 /// How long a session the hosted login starts lives.
 const SESSION_LIFETIME: Duration = Duration::from_secs(cookies::SESSION_MAX_AGE_SECS);
 
+/// The session id and token of the browser's hosted-login session, if it
+/// sent one (the authorize endpoint's single sign-on).
+pub fn browser_session(headers: &HeaderMap) -> Option<(String, String)> {
+    cookies::session_of(headers)
+}
+
 /// The hosted login's routes.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -13,8 +13,16 @@
 //! Only the `code` response type, `query` response mode and PKCE method
 //! `S256` exist; PKCE is required for public clients (auth method
 //! `none`) and for confidential ones registered with `pkceRequired`.
-//! `prompt=none` is answered `login_required`: single sign-on
-//! with a browser session (a hosted login setting cookies) comes later.
+//!
+//! Single sign-on: when the browser holds a hosted-login session
+//! (`rampart_login`) that satisfies the request (password checked within
+//! `max_age`, a second factor if one is needed, the login-flow plugins
+//! agreeing), the request is finished at once and the browser goes back
+//! to the client with a code, for every application of the instance.
+//! `prompt=login` and `prompt=select_account` always show the login page;
+//! `prompt=none` never does: without such a session it is answered
+//! `login_required` (`interaction_required` when only a second factor is
+//! missing).
 
 use std::collections::BTreeMap;
 
@@ -26,7 +34,8 @@ use chrono::Utc;
 use rampart_plugin_sdk::catalogue::{ClientAuthMethod, GrantType, OidcConfig, ResponseType};
 
 use super::auth_request::{self, AuthRequestAdded, redirect_with};
-use super::{OidcError, form, locate, scopes};
+use super::callback::CallbackError;
+use super::{OidcError, Provider, form, locate, scopes};
 use crate::query::Client;
 use crate::server::AppState;
 
@@ -132,7 +141,62 @@ async fn authorize(
     if let Err(e) = auth_request::add(provider.store.as_ref(), &at.instance_id, &id, &added).await {
         return e.into_response();
     }
-    found(&provider.config.login_url.replace("{id}", &id))
+    match single_sign_on(provider, &at.instance_id, &id, &added.prompt, headers).await {
+        Ok(Some(callback)) => found(&callback),
+        Ok(None) => found(&provider.config.login_url.replace("{id}", &id)),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Single sign-on: request `id` finished at once with the browser's
+/// hosted-login session when it satisfies the request (and `prompt` asks
+/// for no login); `prompt=none` without such a session finished with
+/// `login_required` (or `interaction_required` when only a second factor
+/// is missing). The redirect to the client, or `None` for the login page.
+///
+/// # Errors
+/// The store's, finishing the request.
+async fn single_sign_on(
+    provider: &Provider,
+    instance_id: &str,
+    id: &str,
+    prompt: &[String],
+    headers: &HeaderMap,
+) -> Result<Option<String>, OidcError> {
+    let none = prompt.iter().any(|p| p == "none");
+    let interactive = prompt.iter().any(|p| p == "login" || p == "select_account");
+    let mut error = "login_required";
+    if let (false, Some((session_id, token))) =
+        (interactive, crate::login_ui::browser_session(headers))
+    {
+        let actor = crate::login_ui::ACTOR;
+        match provider
+            .callback_with_session(instance_id, id, &session_id, &token, actor)
+            .await
+        {
+            Ok(callback) => return Ok(Some(callback)),
+            Err(CallbackError::SecondFactorRequired) => error = "interaction_required",
+            Err(CallbackError::Oidc(e)) if e.status.is_server_error() => return Err(e),
+            Err(_) => {}
+        }
+    }
+    if !none {
+        return Ok(None);
+    }
+    provider
+        .callback_with_error(
+            instance_id,
+            id,
+            error,
+            Some("the browser has no login session that satisfies the request"),
+            crate::login_ui::ACTOR,
+        )
+        .await
+        .map(Some)
+        .map_err(|e| match e {
+            CallbackError::Oidc(e) => e,
+            other => OidcError::server(other.to_string()),
+        })
 }
 
 /// A `302 Found` to `location`, not to be cached.
@@ -269,16 +333,10 @@ async fn checked(
             format!("prompt {unknown:?} is unknown"),
         )));
     }
-    if prompt.iter().any(|p| p == "none") {
-        if prompt.len() > 1 {
-            return Err(Ok(refuse(
-                "invalid_request",
-                "prompt=none cannot be combined with other values",
-            )));
-        }
+    if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
         return Err(Ok(refuse(
-            "login_required",
-            "no login session can be used without interaction",
+            "invalid_request",
+            "prompt=none cannot be combined with other values",
         )));
     }
     let code_challenge = pkce(client, params).map_err(Ok)?;

@@ -13,6 +13,7 @@ use openidconnect::PkceCodeChallenge;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use super::code_flow::TOKEN;
 use super::code_flow::{PASSWORD, REDIRECT, add_app, jwt_claims};
 use super::post_form;
 use crate::cqrs::{Backend, start};
@@ -321,7 +322,11 @@ async fn hosted_login(backend: Backend) {
     assert_eq!(id_token["sub"], ada.as_str(), "{id_token}");
     assert_eq!(id_token["amr"], serde_json::json!(["pwd"]));
 
-    // In German when the application asks for it.
+    single_sign_on(&admin, &shop, &mut browser, &ada).await;
+
+    // In German when the application asks for it (a browser of its own: this
+    // one would be signed in at once).
+    let mut browser = Browser::new(&server.url);
     let (login_page, _) = authorize(&mut browser, &client_id, &[("ui_locales", "de")]).await;
     let page = browser.get(&login_page).await;
     assert!(
@@ -349,7 +354,7 @@ async fn hosted_login(backend: Backend) {
         unknown.body
     );
 
-    second_factor(&admin, &mut browser, &client_id).await;
+    second_factor(&admin, &mut Browser::new(&server.url), &client_id).await;
 
     // A request that does not exist is a page that says so.
     let closed = browser.get("/ui/login/?authRequest=nope").await;
@@ -447,4 +452,64 @@ async fn second_factor(admin: &Api, browser: &mut Browser, client_id: &str) {
 /// Form fields as `post` takes them.
 fn as_str<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The query parameter `name` of `url`.
+fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Given a browser signed in through the hosted login, when another
+/// application of the instance sends it to authorize, then it goes back
+/// with a code at once (also with `prompt=none`), and the code is the
+/// same user's; `prompt=login` still shows the login page; a browser
+/// without a session asking `prompt=none` gets `login_required`.
+async fn single_sign_on(admin: &Api, shop: &str, browser: &mut Browser, ada: &str) {
+    let (other_id, other_secret) = add_app(
+        admin,
+        shop,
+        "Admin console",
+        "CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC",
+    )
+    .await;
+    for prompt in [&[][..], &[("prompt", "none")][..]] {
+        let (back, verifier) = authorize(browser, &other_id, prompt).await;
+        assert!(back.starts_with(REDIRECT), "signed in at once: {back}");
+        assert_eq!(query_param(&back, "state").as_deref(), Some("st"));
+        let code = query_param(&back, "code").expect("a code");
+        let (status, tokens) = post_form(
+            &browser.base,
+            TOKEN,
+            None,
+            Some((&other_id, &other_secret)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+        let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
+        assert_eq!(id_token["sub"], ada, "{id_token}");
+        assert_eq!(id_token["aud"], serde_json::json!([other_id]), "{id_token}");
+    }
+    let (login, _) = authorize(browser, &other_id, &[("prompt", "login")]).await;
+    assert!(login.starts_with("/ui/login/?authRequest="), "{login}");
+
+    let mut stranger = Browser::new(&browser.base);
+    let (back, _) = authorize(&mut stranger, &other_id, &[("prompt", "none")]).await;
+    assert!(back.starts_with(REDIRECT), "{back}");
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("login_required"),
+        "{back}"
+    );
+    assert_eq!(query_param(&back, "state").as_deref(), Some("st"));
+    assert!(query_param(&back, "code").is_none());
 }
