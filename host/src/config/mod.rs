@@ -32,9 +32,10 @@ pub use error::{ConfigError, Source};
 pub use model::{
     Backend, Capability, CodesConfig, CommandsConfig, Config, DatabaseConfig, EventstoreConfig,
     FirstAdminConfig, FirstInstanceConfig, FirstMachineConfig, FirstOrgConfig, InternalAuthzConfig,
-    LogConfig, LogFormat, MAX_SIGNED_TOKEN_LIFETIME, OidcConfig, PasswordHashConfig, PgSslMode,
-    PluginSettings, PluginsConfig, PoolConfig, PostgresConfig, ProjectionsConfig,
-    RolePermissionMapping, SigningAlgorithm, SigningKeysConfig, SqliteConfig, SqliteSynchronous,
+    LogConfig, LogFormat, LoginRateLimitConfig, MAX_SIGNED_TOKEN_LIFETIME, OidcConfig,
+    PasswordHashConfig, PgSslMode, PluginSettings, PluginsConfig, PoolConfig, PostgresConfig,
+    ProjectionsConfig, RolePermissionMapping, SigningAlgorithm, SigningKeysConfig, SqliteConfig,
+    SqliteSynchronous,
 };
 pub use plugins::is_plugin_name;
 

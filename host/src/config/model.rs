@@ -256,6 +256,28 @@ pub struct OidcConfig {
     /// `/ui/login/?authRequest={id}`). Relative to the instance's issuer, or
     /// absolute for a login UI elsewhere.
     pub login_url: String,
+    /// `LoginRateLimit`: how many sign-in attempts the hosted login takes.
+    pub login_rate_limit: LoginRateLimitConfig,
+}
+
+/// `Oidc.LoginRateLimit`: the hosted login's limits on sign-in attempts
+/// (username, password and second-factor forms), counted by each node.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct LoginRateLimitConfig {
+    /// `PerAddress`: attempts from one client address per `Window`
+    /// (default 30); 0: no limit.
+    pub per_address: u32,
+    /// `PerUser`: attempts for one login name per `Window` (default 10);
+    /// 0: no limit.
+    pub per_user: u32,
+    /// `Window`: how long attempts are counted from the first (default 1m).
+    #[serde(with = "duration")]
+    pub window: Duration,
+    /// `TrustForwardedFor`: take the client address from the first
+    /// `X-Forwarded-For` entry (behind a proxy that sets it; default
+    /// false: the connection's address).
+    pub trust_forwarded_for: bool,
 }
 
 /// The longest any signed token lives: access and ID tokens of applications
@@ -273,6 +295,9 @@ impl OidcConfig {
                 "MachineTokenLifetime",
                 "must be more than 0 and at most 24h".into(),
             );
+        }
+        if self.login_rate_limit.window.is_zero() {
+            return fail("LoginRateLimit.Window", "must be more than 0".into());
         }
         if !self.login_url.contains("{id}") {
             return fail(

@@ -23,18 +23,22 @@
 //! [`Provider::callback_with_session`]), acting as [`ACTOR`]. Every form
 //! carries a CSRF value that must repeat the browser's `rampart_csrf`
 //! cookie. Pages speak English or German ([`text`]), and every error is
-//! shown on the page it happened on.
+//! shown on the page it happened on. Every form post counts toward the
+//! attempt limits per client address and per login name ([`throttle`]).
 
 mod cookies;
 pub mod page;
 pub mod text;
+pub mod throttle;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -141,6 +145,31 @@ impl Visit {
 
     fn provider(&self) -> &Provider {
         &self.located.provider
+    }
+
+    /// A `429` page when an attempt about `login_name` from the client
+    /// (`peer`, or as `headers` forward it) is over a limit.
+    fn throttled(
+        &self,
+        peer: Option<SocketAddr>,
+        headers: &HeaderMap,
+        login_name: &str,
+    ) -> Option<Response> {
+        let throttle = self.provider().login_throttle();
+        let client = throttle.client(peer, headers);
+        if throttle.admit(client.as_deref(), login_name) {
+            return None;
+        }
+        tracing::info!(client = ?client, "hosted login attempts over the limit");
+        let page = Page::Problem {
+            message: self.text().too_many_attempts.to_owned(),
+        };
+        let mut response = self.page(StatusCode::TOO_MANY_REQUESTS, &page, &[]);
+        let retry = throttle.window().as_secs().max(1).to_string();
+        if let Ok(value) = HeaderValue::from_str(&retry) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        Some(response)
     }
 
     /// Back to the first page (the session cookie was missing or stale).
@@ -261,7 +290,12 @@ async fn show_username(
 }
 
 /// `POST /ui/login/username`: a session with the named user.
-async fn post_username(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn post_username(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (visit, fields) = match posted(&state, &headers, &body).await {
         Ok(posted) => posted,
         Err(answer) => return answer,
@@ -273,6 +307,9 @@ async fn post_username(State(state): State<AppState>, headers: HeaderMap, body: 
     if name.is_empty() {
         let page = visit.username_page(name, Some(visit.text().empty.to_owned()));
         return visit.page(StatusCode::BAD_REQUEST, &page, &[]);
+    }
+    if let Some(refused) = visit.throttled(peer.map(|p| p.0.0), &headers, name) {
+        return refused;
     }
     let Ok(commands) = state.cqrs().map(|c| c.commands.clone()) else {
         let page = visit.username_page(name, Some(visit.text().unavailable.to_owned()));
@@ -390,13 +427,23 @@ async fn show_password(
 }
 
 /// `POST /ui/login/password`: the password check, then back to the app.
-async fn post_password(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn post_password(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let checks = |password| SessionChecks {
         password: Some(password),
         ..SessionChecks::default()
     };
     let step = (Step::Password, Visit::password_page as StepPage);
-    post_step(&state, &headers, &body, "password", step, checks).await
+    let posted = Posted {
+        peer: peer.map(|p| p.0.0),
+        headers: &headers,
+        body: &body,
+    };
+    post_step(&state, posted, "password", step, checks).await
 }
 
 /// `GET /ui/login/second-factor`: a code for the session's user.
@@ -412,6 +459,7 @@ async fn show_second_factor(
 /// code, then back to the app.
 async fn post_second_factor(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -430,7 +478,19 @@ async fn post_second_factor(
         }
     };
     let step = (Step::SecondFactor, Visit::second_factor_page as StepPage);
-    post_step(&state, &headers, &body, "code", step, checks).await
+    let posted = Posted {
+        peer: peer.map(|p| p.0.0),
+        headers: &headers,
+        body: &body,
+    };
+    post_step(&state, posted, "code", step, checks).await
+}
+
+/// A form post as it arrived: from whom, with what.
+struct Posted<'a> {
+    peer: Option<SocketAddr>,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
 }
 
 /// The page of a step on the browser's session, for its user, with an
@@ -460,8 +520,11 @@ async fn show_step(
 /// the step's page.
 async fn post_step(
     state: &AppState,
-    headers: &HeaderMap,
-    body: &[u8],
+    Posted {
+        peer,
+        headers,
+        body,
+    }: Posted<'_>,
     field: &str,
     (step, page): (Step, StepPage),
     checks: impl FnOnce(String) -> SessionChecks,
@@ -476,6 +539,9 @@ async fn post_step(
     ) else {
         return visit.start_over();
     };
+    if let Some(refused) = visit.throttled(peer, headers, &username) {
+        return refused;
+    }
     let value = fields.get(field).cloned().unwrap_or_default();
     if value.trim().is_empty() {
         let page = page(&visit, username, Some(visit.text().empty.to_owned()));

@@ -101,6 +101,8 @@ pub struct Provider {
     /// The login-flow plugins: their `after-authentication` when a session
     /// finishes a request, their claims in tokens and userinfo.
     login_flows: Option<LoginFlows>,
+    /// The hosted login's limits on sign-in attempts.
+    login_throttle: crate::login_ui::throttle::Throttle,
 }
 
 impl std::fmt::Debug for Provider {
@@ -124,12 +126,19 @@ impl Provider {
     ) -> Self {
         Self {
             keys: keys::SigningKeys::new(store.clone(), config.signing_keys.clone(), keyring),
+            login_throttle: crate::login_ui::throttle::Throttle::new(&config.login_rate_limit),
             store,
             queries,
             config,
             sessions,
             login_flows: None,
         }
+    }
+
+    /// The hosted login's limits on sign-in attempts
+    /// (`Oidc.LoginRateLimit`).
+    pub fn login_throttle(&self) -> &crate::login_ui::throttle::Throttle {
+        &self.login_throttle
     }
 
     /// Whether clients reach the server over https (`Oidc.ExternalSecure`):

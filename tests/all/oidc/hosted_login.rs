@@ -513,3 +513,67 @@ async fn single_sign_on(admin: &Api, shop: &str, browser: &mut Browser, ada: &st
     assert_eq!(query_param(&back, "state").as_deref(), Some("st"));
     assert!(query_param(&back, "code").is_none());
 }
+
+/// Given limits of 4 attempts per address and 2 per login name, when the
+/// forms are posted more often, then the attempt over a limit is refused
+/// with a 429 page and `Retry-After`, for that name or that address only
+/// as the limit says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_over_the_limits_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = [
+        ("RAMPART_OIDC_LOGINRATELIMIT_PERADDRESS", "4"),
+        ("RAMPART_OIDC_LOGINRATELIMIT_PERUSER", "2"),
+    ];
+    let server = start(dir.path(), &Backend::Sqlite, &limits).await;
+    let admin = Api::new(&server);
+    let org = admin.add_org("ACME").await;
+    let shop = admin.add_project(&org, "Shop").await;
+    let (client_id, _) = add_app(
+        &admin,
+        &shop,
+        "Web",
+        "CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC",
+    )
+    .await;
+    let mut browser = Browser::new(&server.url);
+    let (login_page, _) = authorize(&mut browser, &client_id, &[]).await;
+    let page = browser.get(&login_page).await;
+    let request = hidden(&page.body, "authRequest");
+    let csrf = hidden(&page.body, "csrf");
+    let mut try_name = async |name: &str| {
+        browser
+            .post(
+                "/ui/login/username",
+                &[
+                    ("authRequest", &request),
+                    ("csrf", &csrf),
+                    ("loginName", name),
+                ],
+            )
+            .await
+    };
+    for name in ["ghost", "ghost"] {
+        assert_eq!(try_name(name).await.status, StatusCode::BAD_REQUEST);
+    }
+    let refused = try_name("Ghost").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("Too many attempts"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.headers.contains_key("retry-after"));
+    // Another name from the same address: the fourth attempt of the
+    // address passes its checks, the fifth is over the address's limit.
+    assert_eq!(try_name("phantom").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        try_name("spirit").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
