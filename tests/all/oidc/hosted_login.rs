@@ -111,6 +111,20 @@ impl Browser {
         self.send(request).await
     }
 
+    /// Posts a form of the hosted login: the auth request and CSRF value of
+    /// `form`, and `field`.
+    async fn submit(&mut self, path: &str, form: &LoginForm, field: (&str, &str)) -> Got {
+        self.post(
+            path,
+            &[
+                ("authRequest", form.request.as_str()),
+                ("csrf", form.csrf.as_str()),
+                field,
+            ],
+        )
+        .await
+    }
+
     /// The `Set-Cookie` of cookie `name` last seen.
     fn set_cookie(&self, name: &str) -> &str {
         self.set_cookies
@@ -118,6 +132,22 @@ impl Browser {
             .rev()
             .find(|c| c.starts_with(&format!("{name}=")))
             .unwrap_or_else(|| panic!("no Set-Cookie of {name}: {:?}", self.set_cookies))
+    }
+}
+
+/// The hidden fields every form of a login repeats.
+struct LoginForm {
+    request: String,
+    csrf: String,
+}
+
+impl LoginForm {
+    /// The hidden fields of `page`.
+    fn of(page: &str) -> Self {
+        Self {
+            request: hidden(page, "authRequest"),
+            csrf: hidden(page, "csrf"),
+        }
     }
 }
 
@@ -189,14 +219,13 @@ async fn hosted_login(backend: Backend) {
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     let csrf_cookie = browser.set_cookie("rampart_csrf").to_owned();
     assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Strict"));
-    let request = hidden(&page.body, "authRequest");
-    let csrf = hidden(&page.body, "csrf");
+    let mut form = LoginForm::of(&page.body);
 
     // A form without the CSRF value is refused, as a page.
     let refused = browser
         .post(
             "/ui/login/username",
-            &[("authRequest", &request), ("loginName", "ada")],
+            &[("authRequest", &form.request), ("loginName", "ada")],
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -205,22 +234,13 @@ async fn hosted_login(backend: Backend) {
         "{}",
         refused.body
     );
-    let csrf = if browser.cookies["rampart_csrf"] == csrf {
-        csrf
-    } else {
-        hidden(&refused.body, "csrf")
-    };
+    if browser.cookies["rampart_csrf"] != form.csrf {
+        form.csrf = hidden(&refused.body, "csrf");
+    }
 
     // An unknown user is said on the page.
     let unknown = browser
-        .post(
-            "/ui/login/username",
-            &[
-                ("authRequest", &request),
-                ("csrf", &csrf),
-                ("loginName", "nobody"),
-            ],
-        )
+        .submit("/ui/login/username", &form, ("loginName", "nobody"))
         .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert!(
@@ -232,14 +252,7 @@ async fn hosted_login(backend: Backend) {
 
     // The username: a session in an HttpOnly cookie, on to the password.
     let next = browser
-        .post(
-            "/ui/login/username",
-            &[
-                ("authRequest", &request),
-                ("csrf", &csrf),
-                ("loginName", "ada"),
-            ],
-        )
+        .submit("/ui/login/username", &form, ("loginName", "ada"))
         .await;
     assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.body);
     let session_cookie = browser.set_cookie("rampart_login").to_owned();
@@ -268,14 +281,7 @@ async fn hosted_login(backend: Backend) {
     // A wrong password is said on the page; the right one goes back to the
     // application with a code, and the code gives tokens.
     let wrong = browser
-        .post(
-            "/ui/login/password",
-            &[
-                ("authRequest", &request),
-                ("csrf", &csrf),
-                ("password", "Wr0ng-Passw0rd!"),
-            ],
-        )
+        .submit("/ui/login/password", &form, ("password", "Wr0ng-Passw0rd!"))
         .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(
@@ -284,14 +290,7 @@ async fn hosted_login(backend: Backend) {
         wrong.body
     );
     let back = browser
-        .post(
-            "/ui/login/password",
-            &[
-                ("authRequest", &request),
-                ("csrf", &csrf),
-                ("password", PASSWORD),
-            ],
-        )
+        .submit("/ui/login/password", &form, ("password", PASSWORD))
         .await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
     let callback = url::Url::parse(&back.location.unwrap()).unwrap();
@@ -334,17 +333,9 @@ async fn hosted_login(backend: Backend) {
         "{}",
         page.body
     );
-    let request = hidden(&page.body, "authRequest");
-    let csrf = hidden(&page.body, "csrf");
+    let form = LoginForm::of(&page.body);
     let unknown = browser
-        .post(
-            "/ui/login/username",
-            &[
-                ("authRequest", &request),
-                ("csrf", &csrf),
-                ("loginName", "niemand"),
-            ],
-        )
+        .submit("/ui/login/username", &form, ("loginName", "niemand"))
         .await;
     assert!(
         unknown
@@ -392,27 +383,13 @@ async fn second_factor(admin: &Api, browser: &mut Browser, client_id: &str) {
 
     let (login_page, _) = authorize(browser, client_id, &[("login_hint", "grace")]).await;
     let page = browser.get(&login_page).await;
-    let request = hidden(&page.body, "authRequest");
-    let csrf = hidden(&page.body, "csrf");
-    let fields = |more: (&'static str, String)| {
-        vec![
-            ("authRequest", request.clone()),
-            ("csrf", csrf.clone()),
-            more,
-        ]
-    };
+    let form = LoginForm::of(&page.body);
     let next = browser
-        .post(
-            "/ui/login/username",
-            &as_str(&fields(("loginName", "grace".into()))),
-        )
+        .submit("/ui/login/username", &form, ("loginName", "grace"))
         .await;
     assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.body);
     let asked = browser
-        .post(
-            "/ui/login/password",
-            &as_str(&fields(("password", PASSWORD.into()))),
-        )
+        .submit("/ui/login/password", &form, ("password", PASSWORD))
         .await;
     assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
     let second = asked.location.unwrap();
@@ -426,10 +403,7 @@ async fn second_factor(admin: &Api, browser: &mut Browser, client_id: &str) {
     );
 
     let wrong = browser
-        .post(
-            "/ui/login/second-factor",
-            &as_str(&fields(("code", "000000".into()))),
-        )
+        .submit("/ui/login/second-factor", &form, ("code", "000000"))
         .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
     assert!(
@@ -439,7 +413,7 @@ async fn second_factor(admin: &Api, browser: &mut Browser, client_id: &str) {
     );
     let code = crate::totp::code(&secret, used + 1);
     let back = browser
-        .post("/ui/login/second-factor", &as_str(&fields(("code", code))))
+        .submit("/ui/login/second-factor", &form, ("code", &code))
         .await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
     let location = back.location.unwrap();
@@ -447,11 +421,6 @@ async fn second_factor(admin: &Api, browser: &mut Browser, client_id: &str) {
         location.starts_with(REDIRECT) && location.contains("code="),
         "{location}"
     );
-}
-
-/// Form fields as `post` takes them.
-fn as_str<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 /// The query parameter `name` of `url`.
@@ -539,18 +508,10 @@ async fn attempts_over_the_limits_are_refused() {
     let mut browser = Browser::new(&server.url);
     let (login_page, _) = authorize(&mut browser, &client_id, &[]).await;
     let page = browser.get(&login_page).await;
-    let request = hidden(&page.body, "authRequest");
-    let csrf = hidden(&page.body, "csrf");
+    let form = LoginForm::of(&page.body);
     let mut try_name = async |name: &str| {
         browser
-            .post(
-                "/ui/login/username",
-                &[
-                    ("authRequest", &request),
-                    ("csrf", &csrf),
-                    ("loginName", name),
-                ],
-            )
+            .submit("/ui/login/username", &form, ("loginName", name))
             .await
     };
     for name in ["ghost", "ghost"] {
