@@ -293,31 +293,11 @@ async fn hosted_login(backend: Backend) {
         .submit("/ui/login/password", &form, ("password", PASSWORD))
         .await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
-    let callback = url::Url::parse(&back.location.unwrap()).unwrap();
-    assert!(callback.as_str().starts_with(REDIRECT), "{callback}");
-    let param = |name: &str| {
-        callback
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    assert_eq!(param("state").as_deref(), Some("st"));
-    let code = param("code").expect("a code");
-    let (status, tokens) = post_form(
-        &server.url,
-        "/oauth/v2/token",
-        None,
-        Some((&client_id, &secret)),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{tokens}");
-    let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
+    let callback = back.location.unwrap();
+    assert!(callback.starts_with(REDIRECT), "{callback}");
+    assert_eq!(query_param(&callback, "state").as_deref(), Some("st"));
+    let code = query_param(&callback, "code").expect("a code");
+    let id_token = exchange(&server.url, (&client_id, &secret), &code, &verifier).await;
     assert_eq!(id_token["sub"], ada.as_str(), "{id_token}");
     assert_eq!(id_token["amr"], serde_json::json!(["pwd"]));
 
@@ -450,21 +430,8 @@ async fn single_sign_on(admin: &Api, shop: &str, browser: &mut Browser, ada: &st
         assert!(back.starts_with(REDIRECT), "signed in at once: {back}");
         assert_eq!(query_param(&back, "state").as_deref(), Some("st"));
         let code = query_param(&back, "code").expect("a code");
-        let (status, tokens) = post_form(
-            &browser.base,
-            TOKEN,
-            None,
-            Some((&other_id, &other_secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{tokens}");
-        let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
+        let client = (other_id.as_str(), other_secret.as_str());
+        let id_token = exchange(&browser.base, client, &code, &verifier).await;
         assert_eq!(id_token["sub"], ada, "{id_token}");
         assert_eq!(id_token["aud"], serde_json::json!([other_id]), "{id_token}");
     }
@@ -537,4 +504,29 @@ async fn attempts_over_the_limits_are_refused() {
         try_name("spirit").await.status,
         StatusCode::TOO_MANY_REQUESTS
     );
+}
+
+/// Exchanges `code` (with `verifier`) at `base` as `client`: the ID
+/// token's claims.
+async fn exchange(
+    base: &str,
+    client: (&str, &str),
+    code: &str,
+    verifier: &str,
+) -> serde_json::Value {
+    let (status, tokens) = post_form(
+        base,
+        TOKEN,
+        None,
+        Some(client),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    jwt_claims(tokens["id_token"].as_str().unwrap())
 }
