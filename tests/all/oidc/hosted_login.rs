@@ -185,20 +185,27 @@ async fn authorize(
     (got.location.unwrap(), verifier.secret().clone())
 }
 
-async fn hosted_login(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), &backend, &[]).await;
-    let admin = Api::new(&server);
+/// Organization ACME with project Shop and its confidential app Web: their
+/// ids, and the app's client id and secret.
+async fn web_app(admin: &Api) -> (String, String, (String, String)) {
     let org = admin.add_org("ACME").await;
-    let ada = admin.add_user(&org, "ada", Some(PASSWORD)).await;
     let shop = admin.add_project(&org, "Shop").await;
-    let (client_id, secret) = add_app(
-        &admin,
+    let app = add_app(
+        admin,
         &shop,
         "Web",
         "CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC",
     )
     .await;
+    (org, shop, app)
+}
+
+async fn hosted_login(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &backend, &[]).await;
+    let admin = Api::new(&server);
+    let (org, shop, (client_id, secret)) = web_app(&admin).await;
+    let ada = admin.add_user(&org, "ada", Some(PASSWORD)).await;
     let mut browser = Browser::new(&server.url);
 
     // Given an application's authorize request, the first page asks who
@@ -463,15 +470,7 @@ async fn attempts_over_the_limits_are_refused() {
     ];
     let server = start(dir.path(), &Backend::Sqlite, &limits).await;
     let admin = Api::new(&server);
-    let org = admin.add_org("ACME").await;
-    let shop = admin.add_project(&org, "Shop").await;
-    let (client_id, _) = add_app(
-        &admin,
-        &shop,
-        "Web",
-        "CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC",
-    )
-    .await;
+    let (_, _, (client_id, _)) = web_app(&admin).await;
     let mut browser = Browser::new(&server.url);
     let (login_page, _) = authorize(&mut browser, &client_id, &[]).await;
     let page = browser.get(&login_page).await;
