@@ -226,18 +226,26 @@ impl Decide for RegisterTotpCommand {
     }
 }
 
-/// Verifies human user `user_id`'s pending TOTP with a code of it.
-pub(crate) struct VerifyTotpCommand {
+/// A code of human user `user_id`'s TOTP, carried by `P` (the payload
+/// validators see: [`VerifyTotp`] or [`CheckTotp`]), tried at `at` against
+/// the secret opened with `keyring`.
+pub(crate) struct TotpCodeCommand<P> {
     user_id: String,
-    payload: VerifyTotp,
+    payload: P,
     keyring: Keyring,
-    /// When the code is checked.
+    /// When the code is tried.
     at: DateTime<Utc>,
 }
 
-impl std::fmt::Debug for VerifyTotpCommand {
+/// Verifies human user `user_id`'s pending TOTP with a code of it.
+pub(crate) type VerifyTotpCommand = TotpCodeCommand<VerifyTotp>;
+
+/// Checks a code of human user `user_id`'s verified TOTP.
+pub(crate) type CheckTotpCommand = TotpCodeCommand<CheckTotp>;
+
+impl<P: std::fmt::Debug> std::fmt::Debug for TotpCodeCommand<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifyTotpCommand")
+        f.debug_struct("TotpCodeCommand")
             .field("user_id", &self.user_id)
             .field("payload", &self.payload)
             .field("at", &self.at)
@@ -245,12 +253,13 @@ impl std::fmt::Debug for VerifyTotpCommand {
     }
 }
 
-impl VerifyTotpCommand {
-    /// Verifies with `code` at time `at`, opening the secret with `keyring`.
-    pub(crate) fn new(user_id: &str, code: String, keyring: Keyring, at: DateTime<Utc>) -> Self {
+impl<P> TotpCodeCommand<P> {
+    /// Tries `payload`'s code at time `at`, opening the secret with
+    /// `keyring`.
+    pub(crate) fn new(user_id: &str, payload: P, keyring: Keyring, at: DateTime<Utc>) -> Self {
         Self {
             user_id: user_id.to_owned(),
-            payload: VerifyTotp { code },
+            payload,
             keyring,
             at,
         }
@@ -349,37 +358,6 @@ impl Decide for RemoveTotpCommand {
             return Err(CommandError::precondition("the user has no TOTP"));
         }
         Ok(Decision::new(vec![env.event(&TotpRemoved {})]))
-    }
-}
-
-/// Checks a code of human user `user_id`'s verified TOTP.
-pub(crate) struct CheckTotpCommand {
-    user_id: String,
-    payload: CheckTotp,
-    keyring: Keyring,
-    /// When the code is checked.
-    at: DateTime<Utc>,
-}
-
-impl std::fmt::Debug for CheckTotpCommand {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CheckTotpCommand")
-            .field("user_id", &self.user_id)
-            .field("payload", &self.payload)
-            .field("at", &self.at)
-            .finish_non_exhaustive()
-    }
-}
-
-impl CheckTotpCommand {
-    /// Checks `code` at time `at`, opening the secret with `keyring`.
-    pub(crate) fn new(user_id: &str, code: String, keyring: Keyring, at: DateTime<Utc>) -> Self {
-        Self {
-            user_id: user_id.to_owned(),
-            payload: CheckTotp { code },
-            keyring,
-            at,
-        }
     }
 }
 
@@ -482,7 +460,7 @@ impl Commands {
         let keyring = self.keyring()?.clone();
         self.execute(
             ctx,
-            &VerifyTotpCommand::new(user_id, code, keyring, Utc::now()),
+            &VerifyTotpCommand::new(user_id, VerifyTotp { code }, keyring, Utc::now()),
         )
         .await
     }
@@ -519,7 +497,7 @@ impl Commands {
         let keyring = self.keyring()?.clone();
         self.execute(
             ctx,
-            &CheckTotpCommand::new(user_id, code, keyring, Utc::now()),
+            &CheckTotpCommand::new(user_id, CheckTotp { code }, keyring, Utc::now()),
         )
         .await
     }

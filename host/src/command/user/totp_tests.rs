@@ -6,9 +6,9 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, TimeZone, Utc};
 use rampart_plugin_sdk::catalogue::{
-    InstanceSettingsSet, LockoutSettings, MachineUserAdded, RecoveryCodeCheckFailed,
+    CheckTotp, InstanceSettingsSet, LockoutSettings, MachineUserAdded, RecoveryCodeCheckFailed,
     RecoveryCodeUsed, RecoveryCodesGenerated, SettingsValue, TotpAdded, TotpCheckFailed,
-    TotpCheckSucceeded, TotpRemoved, TotpVerified, UserLocked, UserUnlocked,
+    TotpCheckSucceeded, TotpRemoved, TotpVerified, UserLocked, UserUnlocked, VerifyTotp,
 };
 
 use super::model::UserModel;
@@ -87,7 +87,7 @@ fn verified() -> Vec<(AggregateRef, NewEvent)> {
 }
 
 fn check(code: String) -> CheckTotpCommand {
-    CheckTotpCommand::new("user-1", code, KEYRING.clone(), now())
+    CheckTotpCommand::new("user-1", CheckTotp { code }, KEYRING.clone(), now())
 }
 
 fn lockout(attempts: u32) -> SettingsValue {
@@ -162,7 +162,9 @@ async fn given_a_verified_totp_or_a_machine_when_registering_then_it_is_refused(
 #[tokio::test]
 async fn given_a_pending_totp_when_verified_right_then_it_records_the_step_and_wrong_then_mismatch()
 {
-    let verify = |code: String| VerifyTotpCommand::new("user-1", code, KEYRING.clone(), now());
+    let verify = |code: String| {
+        VerifyTotpCommand::new("user-1", VerifyTotp { code }, KEYRING.clone(), now())
+    };
     ada(pending())
         .when(verify(code(step() - 1)))
         .await
