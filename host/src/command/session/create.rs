@@ -4,12 +4,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    CommandPayload, CreateSession, SessionAdded, SessionSecondFactorRequired, SessionTokenSet,
-    SessionUserChecked,
+    CommandPayload, CreateSession, SessionAdded, SessionUserChecked,
 };
 
 use super::model::SessionModel;
-use super::{Passed, check_user};
+use super::{Passed, check_user, closing_events};
 use crate::auth::token::NewSecret;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError};
@@ -108,14 +107,11 @@ impl Decide for CreateSessionCommand {
             }
             None => {}
         }
-        if let Some(plugin) = &self.second_factor_by {
-            events.push(env.event(&SessionSecondFactorRequired {
-                required_by: plugin.clone(),
-            }));
-        }
-        events.push(env.event(&SessionTokenSet {
-            token_hash: self.token.hash.clone(),
-        }));
+        events.extend(closing_events(
+            env,
+            self.second_factor_by.as_deref(),
+            &self.token,
+        ));
         Ok(Decision::new(events))
     }
 }

@@ -52,7 +52,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
     CheckPassword, CreateSession, SessionPasswordChecked, SessionRecoveryCodeChecked,
-    SessionTotpChecked, SetSession,
+    SessionSecondFactorRequired, SessionTokenSet, SessionTotpChecked, SetSession,
 };
 
 use self::create::CreateSessionCommand;
@@ -63,7 +63,7 @@ use super::pipeline::Env;
 use super::user::model::{UserKind, UserModel, UserState};
 use super::write_model::{self, StoreSource, WriteModel as _};
 use super::{CommandContext, CommandError, Commands, Written, new_id};
-use crate::auth::token;
+use crate::auth::token::{self, NewSecret};
 use crate::eventstore::{AggregateRef, NewEvent};
 use crate::login_flow::{Gate, Login, LoginGate};
 
@@ -162,6 +162,26 @@ impl Passed {
         }
         events
     }
+}
+
+/// The events every create and change of a session ends with: that
+/// `second_factor_by` (a login-flow plugin) requires a second factor, if
+/// one does, then the session's new `token`.
+pub(crate) fn closing_events(
+    env: &Env<'_>,
+    second_factor_by: Option<&str>,
+    token: &NewSecret,
+) -> Vec<NewEvent> {
+    let mut events = Vec::with_capacity(2);
+    if let Some(plugin) = second_factor_by {
+        events.push(env.event(&SessionSecondFactorRequired {
+            required_by: plugin.to_owned(),
+        }));
+    }
+    events.push(env.event(&SessionTokenSet {
+        token_hash: token.hash.clone(),
+    }));
+    events
 }
 
 /// What creating or changing a session wrote, and its new token (shown

@@ -5,12 +5,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rampart_plugin_sdk::catalogue::{
-    CommandPayload, SessionLifetimeSet, SessionSecondFactorRequired, SessionTokenSet,
-    SessionUserChecked, SetSession,
+    CommandPayload, SessionLifetimeSet, SessionUserChecked, SetSession,
 };
 
 use super::model::SessionModel;
-use super::{Passed, check_user, same_user};
+use super::{Passed, check_user, closing_events, same_user};
 use crate::auth::token::NewSecret;
 use crate::command::pipeline::{Decide, Decision, Env, json};
 use crate::command::{CommandContext, CommandError};
@@ -127,14 +126,11 @@ impl Decide for SetSessionCommand {
         if let Some(expires_at) = self.expires_at {
             events.push(env.event(&SessionLifetimeSet { expires_at }));
         }
-        if let Some(plugin) = &self.second_factor_by {
-            events.push(env.event(&SessionSecondFactorRequired {
-                required_by: plugin.clone(),
-            }));
-        }
-        events.push(env.event(&SessionTokenSet {
-            token_hash: self.token.hash.clone(),
-        }));
+        events.extend(closing_events(
+            env,
+            self.second_factor_by.as_deref(),
+            &self.token,
+        ));
         Ok(Decision::new(events))
     }
 }
