@@ -194,30 +194,45 @@ impl LoginFlows {
         Ok(gate)
     }
 
-    /// The claims the plugins handling `complement-claims` add to or
-    /// replace in `claims` (an ID token's, a JWT access token's or a
-    /// userinfo answer's) for `login`.
+    /// What the plugins handling `complement-claims` are told about
+    /// `login`, read once for all the tokens of one grant; `None` when no
+    /// plugin handles the hook.
+    ///
+    /// # Errors
+    /// [`LoginFlowError::Query`]: the user's roles or metadata cannot be
+    /// read; no token is issued.
+    pub async fn claims_context(
+        &self,
+        login: &Login,
+    ) -> Result<Option<ClaimsContext>, LoginFlowError> {
+        let plugins = self.handling(hook::COMPLEMENT_CLAIMS);
+        if plugins.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(ClaimsContext {
+            plugins,
+            context: Arc::new(self.context(login).await?),
+        }))
+    }
+
+    /// Adds or replaces in `claims` (an ID token's, a JWT access token's or
+    /// a userinfo answer's) what the plugins of `context` return.
     ///
     /// # Errors
     /// [`LoginFlowError`]: a plugin failed or set a registered claim or a
     /// value that is not JSON; the token is not issued.
     pub async fn complement_claims(
         &self,
-        login: &Login,
+        context: &ClaimsContext,
         claims: &mut serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), LoginFlowError> {
-        let plugins = self.handling(hook::COMPLEMENT_CLAIMS);
-        if plugins.is_empty() {
-            return Ok(());
-        }
-        let context = Arc::new(self.context(login).await?);
-        for plugin in plugins {
+        for plugin in &context.plugins {
             let name = plugin.manifest.name.clone();
-            let context = context.clone();
+            let login = context.context.clone();
             let given = claims::to_wit(claims);
             let added = self
                 .plugins
-                .call(plugin, move |p| p.complement_claims(&context, &given))
+                .call(plugin.clone(), move |p| p.complement_claims(&login, &given))
                 .await
                 .inspect_err(|error| {
                     tracing::warn!(plugin = %name, %error, "login-flow plugin failed; no token is issued");
@@ -226,6 +241,14 @@ impl LoginFlows {
         }
         Ok(())
     }
+}
+
+/// The `complement-claims` plugins serving when a grant began, and the
+/// login as they see it.
+#[derive(Debug, Clone)]
+pub struct ClaimsContext {
+    plugins: Vec<Arc<LoadedPlugin>>,
+    context: Arc<LoginContext>,
 }
 
 #[async_trait]

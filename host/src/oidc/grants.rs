@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::client::{self, Authenticated, MachineClient};
 use super::tokens::{self, TokenFormat, TokenRecord};
 use super::{OidcError, Provider, assertion, scopes};
-use crate::login_flow::Login;
+use crate::login_flow::ClaimsContext;
 
 /// The JWT bearer grant type.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -170,8 +170,8 @@ pub struct AccessClaims<'a> {
     pub roles: Option<&'a [String]>,
     /// Further claims (`auth_time`, `amr`).
     pub extra: serde_json::Map<String, serde_json::Value>,
-    /// A user's login, for the login-flow plugins' claims.
-    pub login: Option<&'a Login>,
+    /// A user's login as the login-flow plugins' claims hook sees it.
+    pub login: Option<&'a ClaimsContext>,
 }
 
 /// Stores access token `token_id` of `record` and hands it out: a JWT
@@ -215,9 +215,7 @@ pub async fn hand_out(
             }
             if let Some(object) = claims.as_object_mut() {
                 object.extend(extra);
-                if let Some(login) = login {
-                    provider.complement_claims(login, object).await?;
-                }
+                provider.complement_claims(login, object).await?;
             }
             Some(
                 provider

@@ -61,7 +61,7 @@ use axum::routing::{get, post};
 
 use crate::config::OidcConfig;
 use crate::eventstore::EventStore;
-use crate::login_flow::LoginFlows;
+use crate::login_flow::{ClaimsContext, LoginFlows};
 use crate::masterkey::Keyring;
 use crate::query::Queries;
 use crate::server::AppState;
@@ -163,21 +163,40 @@ impl Provider {
             .await
     }
 
-    /// Adds the claims of the login-flow plugins for `login` to `claims`.
+    /// What the login-flow plugins' claims hook is told about `login`,
+    /// read once per grant; `None` without such plugins.
+    ///
+    /// # Errors
+    /// [`OidcError::login_flow`] when the user cannot be read for them.
+    pub async fn claims_context(
+        &self,
+        login: &crate::login_flow::Login,
+    ) -> Result<Option<ClaimsContext>, OidcError> {
+        let Some(flows) = &self.login_flows else {
+            return Ok(None);
+        };
+        flows
+            .claims_context(login)
+            .await
+            .map_err(|e| OidcError::login_flow(&e))
+    }
+
+    /// Adds the claims of the login-flow plugins of `context` (if any) to
+    /// `claims`.
     ///
     /// # Errors
     /// [`OidcError::login_flow`] when a plugin fails or sets a claim it
     /// may not: no token is issued (fail closed).
     pub async fn complement_claims(
         &self,
-        login: &crate::login_flow::Login,
+        context: Option<&ClaimsContext>,
         claims: &mut serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), OidcError> {
-        let Some(flows) = &self.login_flows else {
+        let (Some(flows), Some(context)) = (&self.login_flows, context) else {
             return Ok(());
         };
         flows
-            .complement_claims(login, claims)
+            .complement_claims(context, claims)
             .await
             .map_err(|e| OidcError::login_flow(&e))
     }

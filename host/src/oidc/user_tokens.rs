@@ -114,6 +114,7 @@ pub async fn issue(
         requested_scopes: granted.scopes.clone(),
         ..Login::default()
     };
+    let plugins = provider.claims_context(&login).await?;
     let access_token = hand_out(
         provider,
         instance_id,
@@ -123,7 +124,7 @@ pub async fn issue(
         AccessClaims {
             roles,
             extra,
-            login: Some(&login),
+            login: plugins.as_ref(),
         },
     )
     .await?;
@@ -150,7 +151,9 @@ pub async fn issue(
         if let Some(projects) = roles {
             claims::add_roles(&mut claims, queries, instance_id, grant.user_id, projects).await?;
         }
-        provider.complement_claims(&login, &mut claims).await?;
+        provider
+            .complement_claims(plugins.as_ref(), &mut claims)
+            .await?;
         Some(
             provider
                 .keys

@@ -131,7 +131,10 @@ async fn answer(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Re
         requested_scopes: record.scopes.clone(),
         ..Login::default()
     };
-    provider.complement_claims(&login, &mut body).await?;
+    let plugins = provider.claims_context(&login).await?;
+    provider
+        .complement_claims(plugins.as_ref(), &mut body)
+        .await?;
     let mut response = axum::Json(serde_json::Value::Object(body)).into_response();
     response
         .headers_mut()
